@@ -1,0 +1,142 @@
+//! The route table: the one place that says which method and path reach which handler. API
+//! Gateway routes, the `$default` fallback and the local gateway all read it.
+
+use std::collections::HashMap;
+
+use super::error::ApiError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    OpenApi,
+    ListProviders,
+    ListIntegrations,
+    CreateIntegration,
+    GetIntegration,
+    UpdateIntegration,
+    DeleteIntegration,
+}
+
+impl Route {
+    pub const ALL: [Route; 7] = [
+        Route::OpenApi,
+        Route::ListProviders,
+        Route::ListIntegrations,
+        Route::CreateIntegration,
+        Route::GetIntegration,
+        Route::UpdateIntegration,
+        Route::DeleteIntegration,
+    ];
+
+    pub fn method(self) -> &'static str {
+        match self {
+            Route::CreateIntegration => "POST",
+            Route::UpdateIntegration => "PATCH",
+            Route::DeleteIntegration => "DELETE",
+            _ => "GET",
+        }
+    }
+
+    /// The path in API Gateway's route-key syntax.
+    pub fn path(self) -> &'static str {
+        match self {
+            Route::OpenApi => "/v1/openapi.json",
+            Route::ListProviders => "/v1/integrations/providers",
+            Route::ListIntegrations | Route::CreateIntegration => "/v1/integrations",
+            Route::GetIntegration | Route::UpdateIntegration | Route::DeleteIntegration => "/v1/integrations/{id}",
+        }
+    }
+
+    /// The Lambda function (and binary) serving this route.
+    pub fn function_name(self) -> &'static str {
+        match self {
+            Route::OpenApi => "api-openapi",
+            Route::ListProviders => "api-list-providers",
+            Route::ListIntegrations => "api-list-integrations",
+            Route::CreateIntegration => "api-create-integration",
+            Route::GetIntegration => "api-get-integration",
+            Route::UpdateIntegration => "api-update-integration",
+            Route::DeleteIntegration => "api-delete-integration",
+        }
+    }
+
+    /// Only the API description is readable without a key.
+    pub fn requires_api_key(self) -> bool {
+        self != Route::OpenApi
+    }
+
+    pub fn route_key(self) -> String {
+        format!("{} {}", self.method(), self.path())
+    }
+}
+
+pub type PathParams = HashMap<String, String>;
+
+fn match_path(template: &str, path: &str) -> Option<PathParams> {
+    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = PathParams::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            if ps.is_empty() {
+                return None;
+            }
+            params.insert(name.to_owned(), (*ps).to_owned());
+        } else if ts != ps {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// Finds the route for a request the way API Gateway does: literal paths win over templates.
+/// A path that exists under other methods answers 405, anything else 404.
+pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError> {
+    let mut candidates: Vec<(Route, PathParams)> =
+        Route::ALL.iter().filter_map(|r| match_path(r.path(), path).map(|p| (*r, p))).collect();
+    if candidates.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    // Literal matches (no parameters) first.
+    candidates.sort_by_key(|(_, params)| params.len());
+    if let Some(hit) = candidates.iter().find(|(r, _)| r.method() == method) {
+        return Ok(hit.clone());
+    }
+    let mut allowed: Vec<&'static str> = candidates.iter().map(|(r, _)| r.method()).collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    Err(ApiError::MethodNotAllowed { allowed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_every_route_from_its_own_key() {
+        for route in Route::ALL {
+            let path = route.path().replace("{id}", "0190");
+            assert_eq!(resolve(route.method(), &path).unwrap().0, route, "{route:?}");
+        }
+    }
+
+    #[test]
+    fn literal_paths_win_and_params_are_captured() {
+        assert_eq!(resolve("GET", "/v1/integrations/providers").unwrap().0, Route::ListProviders);
+        let (route, params) = resolve("GET", "/v1/integrations/abc").unwrap();
+        assert_eq!(route, Route::GetIntegration);
+        assert_eq!(params["id"], "abc");
+    }
+
+    #[test]
+    fn unknown_paths_and_wrong_methods() {
+        assert!(matches!(resolve("GET", "/v1/nope"), Err(ApiError::NotFound)));
+        assert!(matches!(resolve("GET", "/v1/integrations/"), Err(ApiError::NotFound)));
+        match resolve("PUT", "/v1/integrations") {
+            Err(ApiError::MethodNotAllowed { allowed }) => assert_eq!(allowed, ["GET", "POST"]),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(resolve("DELETE", "/v1/openapi.json"), Err(ApiError::MethodNotAllowed { .. })));
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure domain: no I/O here, so every rule is tested without AWS or a network.
+
+pub mod catalog;
+pub mod events;
+pub mod ids;
+pub mod integration;
+pub mod ip_guard;
+pub mod secret;
+pub mod target;
+pub mod settings;
+pub mod validation;

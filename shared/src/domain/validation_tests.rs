@@ -1,0 +1,119 @@
+use serde_json::json;
+
+use super::*;
+use crate::domain::ids::AccountId;
+
+const STRICT: TargetPolicy = TargetPolicy { allow_loopback: false };
+
+fn slack_body() -> Value {
+    json!({
+        "provider": "slack",
+        "name": "Security Team Slack",
+        "credentials": {"webhookUrl": "https://hooks.slack.com/services/T0/B0/XXXX"},
+        "config": {"channel": "#security-alerts"},
+        "enabledEvents": ["scan.completed", "finding.critical", "finding.high", "report.ready"],
+        "minimumSeverity": "high"
+    })
+}
+
+fn fields(errors: &[FieldError]) -> Vec<&str> {
+    errors.iter().map(|e| e.field.as_str()).collect()
+}
+
+#[test]
+fn documented_example_is_accepted() {
+    let new = parse_create(&slack_body(), STRICT).unwrap();
+    assert_eq!(new.provider, Provider::Slack);
+    assert!(new.settings.enabled);
+    assert_eq!(new.settings.minimum_severity, Some(Severity::High));
+    assert_eq!(new.settings.enabled_events.len(), 4);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let body = json!({
+        "provider": "slack",
+        "name": "",
+        "credentials": {},
+        "enabledEvents": ["scan.completed", "scan.completed", "finding.medium", "schedule.triggered"],
+        "minimumSeverity": "urgent",
+        "enabled": false
+    });
+    let errs = parse_create(&body, STRICT).unwrap_err();
+    let f = fields(&errs);
+    for expected in ["enabled", "name", "enabledEvents[1]", "enabledEvents[2]", "minimumSeverity", "credentials.webhookUrl"] {
+        assert!(f.contains(&expected), "missing {expected} in {errs:?}");
+    }
+}
+
+#[test]
+fn unsupported_events_name_the_provider() {
+    let mut body = slack_body();
+    body["enabledEvents"] = json!(["schedule.triggered"]);
+    let errs = parse_create(&body, STRICT).unwrap_err();
+    assert_eq!(fields(&errs), ["enabledEvents[0]"]);
+    assert!(errs[0].message.contains("not supported by Slack"));
+}
+
+#[test]
+fn name_rules() {
+    for (name, ok) in [(json!("x"), true), (json!("a".repeat(100)), true), (json!("a".repeat(101)), false), (json!("   "), false), (json!(5), false)] {
+        let mut body = slack_body();
+        body["name"] = name.clone();
+        assert_eq!(parse_create(&body, STRICT).is_ok(), ok, "{name}");
+    }
+}
+
+#[test]
+fn unknown_provider_and_non_object_bodies() {
+    let mut body = slack_body();
+    body["provider"] = json!("teams");
+    let errs = parse_create(&body, STRICT).unwrap_err();
+    assert_eq!(fields(&errs), ["provider"]);
+    assert_eq!(fields(&parse_create(&json!([1]), STRICT).unwrap_err()), ["body"]);
+}
+
+fn stored_webhook() -> Integration {
+    let new = parse_create(
+        &json!({
+            "provider": "webhook",
+            "name": "Hook",
+            "credentials": {"url": "https://hooks.example.com/a", "secret": "0123456789abcdef0123"},
+            "enabledEvents": ["finding.new"]
+        }),
+        STRICT,
+    )
+    .unwrap();
+    Integration::create(AccountId::parse("acct").unwrap(), new.provider, new.settings, "2026-01-01T00:00:00Z".into())
+}
+
+#[test]
+fn patch_merges_credentials_field_by_field() {
+    let current = stored_webhook();
+    let next = apply_patch(&current, &json!({"credentials": {"url": "https://other.example.com/b"}}), STRICT).unwrap();
+    assert_eq!(next.credentials.0["url"], "https://other.example.com/b");
+    assert_eq!(next.credentials.0["secret"], "0123456789abcdef0123");
+    let removed = apply_patch(&current, &json!({"credentials": {"secret": null}}), STRICT).unwrap();
+    assert!(!removed.credentials.0.contains_key("secret"));
+}
+
+#[test]
+fn patch_validates_the_merged_result() {
+    let current = stored_webhook();
+    let errs = apply_patch(&current, &json!({"credentials": {"url": null}}), STRICT).unwrap_err();
+    assert_eq!(fields(&errs), ["credentials.url"]);
+    let errs = apply_patch(&current, &json!({"provider": "slack", "enabled": "yes"}), STRICT).unwrap_err();
+    assert_eq!(fields(&errs), ["provider", "enabled"]);
+}
+
+#[test]
+fn patch_changes_only_given_fields() {
+    let current = stored_webhook();
+    let next = apply_patch(&current, &json!({"minimumSeverity": "medium", "enabled": false}), STRICT).unwrap();
+    assert_eq!(next.minimum_severity, Some(Severity::Medium));
+    assert!(!next.enabled);
+    assert_eq!(next.name, current.name);
+    assert_eq!(next.enabled_events, current.enabled_events);
+    let cleared = apply_patch(&current, &json!({"minimumSeverity": null}), STRICT).unwrap();
+    assert_eq!(cleared.minimum_severity, None);
+}

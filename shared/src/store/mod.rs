@@ -1,0 +1,58 @@
+//! Storage ports. Handlers see these traits only; the DynamoDB adapters live beside them.
+
+pub mod api_keys;
+pub mod integrations;
+pub mod schema;
+
+use std::future::Future;
+
+use crate::{
+    api::error::{BoxError, ErrorChain},
+    domain::{
+        ids::{AccountId, IntegrationId},
+        integration::Integration,
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost to a concurrent one.
+    #[error("the item changed since it was read")]
+    Conflict,
+    #[error("DynamoDB {operation} failed: {message}")]
+    Backend { operation: &'static str, message: String },
+    #[error("stored item could not be decoded: {0}")]
+    Corrupt(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Keeps the whole cause chain of an SDK error: its own `Display` is often just "service error".
+    pub fn backend(operation: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        StoreError::Backend { operation, message: ErrorChain(err).to_string() }
+    }
+}
+
+pub trait IntegrationStore: Send + Sync {
+    fn insert(&self, integration: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+    ) -> impl Future<Output = Result<Option<Integration>, StoreError>> + Send;
+
+    /// The account's integrations, newest first.
+    fn list(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
+
+    /// Writes the user-editable fields of `next` only if the stored version is `next.version - 1`;
+    /// anything else (a concurrent edit, a delete) is [`StoreError::Conflict`].
+    fn update_settings(&self, next: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns whether there was anything to delete.
+    fn delete(&self, account: &AccountId, id: IntegrationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait ApiKeyLookup: Send + Sync {
+    /// The account owning the key whose SHA-256 hex digest is `key_hash`.
+    fn account_for(&self, key_hash: &str) -> impl Future<Output = Result<Option<AccountId>, StoreError>> + Send;
+}
