@@ -1,1 +1,8 @@
+//! The local stack: what stands in for API Gateway and the AWS resources SAM would create, so the
+//! same handler functions run on a laptop against moto. Nothing here is deployed.
 
+pub mod apigw_events;
+pub mod dev_keys;
+pub mod gateway;
+pub mod local_config;
+pub mod tables;

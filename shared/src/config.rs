@@ -96,7 +96,9 @@ mod tests {
 
     #[test]
     fn reads_and_checks_values() {
-        let config = Config::from_lookup(lookup(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "true"), (Tables::API_KEYS_VAR, "keys-x")])).unwrap();
+        let config =
+            Config::from_lookup(lookup(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "true"), (Tables::API_KEYS_VAR, "keys-x")]))
+                .unwrap();
         assert!(config.targets.allow_loopback);
         assert_eq!(config.tables.api_keys, "keys-x");
         let err = Config::from_lookup(lookup(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "yes")])).unwrap_err();

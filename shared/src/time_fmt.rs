@@ -8,9 +8,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     // Formatting a valid OffsetDateTime with a fixed, literal description cannot fail; fall back to
     // the library's own RFC 3339 rendering rather than panic if it ever did.
-    utc.format(fmt)
-        .or_else(|_| utc.format(&Rfc3339))
-        .unwrap_or_default()
+    utc.format(fmt).or_else(|_| utc.format(&Rfc3339)).unwrap_or_default()
 }
 
 pub fn now() -> String {

@@ -56,9 +56,7 @@ impl ApiError {
 
     fn code_and_message(&self) -> (&'static str, String) {
         match self {
-            ApiError::Unauthorized => {
-                ("unauthorized", "A valid API key is required in the X-API-Key header".into())
-            }
+            ApiError::Unauthorized => ("unauthorized", "A valid API key is required in the X-API-Key header".into()),
             ApiError::NotFound => ("not_found", "The requested resource does not exist".into()),
             ApiError::MethodNotAllowed { allowed } => (
                 "method_not_allowed",
@@ -95,10 +93,10 @@ impl ApiError {
             tracing::error!(error = %ErrorChain(source.as_ref()), "request failed unexpectedly");
         }
         let mut response = json_response(self.status(), &self.to_body());
-        if let ApiError::MethodNotAllowed { allowed } = &self {
-            if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
+        if let ApiError::MethodNotAllowed { allowed } = &self
+            && let Ok(value) = HeaderValue::from_str(&allowed.join(", "))
+        {
+            response.headers_mut().insert(header::ALLOW, value);
         }
         response
     }

@@ -29,10 +29,7 @@ pub fn account(req: &Request) -> Result<AccountId, ApiError> {
 
 /// A malformed id can name no integration, so it is simply not found.
 pub fn integration_id(req: &Request) -> Result<IntegrationId, ApiError> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .and_then(|raw| raw.parse().ok())
-        .ok_or(ApiError::NotFound)
+    req.path_parameters_ref().and_then(|p| p.first("id")).and_then(|raw| raw.parse().ok()).ok_or(ApiError::NotFound)
 }
 
 pub fn json_body(req: &Request) -> Result<Value, ApiError> {

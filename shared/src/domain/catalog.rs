@@ -103,12 +103,7 @@ static SLACK: ProviderSpec = ProviderSpec {
     name: "Slack",
     description: "Send scan notifications and finding alerts to Slack channels",
     credential_fields: &[field("webhookUrl", FieldKind::String, true, "Slack Incoming Webhook URL")],
-    config_fields: &[field(
-        "channel",
-        FieldKind::String,
-        false,
-        "Override channel (uses webhook default if omitted)",
-    )],
+    config_fields: &[field("channel", FieldKind::String, false, "Override channel (uses webhook default if omitted)")],
     supported_events: &[ScanStarted, ScanCompleted, ScanFailed, FindingCritical, FindingHigh, ReportReady],
 };
 
@@ -224,12 +219,8 @@ mod tests {
     #[test]
     fn catalog_lists_five_providers_in_documented_order() {
         let body = providers_json();
-        let ids: Vec<_> = body["providers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap().to_owned())
-            .collect();
+        let ids: Vec<_> =
+            body["providers"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
         assert_eq!(ids, ["slack", "webhook", "jira", "pagerduty", "email"]);
     }
 

@@ -174,7 +174,12 @@ mod tests {
             credentials: Credentials(credentials),
             config: ProviderConfig(config),
         };
-        Integration::create(AccountId::parse("acct").unwrap(), Provider::Webhook, settings, "2026-01-01T00:00:00Z".into())
+        Integration::create(
+            AccountId::parse("acct").unwrap(),
+            Provider::Webhook,
+            settings,
+            "2026-01-01T00:00:00Z".into(),
+        )
     }
 
     #[test]

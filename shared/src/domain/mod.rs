@@ -6,6 +6,6 @@ pub mod ids;
 pub mod integration;
 pub mod ip_guard;
 pub mod secret;
-pub mod target;
 pub mod settings;
+pub mod target;
 pub mod validation;

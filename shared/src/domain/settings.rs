@@ -47,7 +47,7 @@ pub fn check(
     for (name, value) in credentials {
         let path = format!("credentials.{name}");
         if let Some(s) = value.as_str() {
-            check_credential(provider, name, s, value, &path, policy, &mut errors);
+            check_credential(provider, name, s, &path, policy, &mut errors);
         } else if let Some(list) = value.as_array().filter(|_| name == "recipients") {
             check_recipients(list, &path, &mut errors);
         }
@@ -56,10 +56,10 @@ pub fn check(
         let path = format!("config.{name}");
         match (name.as_str(), value) {
             ("headers", Value::Object(headers)) => check_headers(headers, &path, &mut errors),
-            ("channel", Value::String(c)) => {
-                if c.trim().is_empty() || c.len() > 80 || c.chars().any(char::is_whitespace) {
-                    errors.push(FieldError::new(path, "must be a channel name such as #security-alerts"));
-                }
+            ("channel", Value::String(c))
+                if c.trim().is_empty() || c.len() > 80 || c.chars().any(char::is_whitespace) =>
+            {
+                errors.push(FieldError::new(path, "must be a channel name such as #security-alerts"));
             }
             ("projectKey", Value::String(k)) => {
                 let ok = (2..=10).contains(&k.len())
@@ -83,7 +83,11 @@ fn check_shape(section: &str, fields: &[FieldSpec], given: &Map<String, Value>, 
     let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
     for name in given.keys() {
         if !known.contains(&name.as_str()) {
-            let expected = if known.is_empty() { "this provider takes none".to_owned() } else { format!("expected one of: {}", known.join(", ")) };
+            let expected = if known.is_empty() {
+                "this provider takes none".to_owned()
+            } else {
+                format!("expected one of: {}", known.join(", "))
+            };
             errors.push(FieldError::new(format!("{section}.{name}"), format!("is not a known field; {expected}")));
         }
     }
@@ -114,7 +118,6 @@ fn check_credential(
     provider: Provider,
     name: &str,
     s: &str,
-    _value: &Value,
     path: &str,
     policy: TargetPolicy,
     errors: &mut Vec<FieldError>,
@@ -129,14 +132,15 @@ fn check_credential(
             }
         }
         (Provider::Webhook, "secret") if s.chars().count() < MIN_SECRET_LEN || s.len() > 256 => {
-            errors.push(FieldError::new(path, format!("must be {MIN_SECRET_LEN} to 256 characters; use a long random value")));
+            errors.push(FieldError::new(
+                path,
+                format!("must be {MIN_SECRET_LEN} to 256 characters; use a long random value"),
+            ));
         }
         (Provider::Jira, "email") if !is_email(s) => {
             errors.push(FieldError::new(path, "must be an e-mail address"));
         }
-        (Provider::PagerDuty, "routingKey")
-            if s.len() != 32 || !s.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
+        (Provider::PagerDuty, "routingKey") if s.len() != 32 || !s.chars().all(|c| c.is_ascii_alphanumeric()) => {
             errors.push(FieldError::new(path, "must be a 32-character PagerDuty Events API v2 routing key"));
         }
         _ => {}
@@ -167,7 +171,8 @@ fn check_headers(headers: &Map<String, Value>, path: &str, errors: &mut Vec<Fiel
     }
     for (name, value) in headers {
         let field = format!("{path}.{name}");
-        let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let token =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !token {
             errors.push(FieldError::new(field, "is not a valid HTTP header name"));
             continue;
@@ -237,9 +242,21 @@ mod tests {
 
     #[test]
     fn reports_unknown_missing_and_mistyped_fields_together() {
-        let errs = check(Provider::Jira, &obj(json!({"baseUrl": 7, "emial": "a@b.co"})), &obj(json!({"projectkey": "SEC"})), STRICT);
+        let errs = check(
+            Provider::Jira,
+            &obj(json!({"baseUrl": 7, "emial": "a@b.co"})),
+            &obj(json!({"projectkey": "SEC"})),
+            STRICT,
+        );
         let f = fields(&errs);
-        for expected in ["credentials.emial", "credentials.email", "credentials.apiToken", "credentials.baseUrl", "config.projectkey", "config.projectKey"] {
+        for expected in [
+            "credentials.emial",
+            "credentials.email",
+            "credentials.apiToken",
+            "credentials.baseUrl",
+            "config.projectkey",
+            "config.projectKey",
+        ] {
             assert!(f.contains(&expected), "missing {expected} in {f:?}");
         }
     }
@@ -249,7 +266,9 @@ mod tests {
         let errs = check(
             Provider::Webhook,
             &obj(json!({"url": "https://hooks.example.com/a"})),
-            &obj(json!({"headers": {"X-APVISO-Signature": "x", "Host": "evil", "bad header": "v", "X-Ok": "line\r\nbreak"}})),
+            &obj(
+                json!({"headers": {"X-APVISO-Signature": "x", "Host": "evil", "bad header": "v", "X-Ok": "line\r\nbreak"}}),
+            ),
             STRICT,
         );
         assert_eq!(errs.len(), 4, "{errs:?}");
@@ -282,11 +301,26 @@ mod tests {
     fn provider_specific_rules() {
         let pd = check(Provider::PagerDuty, &obj(json!({"routingKey": "short"})), &Map::new(), STRICT);
         assert_eq!(fields(&pd), ["credentials.routingKey"]);
-        let slack = check(Provider::Slack, &obj(json!({"webhookUrl": "http://hooks.slack.com/services/x"})), &Map::new(), STRICT);
+        let slack = check(
+            Provider::Slack,
+            &obj(json!({"webhookUrl": "http://hooks.slack.com/services/x"})),
+            &Map::new(),
+            STRICT,
+        );
         assert_eq!(slack[0].message, "must use https://");
-        let secret = check(Provider::Webhook, &obj(json!({"url": "https://a.example.com", "secret": "short"})), &Map::new(), STRICT);
+        let secret = check(
+            Provider::Webhook,
+            &obj(json!({"url": "https://a.example.com", "secret": "short"})),
+            &Map::new(),
+            STRICT,
+        );
         assert_eq!(fields(&secret), ["credentials.secret"]);
-        let pd_config = check(Provider::PagerDuty, &obj(json!({"routingKey": "0123456789abcdef0123456789abcdef"})), &obj(json!({"x": 1})), STRICT);
+        let pd_config = check(
+            Provider::PagerDuty,
+            &obj(json!({"routingKey": "0123456789abcdef0123456789abcdef"})),
+            &obj(json!({"x": 1})),
+            STRICT,
+        );
         assert_eq!(pd_config[0].message, "is not a known field; this provider takes none");
     }
 }

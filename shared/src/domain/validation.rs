@@ -50,7 +50,10 @@ pub fn parse_create(body: &Value, policy: TargetPolicy) -> Result<NewIntegration
         Some(Value::String(p)) => match p.parse::<Provider>() {
             Ok(p) => Some(p),
             Err(()) => {
-                errors.push(FieldError::new("provider", format!("'{p}' is not a provider; expected one of: slack, webhook, jira, pagerduty, email")));
+                errors.push(FieldError::new(
+                    "provider",
+                    format!("'{p}' is not a provider; expected one of: slack, webhook, jira, pagerduty, email"),
+                ));
                 None
             }
         },
@@ -60,7 +63,8 @@ pub fn parse_create(body: &Value, policy: TargetPolicy) -> Result<NewIntegration
         }
     };
     let name = required(obj, "name", &mut errors).and_then(|v| parse_name(v, &mut errors));
-    let credentials = required(obj, "credentials", &mut errors).and_then(|v| parse_object("credentials", v, &mut errors));
+    let credentials =
+        required(obj, "credentials", &mut errors).and_then(|v| parse_object("credentials", v, &mut errors));
     let config = match obj.get("config") {
         None | Some(Value::Null) => Some(Map::new()),
         Some(v) => parse_object("config", v, &mut errors),
@@ -102,10 +106,10 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
     }
     unknown_fields(obj, &[PATCH_FIELDS, &["provider"]].concat(), &mut errors);
     let mut next = current.settings();
-    if let Some(v) = obj.get("name") {
-        if let Some(name) = parse_name(v, &mut errors) {
-            next.name = name;
-        }
+    if let Some(v) = obj.get("name")
+        && let Some(name) = parse_name(v, &mut errors)
+    {
+        next.name = name;
     }
     if let Some(v) = obj.get("enabled") {
         match v.as_bool() {
@@ -113,24 +117,24 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
             None => errors.push(FieldError::new("enabled", "must be a boolean")),
         }
     }
-    if let Some(v) = obj.get("enabledEvents") {
-        if let Some(events) = parse_events(v, &mut errors) {
-            next.enabled_events = events;
-        }
+    if let Some(v) = obj.get("enabledEvents")
+        && let Some(events) = parse_events(v, &mut errors)
+    {
+        next.enabled_events = events;
     }
-    if obj.contains_key("minimumSeverity") {
-        if let Some(sev) = parse_severity(obj.get("minimumSeverity"), &mut errors) {
-            next.minimum_severity = sev;
-        }
+    if obj.contains_key("minimumSeverity")
+        && let Some(sev) = parse_severity(obj.get("minimumSeverity"), &mut errors)
+    {
+        next.minimum_severity = sev;
     }
-    if let Some(v) = obj.get("credentials") {
-        if let Some(patch) = parse_object("credentials", v, &mut errors) {
-            for (key, value) in patch {
-                if value.is_null() {
-                    next.credentials.0.remove(&key);
-                } else {
-                    next.credentials.0.insert(key, value);
-                }
+    if let Some(v) = obj.get("credentials")
+        && let Some(patch) = parse_object("credentials", v, &mut errors)
+    {
+        for (key, value) in patch {
+            if value.is_null() {
+                next.credentials.0.remove(&key);
+            } else {
+                next.credentials.0.insert(key, value);
             }
         }
     }
@@ -171,7 +175,10 @@ fn as_body_object<'a>(body: &'a Value, errors: &mut Vec<FieldError>) -> Option<&
 
 fn unknown_fields(obj: &Map<String, Value>, allowed: &[&str], errors: &mut Vec<FieldError>) {
     for key in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        errors.push(FieldError::new(key.as_str(), format!("is not a known field; expected one of: {}", allowed.join(", "))));
+        errors.push(FieldError::new(
+            key.as_str(),
+            format!("is not a known field; expected one of: {}", allowed.join(", ")),
+        ));
     }
 }
 
@@ -248,7 +255,10 @@ fn parse_severity(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<Opt
         Some(Value::String(s)) => match s.parse::<Severity>() {
             Ok(sev) => Some(Some(sev)),
             Err(()) => {
-                errors.push(FieldError::new("minimumSeverity", format!("'{s}' is not a severity; expected one of: critical, high, medium, low, info")));
+                errors.push(FieldError::new(
+                    "minimumSeverity",
+                    format!("'{s}' is not a severity; expected one of: critical, high, medium, low, info"),
+                ));
                 None
             }
         },

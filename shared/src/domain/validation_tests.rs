@@ -41,7 +41,9 @@ fn every_problem_is_reported_at_once() {
     });
     let errs = parse_create(&body, STRICT).unwrap_err();
     let f = fields(&errs);
-    for expected in ["enabled", "name", "enabledEvents[1]", "enabledEvents[2]", "minimumSeverity", "credentials.webhookUrl"] {
+    for expected in
+        ["enabled", "name", "enabledEvents[1]", "enabledEvents[2]", "minimumSeverity", "credentials.webhookUrl"]
+    {
         assert!(f.contains(&expected), "missing {expected} in {errs:?}");
     }
 }
@@ -57,7 +59,13 @@ fn unsupported_events_name_the_provider() {
 
 #[test]
 fn name_rules() {
-    for (name, ok) in [(json!("x"), true), (json!("a".repeat(100)), true), (json!("a".repeat(101)), false), (json!("   "), false), (json!(5), false)] {
+    for (name, ok) in [
+        (json!("x"), true),
+        (json!("a".repeat(100)), true),
+        (json!("a".repeat(101)), false),
+        (json!("   "), false),
+        (json!(5), false),
+    ] {
         let mut body = slack_body();
         body["name"] = name.clone();
         assert_eq!(parse_create(&body, STRICT).is_ok(), ok, "{name}");

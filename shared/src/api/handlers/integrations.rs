@@ -19,7 +19,11 @@ use crate::{
 /// How often a PATCH re-reads and re-applies itself when another write got in first.
 const MAX_UPDATE_ATTEMPTS: usize = 5;
 
-pub async fn create<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+pub async fn create<S: IntegrationStore>(
+    deps: &ApiDeps<S>,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let body = request::json_body(req)?;
     let new = validation::parse_create(&body, deps.targets).map_err(ApiError::Validation)?;
     let integration = Integration::create(account.clone(), new.provider, new.settings, time_fmt::now());
@@ -34,7 +38,11 @@ pub async fn list<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId) -
     Ok(Reply::new(StatusCode::OK, json!({ "data": data })))
 }
 
-pub async fn get<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+pub async fn get<S: IntegrationStore>(
+    deps: &ApiDeps<S>,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let integration = deps.store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     Ok(Reply::new(StatusCode::OK, integration.to_view()))
@@ -42,7 +50,11 @@ pub async fn get<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId, re
 
 /// Read, merge, validate, then write only if the stored version is still the one read; on a lost
 /// race start again from the fresh item, so concurrent PATCHes both land.
-pub async fn update<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+pub async fn update<S: IntegrationStore>(
+    deps: &ApiDeps<S>,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let body = request::json_body(req)?;
     for _ in 0..MAX_UPDATE_ATTEMPTS {
@@ -63,7 +75,11 @@ pub async fn update<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId,
     Err(ApiError::Conflict)
 }
 
-pub async fn delete<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+pub async fn delete<S: IntegrationStore>(
+    deps: &ApiDeps<S>,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     if !deps.store.delete(account, id).await.map_err(ApiError::internal)? {
         return Err(ApiError::NotFound);

@@ -1,0 +1,12 @@
+.PHONY: run test fmt clippy
+
+## run: build and start the whole service locally (moto + local API gateway)
+run:
+	./infra/scripts/run-local.sh
+
+## test: fmt check, clippy and the whole test suite against a private moto server
+test:
+	./infra/scripts/test.sh
+
+fmt:
+	cargo fmt --all

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints and the whole test suite against a private moto server that is
+# started here and torn down on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. infra/scripts/moto.sh
+
+mkdir -p target
+trap stop_moto EXIT INT TERM
+start_moto target/moto-test.log
+aws_local_env
+# Tests create their own uniquely named tables, so nothing else needs resetting between runs.
+echo "moto server for tests: $AWS_ENDPOINT_URL"
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
