@@ -16,9 +16,10 @@ const MAX_HEADERS: usize = 20;
 const MAX_RECIPIENTS: usize = 50;
 const MIN_SECRET_LEN: usize = 16;
 
-/// Headers we set on every delivery; letting config replace them would break signatures,
-/// framing or routing, so they are refused when the integration is saved.
-const RESERVED_HEADERS: &[&str] = &[
+/// Headers we set on every delivery (signature headers included even when unsigned, so nothing
+/// can pass as our signature) plus framing headers the HTTP client owns. Refused when an
+/// integration is saved, and dropped again at send time as a backstop.
+pub const RESERVED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "content-type",

@@ -1,2 +1,12 @@
 //! The event pipeline's pure parts: ingest parsing, matching, queue messages, signing, retry
 //! policy and provider request rendering. No I/O here.
+
+pub mod delivery_id;
+pub mod ingest;
+mod ingest_data;
+pub mod matching;
+pub mod message;
+pub mod outcome;
+pub mod retry;
+pub mod signing;
+pub mod webhook;

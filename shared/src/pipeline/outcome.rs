@@ -1,0 +1,207 @@
+//! What one delivery attempt came to, as data: the sender records it and feeds it to the retry
+//! policy, and nothing here performs or times a request.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// Why an attempt failed. The codes are stable: they are stored on attempt records and shown
+/// to tenants, so renaming one is a breaking change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The receiver answered with a non-success status.
+    Http(u16),
+    Timeout,
+    Connection,
+    Dns,
+    /// The target resolved to an address we refuse to call (private, loopback, metadata...).
+    BlockedTarget,
+    /// We could not build the request (e.g. an invalid header in the integration's config).
+    InvalidRequest,
+}
+
+impl FailureKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureKind::Http(_) => "E_HTTP",
+            FailureKind::Timeout => "E_TIMEOUT",
+            FailureKind::Connection => "E_CONNECTION",
+            FailureKind::Dns => "E_DNS",
+            FailureKind::BlockedTarget => "E_BLOCKED_TARGET",
+            FailureKind::InvalidRequest => "E_INVALID_REQUEST",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered {
+        status: u16,
+    },
+    Failed {
+        kind: FailureKind,
+        /// Tenant-facing: shown in the delivery log.
+        message: String,
+        retryable: bool,
+        /// The receiver's `Retry-After`, kept only where the provider rules honour it.
+        retry_after: Option<Duration>,
+    },
+}
+
+impl AttemptOutcome {
+    fn failed(kind: FailureKind, message: String, retryable: bool) -> Self {
+        AttemptOutcome::Failed { kind, message, retryable, retry_after: None }
+    }
+
+    // Transport failures are treated alike for every provider: the receiver may be back soon,
+    // unless the target itself is refused or the request cannot be built at all, which no
+    // retry changes.
+
+    pub fn timeout(after: Duration) -> Self {
+        Self::failed(FailureKind::Timeout, timeout_message(after), true)
+    }
+
+    pub fn connection(message: impl Into<String>) -> Self {
+        Self::failed(FailureKind::Connection, message.into(), true)
+    }
+
+    pub fn dns(message: impl Into<String>) -> Self {
+        Self::failed(FailureKind::Dns, message.into(), true)
+    }
+
+    pub fn blocked_target(message: impl Into<String>) -> Self {
+        Self::failed(FailureKind::BlockedTarget, message.into(), false)
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::failed(FailureKind::InvalidRequest, message.into(), false)
+    }
+
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, AttemptOutcome::Delivered { .. })
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AttemptOutcome::Failed { retryable: true, .. })
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AttemptOutcome::Failed { retry_after, .. } => *retry_after,
+            AttemptOutcome::Delivered { .. } => None,
+        }
+    }
+
+    /// The stable failure code, or `None` for a delivered attempt.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            AttemptOutcome::Failed { kind, .. } => Some(kind.code()),
+            AttemptOutcome::Delivered { .. } => None,
+        }
+    }
+
+    /// The HTTP status the receiver answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AttemptOutcome::Delivered { status } | AttemptOutcome::Failed { kind: FailureKind::Http(status), .. } => {
+                Some(*status)
+            }
+            AttemptOutcome::Failed { .. } => None,
+        }
+    }
+}
+
+pub fn is_success_status(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// The generic webhook's rule: every non-2xx is retried, as the docs promise, except 410 Gone,
+/// which a receiver sends to say the endpoint is gone for good.
+pub fn webhook_status_retryable(status: u16) -> bool {
+    status != 410
+}
+
+/// `Provider returned HTTP 500: Internal Server Error`; the reason is left out for codes
+/// without a standard one.
+pub fn http_failure_message(status: u16) -> String {
+    let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
+    match reason {
+        Some(reason) => format!("Provider returned HTTP {status}: {reason}"),
+        None => format!("Provider returned HTTP {status}"),
+    }
+}
+
+/// `Timed out after 10 s`, or milliseconds when the limit is not a whole number of seconds.
+pub fn timeout_message(after: Duration) -> String {
+    if after.subsec_nanos() == 0 {
+        format!("Timed out after {} s", after.as_secs())
+    } else {
+        format!("Timed out after {} ms", after.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        let all = [
+            (FailureKind::Http(500), "E_HTTP"),
+            (FailureKind::Timeout, "E_TIMEOUT"),
+            (FailureKind::Connection, "E_CONNECTION"),
+            (FailureKind::Dns, "E_DNS"),
+            (FailureKind::BlockedTarget, "E_BLOCKED_TARGET"),
+            (FailureKind::InvalidRequest, "E_INVALID_REQUEST"),
+        ];
+        for (kind, code) in all {
+            assert_eq!(kind.code(), code);
+        }
+    }
+
+    #[test]
+    fn http_messages() {
+        assert_eq!(http_failure_message(500), "Provider returned HTTP 500: Internal Server Error");
+        assert_eq!(http_failure_message(429), "Provider returned HTTP 429: Too Many Requests");
+        assert_eq!(http_failure_message(410), "Provider returned HTTP 410: Gone");
+        assert_eq!(http_failure_message(599), "Provider returned HTTP 599");
+        assert_eq!(http_failure_message(1000), "Provider returned HTTP 1000");
+    }
+
+    #[test]
+    fn timeout_messages() {
+        assert_eq!(timeout_message(Duration::from_secs(10)), "Timed out after 10 s");
+        assert_eq!(timeout_message(Duration::from_millis(2500)), "Timed out after 2500 ms");
+    }
+
+    #[test]
+    fn transport_failures_retry_except_blocked_and_invalid() {
+        assert!(AttemptOutcome::timeout(Duration::from_secs(10)).is_retryable());
+        assert!(AttemptOutcome::connection("connection refused").is_retryable());
+        assert!(AttemptOutcome::dns("no such host").is_retryable());
+        assert!(!AttemptOutcome::blocked_target("resolves to 10.0.0.1").is_retryable());
+        assert!(!AttemptOutcome::invalid_request("bad header").is_retryable());
+        assert_eq!(AttemptOutcome::dns("x").code(), Some("E_DNS"));
+        assert_eq!(AttemptOutcome::dns("x").status(), None);
+        assert_eq!(AttemptOutcome::dns("x").retry_after(), None);
+    }
+
+    #[test]
+    fn delivered_is_neither_failed_nor_retryable() {
+        let ok = AttemptOutcome::Delivered { status: 204 };
+        assert!(ok.is_delivered());
+        assert!(!ok.is_retryable());
+        assert_eq!(ok.code(), None);
+        assert_eq!(ok.status(), Some(204));
+    }
+
+    #[test]
+    fn webhook_status_rules() {
+        assert!(is_success_status(200) && is_success_status(299));
+        assert!(!is_success_status(199) && !is_success_status(300));
+        for status in [301, 400, 401, 403, 404, 408, 429, 500, 502, 503, 504] {
+            assert!(webhook_status_retryable(status), "{status}");
+        }
+        assert!(!webhook_status_retryable(410));
+    }
+}

@@ -1,0 +1,198 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::json;
+use sha2::Sha256;
+
+use super::*;
+use crate::{
+    domain::ids::{AccountId, IntegrationId},
+    pipeline::delivery_id::delivery_id,
+};
+
+const SECRET: &str = "whsec_test_secret_value_1234";
+const TS: i64 = 1_776_000_000;
+const URL: &str = "https://hooks.example.com/apviso?token=do_not_leak_me";
+
+fn task() -> DeliveryTask {
+    let event_id = EventId::parse("evt_1").unwrap();
+    let integration_id: IntegrationId = "01900000-0000-7000-8000-000000000001".parse().unwrap();
+    let Value::Object(data) = json!({"severity": "high", "title": "XSS", "zeta": 1, "alpha": 2}) else {
+        unreachable!()
+    };
+    DeliveryTask {
+        delivery_id: delivery_id(&event_id, integration_id),
+        account_id: AccountId::parse("acct").unwrap(),
+        integration_id,
+        event_id,
+        event_type: EventType::FindingHigh,
+        timestamp: "2026-04-10T16:30:22Z".into(),
+        data,
+        attempt: 2,
+        first_attempted_at: None,
+    }
+}
+
+fn names(req: &OutboundRequest) -> Vec<&str> {
+    req.headers.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+fn hmac(key: &str, content: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(content);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn custom(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn body_is_compact_json_in_documented_order() {
+    let req = render_webhook(&task(), URL, None, &[], TS);
+    let body = String::from_utf8(req.body.clone()).unwrap();
+    assert!(
+        body.starts_with(r#"{"id":"evt_1","event":"finding.high","timestamp":"2026-04-10T16:30:22Z","data":{"#),
+        "{body}"
+    );
+    let parsed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed["data"], json!({"severity": "high", "title": "XSS", "zeta": 1, "alpha": 2}));
+    assert!(!body.contains(": ") && !body.contains(", "), "not compact: {body}");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.url, URL);
+}
+
+#[test]
+fn unsigned_headers() {
+    let t = task();
+    let req = render_webhook(&t, URL, None, &[], TS);
+    assert_eq!(names(&req), ["Content-Type", "User-Agent", "X-APVISO-Event", "X-APVISO-Delivery"]);
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.header("user-agent"), Some("APVISO-Webhooks/1.0 (+https://apviso.com)"));
+    assert_eq!(req.header("x-apviso-event"), Some("finding.high"));
+    assert_eq!(req.header("x-apviso-delivery"), Some(t.delivery_id.to_string().as_str()));
+}
+
+#[test]
+fn signed_headers_verify_against_the_exact_body() {
+    let t = task();
+    let secret = Secret::new(SECRET);
+    let req = render_webhook(&t, URL, Some(&secret), &[], TS);
+    assert_eq!(
+        names(&req),
+        [
+            "Content-Type",
+            "User-Agent",
+            "X-APVISO-Event",
+            "X-APVISO-Delivery",
+            "X-APVISO-Signature",
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+        ]
+    );
+    // Verify as a receiver would: from the headers and raw body only.
+    let github = format!("sha256={}", hex::encode(hmac(SECRET, &req.body)));
+    assert_eq!(req.header("X-APVISO-Signature"), Some(github.as_str()));
+
+    let id = req.header("webhook-id").unwrap();
+    let ts = req.header("webhook-timestamp").unwrap();
+    assert_eq!(id, t.delivery_id.to_string());
+    assert_eq!(ts, TS.to_string());
+    let mut signed = format!("{id}.{ts}.").into_bytes();
+    signed.extend_from_slice(&req.body);
+    let expected = format!("v1,{}", STANDARD.encode(hmac(SECRET, &signed)));
+    assert_eq!(req.header("webhook-signature"), Some(expected.as_str()));
+}
+
+#[test]
+fn retries_keep_the_id_and_refresh_the_timestamp() {
+    let secret = Secret::new(SECRET);
+    let first = render_webhook(&task(), URL, Some(&secret), &[], TS);
+    let later = render_webhook(&task(), URL, Some(&secret), &[], TS + 60);
+    assert_eq!(first.header("webhook-id"), later.header("webhook-id"));
+    assert_eq!(first.body, later.body);
+    assert_eq!(first.header("X-APVISO-Signature"), later.header("X-APVISO-Signature"));
+    assert_ne!(first.header("webhook-signature"), later.header("webhook-signature"));
+}
+
+#[test]
+fn custom_headers_are_appended_but_never_replace_ours() {
+    let secret = Secret::new(SECRET);
+    let extra = custom(&[
+        ("Authorization", "Bearer abc"),
+        ("content-TYPE", "text/plain"),
+        ("HOST", "evil.example"),
+        ("Content-Length", "1"),
+        ("x-apviso-signature", "sha256=forged"),
+        ("Webhook-Signature", "v1,forged"),
+        ("webhook-id", "forged"),
+        ("Transfer-Encoding", "chunked"),
+        ("X-Team", "sec"),
+    ]);
+    let signed = render_webhook(&task(), URL, Some(&secret), &extra, TS);
+    assert_eq!(&names(&signed)[8..], ["Authorization", "X-Team"]);
+    assert_eq!(signed.header("content-type"), Some("application/json"));
+    assert!(signed.header("webhook-signature").unwrap() != "v1,forged");
+    // Without a secret the signature headers stay reserved, so nothing can pose as ours.
+    let unsigned = render_webhook(&task(), URL, None, &extra, TS);
+    assert_eq!(&names(&unsigned)[4..], ["Authorization", "X-Team"]);
+    assert_eq!(unsigned.header("webhook-signature"), None);
+    assert_eq!(unsigned.header("x-apviso-signature"), None);
+}
+
+#[test]
+fn debug_redacts_secrets_tokens_and_signatures() {
+    let secret = Secret::new(SECRET);
+    let extra = custom(&[("Authorization", "Bearer do_not_leak_me")]);
+    let req = render_webhook(&task(), URL, Some(&secret), &extra, TS);
+    let debug = format!("{req:?}");
+    assert!(!debug.contains("do_not_leak_me"), "{debug}");
+    assert!(!debug.contains(SECRET));
+    assert!(!debug.contains("sha256="), "{debug}");
+    assert!(!debug.contains("v1,"), "{debug}");
+    assert!(debug.contains("https://hooks.example.com/<redacted>"), "{debug}");
+    assert!(debug.contains("finding.high"));
+    assert!(debug.contains(&TS.to_string()));
+    assert!(debug.contains(&format!("<{} bytes>", req.body.len())));
+}
+
+#[test]
+fn debug_shows_bare_origins_and_survives_bad_urls() {
+    let bare = render_webhook(&task(), "https://hooks.example.com:8443/", None, &[], TS);
+    assert!(format!("{bare:?}").contains("\"https://hooks.example.com:8443\""));
+    let bad = render_webhook(&task(), "::not a url::", None, &[], TS);
+    assert!(format!("{bad:?}").contains("<unparseable url>"));
+}
+
+#[test]
+fn classify_success_and_failures() {
+    assert_eq!(classify_webhook(200, None), AttemptOutcome::Delivered { status: 200 });
+    assert_eq!(classify_webhook(204, Some(Duration::from_secs(5))), AttemptOutcome::Delivered { status: 204 });
+    assert_eq!(
+        classify_webhook(500, None),
+        AttemptOutcome::Failed {
+            kind: FailureKind::Http(500),
+            message: "Provider returned HTTP 500: Internal Server Error".into(),
+            retryable: true,
+            retry_after: None,
+        }
+    );
+    for status in [301, 302, 400, 401, 404, 429, 502, 503] {
+        let outcome = classify_webhook(status, None);
+        assert!(outcome.is_retryable(), "{status}");
+        assert_eq!(outcome.code(), Some("E_HTTP"));
+        assert_eq!(outcome.status(), Some(status));
+    }
+    let gone = classify_webhook(410, None);
+    assert!(!gone.is_retryable() && !gone.is_delivered());
+}
+
+#[test]
+fn retry_after_is_kept_for_429_only() {
+    let hint = Some(Duration::from_secs(120));
+    assert_eq!(classify_webhook(429, hint).retry_after(), hint);
+    assert_eq!(classify_webhook(503, hint).retry_after(), None);
+    assert_eq!(classify_webhook(500, hint).retry_after(), None);
+}
