@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, convert::Infallible, net::SocketAddr, sync::Arc
 use apviso_shared::{
     api::{self, ApiDeps, routes},
     auth,
-    store::{api_keys::DynamoApiKeyStore, integrations::DynamoIntegrationStore},
+    store::api_keys::DynamoApiKeyStore,
 };
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use bytes::Bytes;
@@ -23,7 +23,7 @@ use crate::apigw_events::IncomingRequest;
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
 pub struct Gateway {
-    pub api: ApiDeps<DynamoIntegrationStore>,
+    pub api: ApiDeps,
     pub keys: DynamoApiKeyStore,
 }
 

@@ -3,6 +3,12 @@
 
 pub mod apigw_events;
 pub mod dev_keys;
+pub mod event_source;
 pub mod gateway;
 pub mod local_config;
+pub mod local_pipeline;
+pub mod queues;
+pub mod schedule_pump;
+pub mod stack;
 pub mod tables;
+pub mod wiring;

@@ -2,11 +2,16 @@
 
 use apviso_shared::{
     config::Tables,
-    store::schema::{API_KEYS_KEYS, INTEGRATIONS_KEYS, TableKeys},
+    store::{
+        delivery_logs::TTL_ATTR,
+        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, INTEGRATIONS_KEYS, TableKeys},
+    },
 };
 use aws_sdk_dynamodb::{
     Client,
-    types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType},
+    types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -18,12 +23,37 @@ pub struct TableError {
 
 /// The tables of a stack, each with its key schema.
 pub fn table_specs(tables: &Tables) -> Vec<(String, TableKeys)> {
-    vec![(tables.integrations.clone(), INTEGRATIONS_KEYS), (tables.api_keys.clone(), API_KEYS_KEYS)]
+    vec![
+        (tables.integrations.clone(), INTEGRATIONS_KEYS),
+        (tables.api_keys.clone(), API_KEYS_KEYS),
+        (tables.delivery_logs.clone(), DELIVERY_LOGS_KEYS),
+    ]
+}
+
+/// Tables with a TTL attribute, as the template declares them.
+pub fn ttl_attributes(tables: &Tables) -> Vec<(String, &'static str)> {
+    vec![(tables.delivery_logs.clone(), TTL_ATTR)]
 }
 
 pub async fn ensure_tables(client: &Client, tables: &Tables) -> Result<(), TableError> {
     for (name, keys) in table_specs(tables) {
         ensure_table(client, &name, keys).await?;
+    }
+    for (name, attr) in ttl_attributes(tables) {
+        let spec = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(attr)
+            .build()
+            .map_err(|e| TableError { table: name.clone(), message: e.to_string() })?;
+        match client.update_time_to_live().table_name(&name).time_to_live_specification(spec).send().await {
+            Ok(_) => {}
+            // Already enabled on an existing table: the state we want.
+            Err(e) if format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)).contains("already enabled") => {}
+            Err(e) => {
+                let message = aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string();
+                return Err(TableError { table: name, message });
+            }
+        }
     }
     Ok(())
 }

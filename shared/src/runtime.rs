@@ -3,28 +3,47 @@
 
 use std::convert::Infallible;
 
-use aws_config::BehaviorVersion;
+use aws_lambda_events::sqs::SqsEvent;
+
+use aws_config::{BehaviorVersion, SdkConfig};
 use lambda_http::{Error, LambdaEvent, service_fn};
 
 use crate::{
     api::{self, ApiDeps, routes::Route},
     auth,
     config::Config,
-    store::{api_keys::DynamoApiKeyStore, integrations::DynamoIntegrationStore},
+    outbound::GuardedClient,
+    queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
+    store::{api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, integrations::DynamoIntegrationStore},
+    workers::{
+        delivery::{self, DeliveryDeps},
+        fanout::{self, FanoutDeps},
+    },
 };
 
-/// Everything the API routes use, built from configuration and one SDK config.
-pub async fn api_deps(config: &Config) -> ApiDeps<DynamoIntegrationStore> {
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    ApiDeps { store: DynamoIntegrationStore::new(dynamo, &config.tables.integrations), targets: config.targets }
+/// Everything the API routes use, built from configuration and one SDK config. Clients are
+/// built without network I/O, so this costs nothing noticeable at cold start.
+pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(ApiDeps {
+        store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
+        logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
+        sender: GuardedClient::new(config.targets, config.delivery_timeout)?,
+        targets: config.targets,
+        log_retention: config.log_retention,
+    })
+}
+
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
 /// The main of every API route function.
 pub async fn serve_api_route(route: Route) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let deps = api_deps(&config).await;
+    let deps = api_deps(&sdk_config().await, &config)?;
     let deps = &deps;
     lambda_http::run(service_fn(move |req| async move { Ok::<_, Infallible>(api::handle(route, deps, req).await) }))
         .await
@@ -40,13 +59,62 @@ pub async fn serve_fallback() -> Result<(), Error> {
 pub async fn serve_authorizer() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let keys = DynamoApiKeyStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.tables.api_keys);
+    let keys = DynamoApiKeyStore::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), &config.tables.api_keys);
     let keys = &keys;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         // A store failure fails the invocation, which API Gateway answers with a 500: an outage
         // must not look like a bad key.
         auth::authorize(keys, event.payload).await.map_err(Error::from)
+    }))
+    .await
+}
+
+pub type LiveFanoutDeps = FanoutDeps<DynamoIntegrationStore, SqsQueue>;
+pub type LiveDeliveryDeps =
+    DeliveryDeps<DynamoIntegrationStore, DynamoDeliveryLogStore, SqsQueue, EventBridgeScheduler, GuardedClient>;
+
+pub fn fanout_deps(sdk: &SdkConfig, config: &Config) -> LiveFanoutDeps {
+    FanoutDeps {
+        store: DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.integrations),
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
+        dead_letter_url: config.queues.events_dlq_url.clone(),
+    }
+}
+
+pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDeps, Error> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(DeliveryDeps {
+        store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
+        logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
+        scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
+        sender: GuardedClient::new(config.targets, config.delivery_timeout)?,
+        retry: config.retry.clone(),
+        log_retention: config.log_retention,
+        dead_letter_url: config.queues.deliveries_dlq_url.clone(),
+    })
+}
+
+/// The main of the fan-out function (SQS event source on the events queue).
+pub async fn serve_fanout() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let deps = fanout_deps(&sdk_config().await, &config);
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Infallible>(fanout::handle_batch(deps, &event.payload).await)
+    }))
+    .await
+}
+
+/// The main of the delivery function (SQS event source on the deliveries queue).
+pub async fn serve_delivery() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let deps = delivery_deps(&sdk_config().await, &config)?;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Infallible>(delivery::handle_batch(deps, &event.payload).await)
     }))
     .await
 }

@@ -6,13 +6,12 @@ mod common;
 
 use std::path::PathBuf;
 
-use apviso_infra::{dev_keys, tables};
+use apviso_infra::dev_keys;
 use apviso_shared::{
     api::{self, ApiDeps, routes::Route},
     auth,
-    config::Tables,
-    domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
-    store::{IntegrationStore, api_keys::DynamoApiKeyStore, integrations::DynamoIntegrationStore},
+    domain::{ids::AccountId, integration::Integration, validation},
+    store::IntegrationStore,
     time_fmt,
 };
 use serde_json::{Value, json};
@@ -25,22 +24,26 @@ fn fixture(name: &str) -> Value {
 }
 
 struct InProcess {
-    deps: ApiDeps<DynamoIntegrationStore>,
-    keys: DynamoApiKeyStore,
+    app: common::TestApp,
+}
+
+impl std::ops::Deref for InProcess {
+    type Target = common::TestApp;
+    fn deref(&self) -> &common::TestApp {
+        &self.app
+    }
+}
+
+impl InProcess {
+    fn deps(&self) -> &ApiDeps {
+        &self.app.gateway.api
+    }
 }
 
 async fn setup() -> InProcess {
-    let sdk = common::sdk_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let tables = Tables::with_prefix(&format!("p{}-", &uuid::Uuid::now_v7().simple().to_string()[20..]));
-    tables::ensure_tables(&dynamo, &tables).await.unwrap();
-    let keys = DynamoApiKeyStore::new(dynamo.clone(), &tables.api_keys);
-    dev_keys::seed(&keys, &dev_keys::parse_dev_keys(dev_keys::DEFAULT_DEV_KEYS).unwrap()).await.unwrap();
-    let deps = ApiDeps {
-        store: DynamoIntegrationStore::new(dynamo, &tables.integrations),
-        targets: TargetPolicy { allow_loopback: false },
-    };
-    InProcess { deps, keys }
+    let app = common::TestApp::spawn().await;
+    dev_keys::seed(&app.gateway.keys, &dev_keys::parse_dev_keys(dev_keys::DEFAULT_DEV_KEYS).unwrap()).await.unwrap();
+    InProcess { app }
 }
 
 fn route_of(event: &Value) -> Route {
@@ -48,13 +51,13 @@ fn route_of(event: &Value) -> Route {
     Route::ALL.into_iter().find(|r| r.route_key() == key).unwrap_or_else(|| panic!("no route {key}"))
 }
 
-async fn invoke(deps: &ApiDeps<DynamoIntegrationStore>, event: &Value) -> (u16, Value) {
+async fn invoke(deps: &ApiDeps, event: &Value) -> (u16, Value) {
     let req = lambda_http::request::from_str(&event.to_string()).unwrap();
     let response = api::handle(route_of(event), deps, req).await;
     (response.status().as_u16(), serde_json::from_slice(response.body().as_ref()).unwrap())
 }
 
-async fn insert_fixture_integration(deps: &ApiDeps<DynamoIntegrationStore>) {
+async fn insert_fixture_integration(deps: &ApiDeps) {
     let body = fixture("apigw-v2-create-integration.json");
     let new =
         validation::parse_create(&serde_json::from_str(body["body"].as_str().unwrap()).unwrap(), deps.targets).unwrap();
@@ -85,29 +88,29 @@ fn every_api_fixture_is_a_real_api_gateway_v2_payload() {
 #[tokio::test]
 async fn route_fixtures_drive_the_handlers() {
     let app = setup().await;
-    let (status, created) = invoke(&app.deps, &fixture("apigw-v2-create-integration.json")).await;
+    let (status, created) = invoke(app.deps(), &fixture("apigw-v2-create-integration.json")).await;
     assert_eq!(status, 201, "{created}");
     common::openapi::assert_conforms("POST", "/v1/integrations", 201, &created);
 
-    insert_fixture_integration(&app.deps).await;
-    let (status, list) = invoke(&app.deps, &fixture("apigw-v2-list-integrations.json")).await;
+    insert_fixture_integration(app.deps()).await;
+    let (status, list) = invoke(app.deps(), &fixture("apigw-v2-list-integrations.json")).await;
     assert_eq!(status, 200);
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
 
-    let (status, one) = invoke(&app.deps, &fixture("apigw-v2-get-integration.json")).await;
+    let (status, one) = invoke(app.deps(), &fixture("apigw-v2-get-integration.json")).await;
     assert_eq!((status, one["id"].as_str()), (200, Some(FIXTURE_ID)));
 
-    let (status, updated) = invoke(&app.deps, &fixture("apigw-v2-update-integration.json")).await;
+    let (status, updated) = invoke(app.deps(), &fixture("apigw-v2-update-integration.json")).await;
     assert_eq!((status, updated["minimumSeverity"].as_str()), (200, Some("medium")));
 
-    let (status, deleted) = invoke(&app.deps, &fixture("apigw-v2-delete-integration.json")).await;
+    let (status, deleted) = invoke(app.deps(), &fixture("apigw-v2-delete-integration.json")).await;
     assert_eq!((status, deleted), (200, json!({"message": "Integration deleted successfully"})));
-    let (status, _) = invoke(&app.deps, &fixture("apigw-v2-get-integration.json")).await;
+    let (status, _) = invoke(app.deps(), &fixture("apigw-v2-get-integration.json")).await;
     assert_eq!(status, 404);
 
-    let (status, providers) = invoke(&app.deps, &fixture("apigw-v2-list-providers.json")).await;
+    let (status, providers) = invoke(app.deps(), &fixture("apigw-v2-list-providers.json")).await;
     assert_eq!((status, providers["providers"].as_array().map(Vec::len)), (200, Some(5)));
-    let (status, doc) = invoke(&app.deps, &fixture("apigw-v2-openapi.json")).await;
+    let (status, doc) = invoke(app.deps(), &fixture("apigw-v2-openapi.json")).await;
     assert_eq!((status, doc["openapi"].as_str()), (200, Some("3.1.0")));
 }
 
@@ -116,7 +119,7 @@ async fn a_request_without_authorizer_context_is_refused() {
     let app = setup().await;
     let mut event = fixture("apigw-v2-list-integrations.json");
     event["requestContext"].as_object_mut().unwrap().remove("authorizer");
-    let (status, body) = invoke(&app.deps, &event).await;
+    let (status, body) = invoke(app.deps(), &event).await;
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
 }
 
@@ -133,16 +136,16 @@ fn default_route_fixture_answers_our_404() {
 async fn authorizer_maps_known_keys_to_their_account_only() {
     let app = setup().await;
     let event = fixture("authorizer-request.json");
-    let verdict = auth::authorize(&app.keys, serde_json::from_value(event.clone()).unwrap()).await.unwrap();
+    let verdict = auth::authorize(&app.gateway.keys, serde_json::from_value(event.clone()).unwrap()).await.unwrap();
     assert_eq!(verdict.context, json!({"accountId": "acct_local"}));
 
     let mut wrong = event.clone();
     wrong["headers"]["x-api-key"] = json!("apvk_guess");
-    let verdict = auth::authorize(&app.keys, serde_json::from_value(wrong).unwrap()).await.unwrap();
+    let verdict = auth::authorize(&app.gateway.keys, serde_json::from_value(wrong).unwrap()).await.unwrap();
     assert_eq!(verdict.context, json!({}));
 
     let mut missing = event;
     missing["headers"].as_object_mut().unwrap().remove("x-api-key");
-    let verdict = auth::authorize(&app.keys, serde_json::from_value(missing).unwrap()).await.unwrap();
+    let verdict = auth::authorize(&app.gateway.keys, serde_json::from_value(missing).unwrap()).await.unwrap();
     assert_eq!(verdict.context, json!({}));
 }

@@ -4,8 +4,7 @@
 
 mod common;
 
-use apviso_shared::domain::target::TargetPolicy;
-use common::{KEY_A, TestApp, slack_body, webhook_body};
+use common::{KEY_A, Settings, TestApp, slack_body, webhook_body};
 use serde_json::{Value, json};
 
 const ALL: &str = "/v1/integrations";
@@ -137,7 +136,7 @@ async fn private_and_loopback_targets_are_refused() {
 
 #[tokio::test]
 async fn loopback_http_is_accepted_only_when_configured() {
-    let local = TestApp::spawn_with(TargetPolicy { allow_loopback: true }).await;
+    let local = TestApp::spawn_with(Settings::default().set("APVISO_ALLOW_LOOPBACK_TARGETS", "true")).await;
     local.create(KEY_A, &webhook_body("http://127.0.0.1:9/hook")).await;
     // The local switch opens loopback, never private networks.
     assert_eq!(rejected_fields(&local, &webhook_body("http://10.0.0.1/hook")).await, ["credentials.url"]);

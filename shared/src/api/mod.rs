@@ -10,13 +10,27 @@ use http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 
-use self::{error::ApiError, handlers::integrations, routes::Route};
-use crate::{domain::target::TargetPolicy, store::IntegrationStore};
+use self::{
+    error::ApiError,
+    handlers::{delivery_logs, integrations, test_delivery},
+    routes::Route,
+};
+use crate::{
+    domain::target::TargetPolicy,
+    outbound::GuardedClient,
+    queue::sqs::SqsQueue,
+    store::{delivery_logs::DynamoDeliveryLogStore, integrations::DynamoIntegrationStore},
+};
 
-/// What the API handlers need, built once per process and borrowed by every request.
-pub struct ApiDeps<S> {
-    pub store: S,
+/// What the API handlers need, built once per process and borrowed by every request. Handlers
+/// take the parts they use through the storage and messaging traits.
+pub struct ApiDeps {
+    pub store: DynamoIntegrationStore,
+    pub logs: DynamoDeliveryLogStore,
+    pub queue: SqsQueue,
+    pub sender: GuardedClient,
     pub targets: TargetPolicy,
+    pub log_retention: std::time::Duration,
 }
 
 /// A successful answer: a status and a JSON body.
@@ -32,7 +46,7 @@ impl Reply {
     }
 }
 
-pub async fn handle<S: IntegrationStore>(route: Route, deps: &ApiDeps<S>, req: Request) -> Response<Body> {
+pub async fn handle(route: Route, deps: &ApiDeps, req: Request) -> Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
     let span = tracing::info_span!("api", route = ?route, request_id = %request_id);
     let _guard = span.enter();
@@ -45,17 +59,24 @@ pub async fn handle<S: IntegrationStore>(route: Route, deps: &ApiDeps<S>, req: R
     }
 }
 
-async fn dispatch<S: IntegrationStore>(route: Route, deps: &ApiDeps<S>, req: &Request) -> Result<Reply, ApiError> {
+async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, ApiError> {
     let account = if route.requires_api_key() { Some(request::account(req)?) } else { None };
     let account = account.as_ref();
     match (route, account) {
         (Route::OpenApi, _) => handlers::public::openapi(),
         (Route::ListProviders, _) => handlers::public::list_providers(),
-        (Route::ListIntegrations, Some(a)) => integrations::list(deps, a).await,
-        (Route::CreateIntegration, Some(a)) => integrations::create(deps, a, req).await,
-        (Route::GetIntegration, Some(a)) => integrations::get(deps, a, req).await,
-        (Route::UpdateIntegration, Some(a)) => integrations::update(deps, a, req).await,
-        (Route::DeleteIntegration, Some(a)) => integrations::delete(deps, a, req).await,
+        (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
+        (Route::CreateIntegration, Some(a)) => {
+            integrations::create(&deps.store, &deps.queue, deps.targets, a, req).await
+        }
+        (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
+        (Route::UpdateIntegration, Some(a)) => {
+            integrations::update(&deps.store, &deps.queue, deps.targets, a, req).await
+        }
+        (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
+        (Route::TestIntegration, Some(a)) => test_delivery::test(deps, a, req).await,
+        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, a, req).await,
+        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, a, req).await,
         (_, None) => Err(ApiError::Unauthorized),
     }
 }

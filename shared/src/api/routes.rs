@@ -14,10 +14,13 @@ pub enum Route {
     GetIntegration,
     UpdateIntegration,
     DeleteIntegration,
+    TestIntegration,
+    ListDeliveryLogs,
+    GetDeliveryLog,
 }
 
 impl Route {
-    pub const ALL: [Route; 7] = [
+    pub const ALL: [Route; 10] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -25,11 +28,14 @@ impl Route {
         Route::GetIntegration,
         Route::UpdateIntegration,
         Route::DeleteIntegration,
+        Route::TestIntegration,
+        Route::ListDeliveryLogs,
+        Route::GetDeliveryLog,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::CreateIntegration => "POST",
+            Route::CreateIntegration | Route::TestIntegration => "POST",
             Route::UpdateIntegration => "PATCH",
             Route::DeleteIntegration => "DELETE",
             _ => "GET",
@@ -43,6 +49,9 @@ impl Route {
             Route::ListProviders => "/v1/integrations/providers",
             Route::ListIntegrations | Route::CreateIntegration => "/v1/integrations",
             Route::GetIntegration | Route::UpdateIntegration | Route::DeleteIntegration => "/v1/integrations/{id}",
+            Route::TestIntegration => "/v1/integrations/{id}/test",
+            Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
+            Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
         }
     }
 
@@ -56,6 +65,9 @@ impl Route {
             Route::GetIntegration => "api-get-integration",
             Route::UpdateIntegration => "api-update-integration",
             Route::DeleteIntegration => "api-delete-integration",
+            Route::TestIntegration => "api-test-integration",
+            Route::ListDeliveryLogs => "api-list-delivery-logs",
+            Route::GetDeliveryLog => "api-get-delivery-log",
         }
     }
 
@@ -116,7 +128,7 @@ mod tests {
     #[test]
     fn resolves_every_route_from_its_own_key() {
         for route in Route::ALL {
-            let path = route.path().replace("{id}", "0190");
+            let path = route.path().replace("{id}", "0190").replace("{logId}", "0191");
             assert_eq!(resolve(route.method(), &path).unwrap().0, route, "{route:?}");
         }
     }

@@ -47,6 +47,20 @@ string_enum! {
         ReportReady => "report.ready",
         ScheduleTriggered => "schedule.triggered",
         ScheduleSkipped => "schedule.skipped",
+        IntegrationTest => "integration.test",
+        IntegrationVerification => "integration.verification",
+    }
+}
+
+impl EventType {
+    /// `integration.test` and `integration.verification` are sent by APVISO itself to one
+    /// integration; nobody subscribes to them and the scanning pipeline never emits them.
+    pub fn is_subscribable(self) -> bool {
+        !matches!(self, EventType::IntegrationTest | EventType::IntegrationVerification)
+    }
+
+    pub fn subscribable() -> impl Iterator<Item = EventType> {
+        Self::ALL.iter().copied().filter(|e| e.is_subscribable())
     }
 }
 

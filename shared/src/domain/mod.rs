@@ -1,6 +1,7 @@
 //! Pure domain: no I/O here, so every rule is tested without AWS or a network.
 
 pub mod catalog;
+pub mod delivery_log;
 pub mod events;
 pub mod ids;
 pub mod integration;

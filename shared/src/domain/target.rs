@@ -59,7 +59,7 @@ fn host_is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
-fn is_localhost_name(name: &str) -> bool {
+pub(crate) fn is_localhost_name(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     name == "localhost" || name.ends_with(".localhost")
 }

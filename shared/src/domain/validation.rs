@@ -239,6 +239,10 @@ fn parse_events(v: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<EventType
         match item.as_str().map(|s| (s, s.parse::<EventType>())) {
             None => errors.push(FieldError::new(path, "must be a string")),
             Some((s, Err(()))) => errors.push(FieldError::new(path, format!("'{s}' is not an event type"))),
+            Some((s, Ok(event))) if !event.is_subscribable() => {
+                errors
+                    .push(FieldError::new(path, format!("'{s}' is sent by APVISO itself and cannot be subscribed to")));
+            }
             Some((s, Ok(event))) if !seen.insert(event) => {
                 errors.push(FieldError::new(path, format!("'{s}' is listed more than once")));
             }

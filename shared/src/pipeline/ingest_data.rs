@@ -39,8 +39,11 @@ pub(super) fn check(event: EventType, data: &Map<String, Value>) -> Check {
         EventType::ReportReady => check_report(data),
         // Schedules carry whatever the scheduler knows; only an id, when present, must be usable.
         EventType::ScheduleTriggered | EventType::ScheduleSkipped => optional_str(data, "scheduleId"),
-        // Never reached: the parser refuses filter types before looking at `data`.
-        EventType::FindingCritical | EventType::FindingHigh => Ok(()),
+        // Never reached: the parser refuses filter and APVISO-internal types before `data`.
+        EventType::FindingCritical
+        | EventType::FindingHigh
+        | EventType::IntegrationTest
+        | EventType::IntegrationVerification => Ok(()),
     }
 }
 

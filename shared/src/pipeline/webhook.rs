@@ -23,7 +23,7 @@ pub const HEADER_WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
 pub const HEADER_WEBHOOK_SIGNATURE: &str = "webhook-signature";
 
 /// Header values safe to show in logs; the rest may carry tenants' tokens or signatures.
-const LOGGABLE_HEADERS: &[&str] =
+pub const LOGGABLE_HEADERS: &[&str] =
     &["content-type", "user-agent", "x-apviso-event", "x-apviso-delivery", "webhook-id", "webhook-timestamp"];
 
 /// A fully rendered request, ready for an HTTP client.

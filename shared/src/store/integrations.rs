@@ -12,7 +12,7 @@ use super::{
 };
 use crate::domain::{
     ids::{AccountId, IntegrationId},
-    integration::Integration,
+    integration::{DeliveryStatus, Integration},
 };
 
 #[derive(Clone, Debug)]
@@ -144,6 +144,40 @@ impl IntegrationStore for DynamoIntegrationStore {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
                 Err(StoreError::Conflict)
             }
+            Err(e) => Err(StoreError::backend("UpdateItem", &e)),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        at: &str,
+        status: DeliveryStatus,
+    ) -> Result<(), StoreError> {
+        let status = match status {
+            DeliveryStatus::Success => "success",
+            DeliveryStatus::Failed => "failed",
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(account, id).into_iter().collect()))
+            .update_expression("SET #at = :at, #status = :status")
+            // RFC 3339 UTC timestamps of one width compare correctly as strings.
+            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#at) OR #at <= :at)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#at", "lastDeliveryAt")
+            .expression_attribute_names("#status", "lastDeliveryStatus")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_owned()))
+            .expression_attribute_values(":status", AttributeValue::S(status.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Deleted meanwhile, or a newer attempt already recorded: nothing to do.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(StoreError::backend("UpdateItem", &e)),
         }
     }

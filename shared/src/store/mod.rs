@@ -1,6 +1,7 @@
 //! Storage ports. Handlers see these traits only; the DynamoDB adapters live beside them.
 
 pub mod api_keys;
+pub mod delivery_logs;
 pub mod integrations;
 pub mod schema;
 
@@ -9,8 +10,9 @@ use std::future::Future;
 use crate::{
     api::error::{BoxError, ErrorChain},
     domain::{
+        delivery_log::DeliveryLog,
         ids::{AccountId, IntegrationId},
-        integration::Integration,
+        integration::{DeliveryStatus, Integration},
     },
 };
 
@@ -48,6 +50,16 @@ pub trait IntegrationStore: Send + Sync {
     /// anything else (a concurrent edit, a delete) is [`StoreError::Conflict`].
     fn update_settings(&self, next: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Records the outcome of the latest attempt. Touches only `lastDelivery*`, and never moves
+    /// them back in time, so it cannot clobber a user's edit or a newer attempt.
+    fn record_delivery(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        at: &str,
+        status: DeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Returns whether there was anything to delete.
     fn delete(&self, account: &AccountId, id: IntegrationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -55,4 +67,40 @@ pub trait IntegrationStore: Send + Sync {
 pub trait ApiKeyLookup: Send + Sync {
     /// The account owning the key whose SHA-256 hex digest is `key_hash`.
     fn account_for(&self, key_hash: &str) -> impl Future<Output = Result<Option<AccountId>, StoreError>> + Send;
+}
+
+/// One page of an integration's delivery log, newest first, and how many entries there are.
+#[derive(Debug)]
+pub struct LogPage {
+    pub entries: Vec<DeliveryLog>,
+    pub total: usize,
+}
+
+pub trait DeliveryLogStore: Send + Sync {
+    fn append(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Page `page` (1-based) of `limit` entries still within retention at `now` (Unix seconds).
+    fn page(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        page: u32,
+        limit: u32,
+        now: i64,
+    ) -> impl Future<Output = Result<LogPage, StoreError>> + Send;
+
+    fn get(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<DeliveryLog>, StoreError>> + Send;
+
+    /// Whether the integration has (or had) any log entry: logs outlive a deleted integration.
+    fn any(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -4,6 +4,7 @@
 //! - integrations: `pk = ACCOUNT#<account>`, `sk = INTEGRATION#<uuidv7>`. One partition per
 //!   account, and UUIDv7 sort keys make "newest first" a reverse Query.
 //! - api keys: `pk = KEY#<sha256 hex>`; the key itself is never stored.
+//! - delivery logs: `pk = LOGS#<account>#<integration>`, `sk = LOG#<uuidv7>`, TTL `expiresAt`.
 
 use crate::domain::ids::{AccountId, IntegrationId};
 
@@ -20,6 +21,14 @@ pub fn integration_sk(id: IntegrationId) -> String {
 
 pub const INTEGRATION_SK_PREFIX: &str = "INTEGRATION#";
 
+pub fn log_pk(account: &AccountId, integration: IntegrationId) -> String {
+    format!("LOGS#{account}#{integration}")
+}
+
+pub fn log_sk(log_id: &str) -> String {
+    format!("LOG#{log_id}")
+}
+
 pub fn api_key_pk(key_hash: &str) -> String {
     format!("KEY#{key_hash}")
 }
@@ -33,3 +42,4 @@ pub struct TableKeys {
 
 pub const INTEGRATIONS_KEYS: TableKeys = TableKeys { partition: PK, sort: Some(SK) };
 pub const API_KEYS_KEYS: TableKeys = TableKeys { partition: PK, sort: None };
+pub const DELIVERY_LOGS_KEYS: TableKeys = TableKeys { partition: PK, sort: Some(SK) };

@@ -4,15 +4,15 @@
 
 pub mod openapi;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
-use apviso_infra::{dev_keys, gateway::Gateway, tables};
-use apviso_shared::{
-    api::ApiDeps,
-    config::Tables,
-    domain::target::TargetPolicy,
-    store::{api_keys::DynamoApiKeyStore, integrations::DynamoIntegrationStore},
+use apviso_infra::{
+    dev_keys,
+    gateway::Gateway,
+    local_pipeline::LocalPipeline,
+    stack::{self, Provisioned},
 };
+use apviso_shared::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
 use aws_config::BehaviorVersion;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -25,9 +25,14 @@ pub const ACCOUNT_B: &str = "acct_b";
 pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
-    pub tables: Tables,
+    pub sdk: aws_config::SdkConfig,
+    pub stack: Provisioned,
+    pub config: Config,
+    pub tables: apviso_shared::config::Tables,
     pub dynamo: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub gateway: Arc<Gateway>,
+    pub pipeline: Option<LocalPipeline>,
 }
 
 pub struct Answer {
@@ -45,26 +50,69 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(TargetPolicy { allow_loopback: false }).await
+/// How a test's stack is configured: the same variables the functions read.
+pub struct Settings {
+    pub vars: HashMap<&'static str, String>,
+    pub visibility: Duration,
+    pub run_pipeline: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { vars: HashMap::new(), visibility: Duration::from_secs(30), run_pipeline: false }
+    }
+}
+
+impl Settings {
+    /// Local-receiver friendly: loopback targets allowed, retries in seconds (two by SQS delay,
+    /// two by the scheduler), short timeouts, and the pipeline running.
+    pub fn pipeline() -> Self {
+        let mut s = Self { visibility: Duration::from_secs(2), run_pipeline: true, ..Self::default() };
+        s.vars.insert("APVISO_ALLOW_LOOPBACK_TARGETS", "true".into());
+        s.vars.insert("APVISO_RETRY_SCHEDULE", "1s,1s,2s,2s".into());
+        s.vars.insert("APVISO_SQS_MAX_DELAY", "1s".into());
+        s.vars.insert("APVISO_DELIVERY_TIMEOUT", "2s".into());
+        s
     }
 
-    pub async fn spawn_with(targets: TargetPolicy) -> Self {
+    pub fn set(mut self, name: &'static str, value: &str) -> Self {
+        self.vars.insert(name, value.into());
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> Self {
         let sdk = sdk_config().await;
-        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let prefix = format!("t{}-", &uuid::Uuid::now_v7().simple().to_string()[20..]);
-        let tables = Tables::with_prefix(&prefix);
-        tables::ensure_tables(&dynamo, &tables).await.expect("create test tables");
-        let keys = DynamoApiKeyStore::new(dynamo.clone(), &tables.api_keys);
+        let stack = stack::provision(&sdk, &prefix, settings.visibility).await.expect("provision test stack");
+        let vars = settings.vars;
+        let config = Config::from_lookup(stack.lookup(move |name| vars.get(name).cloned())).expect("test config");
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let keys = DynamoApiKeyStore::new(dynamo.clone(), &config.tables.api_keys);
         let seeded = dev_keys::parse_dev_keys(&format!("{KEY_A}={ACCOUNT_A},{KEY_B}={ACCOUNT_B}")).unwrap();
         dev_keys::seed(&keys, &seeded).await.expect("seed keys");
-        let api = ApiDeps { store: DynamoIntegrationStore::new(dynamo.clone(), &tables.integrations), targets };
-        let gateway = Arc::new(Gateway { api, keys });
+        let gateway = Arc::new(Gateway { api: runtime::api_deps(&sdk, &config).unwrap(), keys });
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(apviso_infra::gateway::serve(listener, Arc::clone(&gateway)));
-        Self { base_url, http: reqwest::Client::new(), tables, dynamo, gateway }
+        let pipeline = settings.run_pipeline.then(|| LocalPipeline::start(&sdk, &config, &stack).unwrap());
+        Self {
+            base_url,
+            http: reqwest::Client::new(),
+            tables: config.tables.clone(),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sdk,
+            stack,
+            config,
+            dynamo,
+            gateway,
+            pipeline,
+        }
     }
 
     /// Sends a request with an optional API key and JSON body, returning status and parsed body.

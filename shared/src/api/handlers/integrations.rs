@@ -5,13 +5,11 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde_json::json;
 
+use super::verification;
 use crate::{
-    api::{ApiDeps, Reply, error::ApiError, request},
-    domain::{
-        ids::AccountId,
-        integration::Integration,
-        validation::{self},
-    },
+    api::{Reply, error::ApiError, request},
+    domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
+    queue::DeliveryQueue,
     store::{IntegrationStore, StoreError},
     time_fmt,
 };
@@ -19,53 +17,55 @@ use crate::{
 /// How often a PATCH re-reads and re-applies itself when another write got in first.
 const MAX_UPDATE_ATTEMPTS: usize = 5;
 
-pub async fn create<S: IntegrationStore>(
-    deps: &ApiDeps<S>,
+pub async fn create(
+    store: &impl IntegrationStore,
+    queue: &impl DeliveryQueue,
+    targets: TargetPolicy,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let body = request::json_body(req)?;
-    let new = validation::parse_create(&body, deps.targets).map_err(ApiError::Validation)?;
+    let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
     let integration = Integration::create(account.clone(), new.provider, new.settings, time_fmt::now());
-    deps.store.insert(&integration).await.map_err(ApiError::internal)?;
+    store.insert(&integration).await.map_err(ApiError::internal)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
+    verification::send_if_needed(queue, None, &integration).await;
     Ok(Reply::new(StatusCode::CREATED, integration.to_view()))
 }
 
-pub async fn list<S: IntegrationStore>(deps: &ApiDeps<S>, account: &AccountId) -> Result<Reply, ApiError> {
-    let integrations = deps.store.list(account).await.map_err(ApiError::internal)?;
+pub async fn list(store: &impl IntegrationStore, account: &AccountId) -> Result<Reply, ApiError> {
+    let integrations = store.list(account).await.map_err(ApiError::internal)?;
     let data: Vec<_> = integrations.iter().map(Integration::to_view).collect();
     Ok(Reply::new(StatusCode::OK, json!({ "data": data })))
 }
 
-pub async fn get<S: IntegrationStore>(
-    deps: &ApiDeps<S>,
-    account: &AccountId,
-    req: &Request,
-) -> Result<Reply, ApiError> {
+pub async fn get(store: &impl IntegrationStore, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
-    let integration = deps.store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    let integration = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     Ok(Reply::new(StatusCode::OK, integration.to_view()))
 }
 
 /// Read, merge, validate, then write only if the stored version is still the one read; on a lost
 /// race start again from the fresh item, so concurrent PATCHes both land.
-pub async fn update<S: IntegrationStore>(
-    deps: &ApiDeps<S>,
+pub async fn update(
+    store: &impl IntegrationStore,
+    queue: &impl DeliveryQueue,
+    targets: TargetPolicy,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let body = request::json_body(req)?;
     for _ in 0..MAX_UPDATE_ATTEMPTS {
-        let current = deps.store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
-        let settings = validation::apply_patch(&current, &body, deps.targets).map_err(ApiError::Validation)?;
+        let current = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+        let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
         let next = current.with_settings(settings, time_fmt::now());
-        match deps.store.update_settings(&next).await {
+        match store.update_settings(&next).await {
             Ok(()) => {
                 tracing::info!(account = %account, integration_id = %id, version = next.version, "integration updated");
+                verification::send_if_needed(queue, Some(&current), &next).await;
                 // Delivery status may have moved since the read; answer with what is stored now.
-                let stored = deps.store.get(account, id).await.map_err(ApiError::internal)?;
+                let stored = store.get(account, id).await.map_err(ApiError::internal)?;
                 return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));
             }
             Err(StoreError::Conflict) => continue,
@@ -75,13 +75,9 @@ pub async fn update<S: IntegrationStore>(
     Err(ApiError::Conflict)
 }
 
-pub async fn delete<S: IntegrationStore>(
-    deps: &ApiDeps<S>,
-    account: &AccountId,
-    req: &Request,
-) -> Result<Reply, ApiError> {
+pub async fn delete(store: &impl IntegrationStore, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
-    if !deps.store.delete(account, id).await.map_err(ApiError::internal)? {
+    if !store.delete(account, id).await.map_err(ApiError::internal)? {
         return Err(ApiError::NotFound);
     }
     tracing::info!(account = %account, integration_id = %id, "integration deleted");

@@ -1,7 +1,12 @@
 //! Typed configuration, read once per cold start from the environment SAM (or the local stack)
 //! sets. Nothing else in the code reads environment variables.
 
-use crate::domain::target::TargetPolicy;
+mod pipeline;
+
+use std::time::Duration;
+
+pub use self::pipeline::{Queues, SchedulerTarget};
+use crate::{domain::target::TargetPolicy, pipeline::retry::RetryPolicy};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration variable {name}: {problem}")]
@@ -15,15 +20,21 @@ pub struct ConfigError {
 pub struct Tables {
     pub integrations: String,
     pub api_keys: String,
+    pub delivery_logs: String,
 }
 
 impl Tables {
     pub const INTEGRATIONS_VAR: &'static str = "APVISO_INTEGRATIONS_TABLE";
     pub const API_KEYS_VAR: &'static str = "APVISO_API_KEYS_TABLE";
+    pub const DELIVERY_LOGS_VAR: &'static str = "APVISO_DELIVERY_LOGS_TABLE";
 
     /// Every table name with a common prefix: how the tests give each run its own tables.
     pub fn with_prefix(prefix: &str) -> Self {
-        Self { integrations: format!("{prefix}integrations"), api_keys: format!("{prefix}api-keys") }
+        Self {
+            integrations: format!("{prefix}integrations"),
+            api_keys: format!("{prefix}api-keys"),
+            delivery_logs: format!("{prefix}delivery-logs"),
+        }
     }
 }
 
@@ -37,6 +48,13 @@ impl Default for Tables {
 pub struct Config {
     pub tables: Tables,
     pub targets: TargetPolicy,
+    pub queues: Queues,
+    pub scheduler: SchedulerTarget,
+    pub retry: RetryPolicy,
+    /// Total time one delivery attempt may take, connect included.
+    pub delivery_timeout: Duration,
+    /// How long delivery logs are kept (DynamoDB TTL).
+    pub log_retention: Duration,
 }
 
 impl Config {
@@ -58,13 +76,21 @@ impl Config {
             tables: Tables {
                 integrations: table(Tables::INTEGRATIONS_VAR, defaults.integrations)?,
                 api_keys: table(Tables::API_KEYS_VAR, defaults.api_keys)?,
+                delivery_logs: table(Tables::DELIVERY_LOGS_VAR, defaults.delivery_logs)?,
             },
             targets: TargetPolicy { allow_loopback: flag(&lookup, "APVISO_ALLOW_LOOPBACK_TARGETS")? },
+            queues: Queues::from_lookup(&lookup)?,
+            scheduler: SchedulerTarget::from_lookup(&lookup)?,
+            retry: pipeline::retry_policy(&lookup)?,
+            delivery_timeout: pipeline::duration(&lookup, "APVISO_DELIVERY_TIMEOUT", "10s")?,
+            log_retention: Duration::from_secs(
+                24 * 3600 * u64::from(pipeline::number(&lookup, "APVISO_LOG_RETENTION_DAYS", 30)?),
+            ),
         })
     }
 }
 
-fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+pub(crate) fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
     match lookup(name).as_deref().map(str::trim) {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
@@ -87,9 +113,31 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    const REQUIRED: [(&str, &str); 5] = [
+        ("APVISO_DELIVERIES_QUEUE_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries"),
+        ("APVISO_EVENTS_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-events-dlq"),
+        ("APVISO_DELIVERIES_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries-dlq"),
+        ("APVISO_DELIVERIES_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries"),
+        ("APVISO_SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/apviso-scheduler"),
+    ];
+
+    fn with_required(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        REQUIRED.iter().copied().chain(extra.iter().copied()).collect()
+    }
+
+    #[test]
+    fn queue_settings_are_required() {
+        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(err.name, "APVISO_DELIVERIES_QUEUE_URL");
+    }
+
     #[test]
     fn defaults_are_safe() {
-        let config = Config::from_lookup(lookup(&[])).unwrap();
+        let config = Config::from_lookup(lookup(&with_required(&[]))).unwrap();
+        assert_eq!(config.delivery_timeout, Duration::from_secs(10));
+        assert_eq!(config.log_retention, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(config.retry, RetryPolicy::default());
+        assert_eq!(config.scheduler.group, "apviso-retries");
         assert_eq!(config.tables.integrations, "apviso-integrations");
         assert!(!config.targets.allow_loopback);
     }
@@ -101,8 +149,12 @@ mod tests {
                 .unwrap();
         assert!(config.targets.allow_loopback);
         assert_eq!(config.tables.api_keys, "keys-x");
-        let err = Config::from_lookup(lookup(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "yes")])).unwrap_err();
+        let err = Config::from_lookup(lookup(&with_required(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "yes")]))).unwrap_err();
         assert_eq!(err.name, "APVISO_ALLOW_LOOPBACK_TARGETS");
-        assert!(Config::from_lookup(lookup(&[(Tables::INTEGRATIONS_VAR, "bad name")])).is_err());
+        assert!(Config::from_lookup(lookup(&with_required(&[(Tables::INTEGRATIONS_VAR, "bad name")]))).is_err());
+        let err = Config::from_lookup(lookup(&with_required(&[("APVISO_RETRY_SCHEDULE", "1m,soon")]))).unwrap_err();
+        assert_eq!(err.name, "APVISO_RETRY_SCHEDULE");
+        let err = Config::from_lookup(lookup(&with_required(&[("APVISO_DELIVERY_TIMEOUT", "0s")]))).unwrap_err();
+        assert_eq!(err.name, "APVISO_DELIVERY_TIMEOUT");
     }
 }

@@ -1,0 +1,68 @@
+//! Provisions a whole local stack (tables, queues with dead-letter queues, the Scheduler group)
+//! under one name prefix, and hands back the environment the template would give the functions.
+
+use std::time::Duration;
+
+use apviso_shared::config::Tables;
+use aws_config::SdkConfig;
+
+use crate::{
+    queues::{self, ProvisionError, QueuePair},
+    tables,
+};
+
+/// The role ARN Scheduler would assume; moto checks only its shape.
+const LOCAL_SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/apviso-scheduler-local";
+
+#[derive(Clone, Debug)]
+pub struct Provisioned {
+    pub tables: Tables,
+    pub events: QueuePair,
+    pub deliveries: QueuePair,
+    pub schedule_group: String,
+}
+
+impl Provisioned {
+    /// The variables the functions read, with the values of this stack.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (Tables::INTEGRATIONS_VAR, self.tables.integrations.clone()),
+            (Tables::API_KEYS_VAR, self.tables.api_keys.clone()),
+            (Tables::DELIVERY_LOGS_VAR, self.tables.delivery_logs.clone()),
+            ("APVISO_DELIVERIES_QUEUE_URL", self.deliveries.url.clone()),
+            ("APVISO_EVENTS_DLQ_URL", self.events.dlq_url.clone()),
+            ("APVISO_DELIVERIES_DLQ_URL", self.deliveries.dlq_url.clone()),
+            ("APVISO_DELIVERIES_QUEUE_ARN", self.deliveries.arn.clone()),
+            ("APVISO_SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE.into()),
+            ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
+        ]
+    }
+
+    /// A configuration lookup: this stack's values first, then `fallback` (the process
+    /// environment for `make run`, fixed settings in tests).
+    pub fn lookup(&self, fallback: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+        let env = self.env();
+        move |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).or_else(|| fallback(name))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(transparent)]
+    Table(#[from] tables::TableError),
+    #[error(transparent)]
+    Queue(#[from] ProvisionError),
+}
+
+/// Creates (or finds) every resource named `<prefix>...`. `visibility` is the queues' visibility
+/// timeout: how long a failed message waits before it is offered again.
+pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> Result<Provisioned, StackError> {
+    let tables = Tables::with_prefix(prefix);
+    tables::ensure_tables(&aws_sdk_dynamodb::Client::new(sdk), &tables).await?;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let events = queues::ensure_queue(&sqs, &format!("{prefix}events"), visibility).await?;
+    let deliveries = queues::ensure_queue(&sqs, &format!("{prefix}deliveries"), visibility).await?;
+    let schedule_group = format!("{prefix}retries");
+    queues::ensure_schedule_group(&aws_sdk_scheduler::Client::new(sdk), &schedule_group).await?;
+    Ok(Provisioned { tables, events, deliveries, schedule_group })
+}

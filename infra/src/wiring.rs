@@ -1,0 +1,187 @@
+//! The stack's wiring as data: which function serves which route, which queue feeds which
+//! consumer, which tables and queues exist and which environment variable names each of them.
+//! The local stack is built from it, and `tests/tests/template_wiring.rs` fails when
+//! `template.yaml` says anything else.
+//!
+//! Names are a prefix plus a fixed suffix, like [`Tables::with_prefix`]: the template's
+//! `ResourcePrefix` parameter and the local stack both default to [`DEFAULT_PREFIX`].
+
+use apviso_shared::{
+    api::routes::Route,
+    config::Tables,
+    pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY},
+    store::{
+        delivery_logs::TTL_ATTR,
+        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, INTEGRATIONS_KEYS, TableKeys},
+    },
+};
+
+/// The prefix of every table, queue and schedule group name unless told otherwise.
+pub const DEFAULT_PREFIX: &str = "apviso-";
+
+/// API Gateway's catch-all route key, served by [`FALLBACK_FUNCTION`] without the authorizer.
+pub const DEFAULT_ROUTE: &str = "$default";
+pub const FALLBACK_FUNCTION: &str = "api-fallback";
+pub const AUTHORIZER_FUNCTION: &str = "authorizer";
+/// The authorizer's identity source (HTTP header names are case-insensitive).
+pub const API_KEY_HEADER: &str = "X-API-Key";
+
+/// One HTTP API route: its route key, the function behind it, whether the authorizer runs first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteWiring {
+    pub route_key: String,
+    pub function: &'static str,
+    pub authorized: bool,
+}
+
+/// Every route of the HTTP API: the route table, then `$default`.
+pub fn routes() -> Vec<RouteWiring> {
+    Route::ALL
+        .iter()
+        .map(|r| RouteWiring {
+            route_key: r.route_key(),
+            function: r.function_name(),
+            authorized: r.requires_api_key(),
+        })
+        .chain([RouteWiring { route_key: DEFAULT_ROUTE.into(), function: FALLBACK_FUNCTION, authorized: false }])
+        .collect()
+}
+
+/// A work queue, its dead-letter queue and the function its event source mapping invokes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueWiring {
+    pub suffix: &'static str,
+    pub dlq_suffix: &'static str,
+    pub consumer: &'static str,
+    /// Where the consumer itself sends messages it can never process.
+    pub dlq_url_var: &'static str,
+}
+
+impl QueueWiring {
+    pub fn name(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.suffix)
+    }
+
+    pub fn dlq_name(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.dlq_suffix)
+    }
+}
+
+/// Scan events from the scanning pipeline (the ingest contract), one per message.
+pub const EVENTS_QUEUE: QueueWiring = QueueWiring {
+    suffix: "events",
+    dlq_suffix: "events-dlq",
+    consumer: "fanout",
+    dlq_url_var: "APVISO_EVENTS_DLQ_URL",
+};
+/// One delivery (attempt) per message; delayed and scheduled retries come back here too.
+pub const DELIVERIES_QUEUE: QueueWiring = QueueWiring {
+    suffix: "deliveries",
+    dlq_suffix: "deliveries-dlq",
+    consumer: "delivery",
+    dlq_url_var: "APVISO_DELIVERIES_DLQ_URL",
+};
+pub const QUEUES: [QueueWiring; 2] = [EVENTS_QUEUE, DELIVERIES_QUEUE];
+pub const DELIVERIES_QUEUE_URL_VAR: &str = "APVISO_DELIVERIES_QUEUE_URL";
+/// Scheduler targets a queue by ARN, not URL.
+pub const DELIVERIES_QUEUE_ARN_VAR: &str = "APVISO_DELIVERIES_QUEUE_ARN";
+
+/// A DynamoDB table: the variable that names it, its key schema and TTL attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableWiring {
+    pub suffix: &'static str,
+    pub var: &'static str,
+    pub keys: TableKeys,
+    pub ttl: Option<&'static str>,
+}
+
+impl TableWiring {
+    pub fn name(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.suffix)
+    }
+
+    /// This table's name in `tables`.
+    pub fn name_in<'a>(&self, tables: &'a Tables) -> &'a str {
+        match self.var {
+            Tables::INTEGRATIONS_VAR => &tables.integrations,
+            Tables::API_KEYS_VAR => &tables.api_keys,
+            _ => &tables.delivery_logs,
+        }
+    }
+}
+
+pub const TABLES: [TableWiring; 3] = [
+    TableWiring { suffix: "integrations", var: Tables::INTEGRATIONS_VAR, keys: INTEGRATIONS_KEYS, ttl: None },
+    TableWiring { suffix: "api-keys", var: Tables::API_KEYS_VAR, keys: API_KEYS_KEYS, ttl: None },
+    TableWiring {
+        suffix: "delivery-logs",
+        var: Tables::DELIVERY_LOGS_VAR,
+        keys: DELIVERY_LOGS_KEYS,
+        ttl: Some(TTL_ATTR),
+    },
+];
+
+/// The EventBridge Scheduler group of one-time retry schedules.
+pub const SCHEDULE_GROUP_SUFFIX: &str = "retries";
+pub const SCHEDULE_GROUP_VAR: &str = "APVISO_SCHEDULE_GROUP";
+/// The role Scheduler assumes to send a due retry to the deliveries queue.
+pub const SCHEDULER_ROLE_ARN_VAR: &str = "APVISO_SCHEDULER_ROLE_ARN";
+
+/// Tunables with the code's defaults (the template's parameter defaults must equal these).
+pub const SETTINGS: [(&str, &str); 4] = [
+    ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
+    ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
+    ("APVISO_DELIVERY_TIMEOUT", "10s"),
+    ("APVISO_LOG_RETENTION_DAYS", "30"),
+];
+
+/// Read by the code but only for local use: never set in a deployed stack.
+pub const LOCAL_ONLY_VARS: [&str; 1] = ["APVISO_ALLOW_LOOPBACK_TARGETS"];
+
+/// Every variable a deployed function gets (each reads the one typed `Config`).
+pub fn env_vars() -> Vec<&'static str> {
+    let mut vars: Vec<&'static str> = TABLES.iter().map(|t| t.var).collect();
+    vars.extend([DELIVERIES_QUEUE_URL_VAR, DELIVERIES_QUEUE_ARN_VAR]);
+    vars.extend(QUEUES.iter().map(|q| q.dlq_url_var));
+    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR]);
+    vars.extend(SETTINGS.iter().map(|(name, _)| *name));
+    vars
+}
+
+/// Every function of the stack, sorted: route handlers, the authorizer, the queue consumers.
+pub fn functions() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = routes().iter().map(|r| r.function).collect();
+    names.push(AUTHORIZER_FUNCTION);
+    names.extend(QUEUES.iter().map(|q| q.consumer));
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::table_specs;
+
+    #[test]
+    fn table_names_are_the_configs() {
+        let tables = Tables::with_prefix("p-");
+        for t in TABLES {
+            assert_eq!(t.name_in(&tables), t.name("p-"), "{}", t.var);
+        }
+        assert_eq!(Tables::default(), Tables::with_prefix(DEFAULT_PREFIX));
+        for (name, keys) in table_specs(&tables) {
+            let wired = TABLES.iter().find(|t| t.name("p-") == name);
+            assert_eq!(wired.map(|t| t.keys), Some(keys), "local table {name}");
+        }
+    }
+
+    #[test]
+    fn every_route_and_consumer_has_one_function() {
+        let routes = routes();
+        assert_eq!(routes.len(), Route::ALL.len() + 1);
+        assert_eq!(routes.iter().filter(|r| r.route_key == DEFAULT_ROUTE).count(), 1);
+        let functions = functions();
+        assert_eq!(functions.len(), routes.len() + 1 + QUEUES.len(), "one function per route, consumer, authorizer");
+    }
+}

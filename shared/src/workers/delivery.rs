@@ -1,0 +1,148 @@
+//! The delivery worker: one attempt per message, then a retry on the configured schedule (SQS
+//! delay for short waits, EventBridge Scheduler for long ones) or a final failure.
+
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use time::OffsetDateTime;
+
+use super::{
+    WorkerError,
+    attempt::{self, AttemptDeps},
+    batch::for_each_record,
+};
+use crate::{
+    domain::events::EventType,
+    outbound::Sender,
+    pipeline::{
+        message::{DeliveryMessage, DeliveryTask},
+        outcome::AttemptOutcome,
+        retry::{RetryDecision, RetryPolicy, RetryTransport},
+    },
+    queue::{DeadLetters, DeliveryQueue, RetryScheduler},
+    store::{DeliveryLogStore, IntegrationStore},
+    time_fmt,
+};
+
+pub struct DeliveryDeps<S, L, Q, R, H> {
+    pub store: S,
+    pub logs: L,
+    pub queue: Q,
+    pub scheduler: R,
+    pub sender: H,
+    pub retry: RetryPolicy,
+    pub log_retention: Duration,
+    pub dead_letter_url: String,
+}
+
+/// What happened to one delivery message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Disposition {
+    Delivered,
+    RetryQueued {
+        attempt: u32,
+        transport: RetryTransport,
+    },
+    FailedForGood,
+    /// The integration was deleted or disabled before this attempt; nothing was sent.
+    Dropped,
+    DeadLettered,
+}
+
+pub async fn handle_batch<S, L, Q, R, H>(deps: &DeliveryDeps<S, L, Q, R, H>, event: &SqsEvent) -> SqsBatchResponse
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Sender,
+{
+    for_each_record(event, |body| deliver(deps, body)).await
+}
+
+pub async fn deliver<S, L, Q, R, H>(deps: &DeliveryDeps<S, L, Q, R, H>, body: &str) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Sender,
+{
+    let task = match DeliveryMessage::decode(body) {
+        Ok(message) => message.into_task(),
+        Err(reason) => {
+            tracing::warn!(%reason, "malformed delivery message sent to the dead-letter queue");
+            deps.queue.dead_letter(&deps.dead_letter_url, body, &reason).await?;
+            return Ok(Disposition::DeadLettered);
+        }
+    };
+    let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
+        Some(i) if i.enabled => i,
+        found => {
+            let why = if found.is_some() { "disabled" } else { "deleted" };
+            tracing::info!(
+                integration_id = %task.integration_id,
+                delivery_id = %task.delivery_id,
+                attempt = task.attempt,
+                "integration {why}; pending delivery dropped without sending"
+            );
+            return Ok(Disposition::Dropped);
+        }
+    };
+    let attempt_deps =
+        AttemptDeps { store: &deps.store, logs: &deps.logs, sender: &deps.sender, log_retention: deps.log_retention };
+    let report = attempt::run(&attempt_deps, &integration, &task).await?;
+    if report.outcome.is_delivered() {
+        return Ok(Disposition::Delivered);
+    }
+    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at).await
+}
+
+async fn schedule_retry<S, L, Q, R, H>(
+    deps: &DeliveryDeps<S, L, Q, R, H>,
+    task: &DeliveryTask,
+    outcome: &AttemptOutcome,
+    attempted_at: &str,
+) -> Result<Disposition, WorkerError>
+where
+    Q: DeliveryQueue,
+    R: RetryScheduler,
+{
+    // Verification pings report reachability once; retrying them would only add noise.
+    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
+    if one_shot || !outcome.is_retryable() {
+        tracing::info!(delivery_id = %task.delivery_id, attempt = task.attempt, "delivery failed for good (not retryable)");
+        return Ok(Disposition::FailedForGood);
+    }
+    match deps.retry.next(task.attempt, outcome.retry_after()) {
+        RetryDecision::GiveUp => {
+            tracing::warn!(delivery_id = %task.delivery_id, attempts = task.attempt, "delivery failed for good after the last retry");
+            Ok(Disposition::FailedForGood)
+        }
+        RetryDecision::Retry { attempt, delay, transport } => {
+            let next = DeliveryMessage::DeliveryV1(task.for_attempt(attempt, attempted_at));
+            match transport {
+                RetryTransport::SqsDelay => deps.queue.send_delayed(&next, delay).await?,
+                RetryTransport::Scheduler => {
+                    let at = OffsetDateTime::now_utc() + delay;
+                    deps.scheduler.schedule(&schedule_name(task, attempt), at, &next).await?;
+                }
+            }
+            tracing::info!(
+                delivery_id = %task.delivery_id,
+                next_attempt = attempt,
+                delay_s = delay.as_secs(),
+                transport = ?transport,
+                due = %time_fmt::rfc3339(OffsetDateTime::now_utc() + delay),
+                "retry scheduled"
+            );
+            Ok(Disposition::RetryQueued { attempt, transport })
+        }
+    }
+}
+
+/// Unique per delivery attempt and within Scheduler's 64-character limit, so a repeated
+/// CreateSchedule for the same attempt is a harmless conflict.
+pub fn schedule_name(task: &DeliveryTask, attempt: u32) -> String {
+    format!("apviso-{}-a{attempt}", task.delivery_id)
+}

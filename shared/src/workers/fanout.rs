@@ -1,0 +1,79 @@
+//! Fan-out: one ingest event in, one delivery message out per matching integration.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+
+use super::{WorkerError, batch::for_each_record};
+use crate::{
+    pipeline::{
+        delivery_id::delivery_id,
+        ingest::{IngestEvent, parse_ingest},
+        matching::delivered_type,
+        message::{DeliveryMessage, DeliveryTask},
+    },
+    queue::{DeadLetters, DeliveryQueue},
+    store::IntegrationStore,
+};
+
+pub struct FanoutDeps<S, Q> {
+    pub store: S,
+    pub queue: Q,
+    /// Where ingest messages that can never be processed are parked.
+    pub dead_letter_url: String,
+}
+
+pub async fn handle_batch<S: IntegrationStore, Q: DeliveryQueue + DeadLetters>(
+    deps: &FanoutDeps<S, Q>,
+    event: &SqsEvent,
+) -> SqsBatchResponse {
+    for_each_record(event, |body| fan_out(deps, body)).await
+}
+
+/// Processes one ingest message. Returns the number of deliveries queued.
+pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters>(
+    deps: &FanoutDeps<S, Q>,
+    body: &str,
+) -> Result<usize, WorkerError> {
+    let event = match parse_ingest(body) {
+        Ok(event) => event,
+        Err(err) => {
+            tracing::warn!(reason = %err, "malformed ingest message sent to the dead-letter queue");
+            deps.queue.dead_letter(&deps.dead_letter_url, body, err.reason()).await?;
+            return Ok(0);
+        }
+    };
+    let integrations = deps.store.list(&event.account_id).await?;
+    let messages = deliveries_for(&event, &integrations);
+    if !messages.is_empty() {
+        deps.queue.send_all(&messages).await?;
+    }
+    tracing::info!(event_id = %event.id.as_str(), event = %event.event, deliveries = messages.len(), "event fanned out");
+    Ok(messages.len())
+}
+
+/// The delivery messages for `event`: enabled integrations whose provider supports the type
+/// they would receive it as, one each.
+pub fn deliveries_for(
+    event: &IngestEvent,
+    integrations: &[crate::domain::integration::Integration],
+) -> Vec<DeliveryMessage> {
+    integrations
+        .iter()
+        .filter(|i| i.enabled)
+        .filter_map(|i| {
+            let event_type = delivered_type(&i.enabled_events, i.minimum_severity, event)?;
+            i.provider.spec().supports(event_type).then(|| {
+                DeliveryMessage::DeliveryV1(DeliveryTask {
+                    delivery_id: delivery_id(&event.id, i.id),
+                    account_id: event.account_id.clone(),
+                    integration_id: i.id,
+                    event_id: event.id.clone(),
+                    event_type,
+                    timestamp: event.timestamp.clone(),
+                    data: event.data.clone(),
+                    attempt: 1,
+                    first_attempted_at: None,
+                })
+            })
+        })
+        .collect()
+}

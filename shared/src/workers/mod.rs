@@ -1,0 +1,17 @@
+//! The SQS consumers (fan-out and delivery) and the single-attempt logic the delivery worker and
+//! the test endpoint share.
+
+pub mod attempt;
+pub mod batch;
+pub mod delivery;
+pub mod fanout;
+
+/// Why a record must be retried by SQS: an infrastructure failure, never bad input (bad input
+/// goes to the dead-letter queue instead).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+}
