@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod openapi;
+pub mod receiver;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -179,5 +180,84 @@ pub fn slack_body() -> Value {
         "config": {"channel": "#security-alerts"},
         "enabledEvents": ["scan.completed", "finding.critical", "finding.high", "report.ready"],
         "minimumSeverity": "high"
+    })
+}
+
+impl TestApp {
+    /// Publishes a scan event the way the scanning pipeline does.
+    pub async fn publish(&self, event: &Value) {
+        self.sqs.send_message().queue_url(&self.stack.events.url).message_body(event.to_string()).send().await.unwrap();
+    }
+
+    /// Creates a webhook integration for account A pointing at `url`.
+    pub async fn webhook(&self, url: &str, events: &[&str], extra: Value) -> String {
+        let mut body = webhook_body(url);
+        body["enabledEvents"] = serde_json::json!(events);
+        if let Value::Object(extra) = extra {
+            for (k, v) in extra {
+                body[k] = v;
+            }
+        }
+        self.create(KEY_A, &body).await["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The delivery log entries of an integration other than verification pings, oldest first.
+    pub async fn attempts(&self, id: &str) -> Vec<Value> {
+        let path = format!("/v1/integrations/{id}/logs?limit=100");
+        let body = self.expect("GET", &path, "/v1/integrations/{id}/logs", Some(KEY_A), None, 200).await.body;
+        let mut entries: Vec<Value> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] != "integration.verification")
+            .cloned()
+            .collect();
+        entries.reverse();
+        entries
+    }
+
+    /// Polls the log until it holds `count` attempts, or panics after `within`.
+    pub async fn wait_for_attempts(&self, id: &str, count: usize, within: Duration) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let entries = self.attempts(id).await;
+            if entries.len() >= count {
+                return entries;
+            }
+            assert!(std::time::Instant::now() < deadline, "expected {count} attempts within {within:?}: {entries:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A scan event as the scanning pipeline publishes it.
+pub fn finding_event(id: &str, severity: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "accountId": ACCOUNT_A,
+        "event": "finding.new",
+        "timestamp": "2026-11-24T01:00:00Z",
+        "data": {
+            "id": format!("fnd_{id}"),
+            "scanId": "scn_1",
+            "title": format!("SQL injection ({severity})"),
+            "severity": severity,
+            "cvssScore": 9.1,
+            "endpoint": "https://app.example.com/login",
+            "description": "The login form concatenates input into SQL.",
+            "reproductionSteps": "Submit ' OR 1=1 -- as the user name.",
+            "remediation": "Use parameterised queries."
+        }
+    })
+}
+
+pub fn scan_event(id: &str, event: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "accountId": ACCOUNT_A,
+        "event": event,
+        "timestamp": "2026-11-24T01:00:00Z",
+        "data": {"scanId": "scn_1", "target": "https://app.example.com", "status": "completed",
+                 "summary": {"critical": 1, "high": 2, "medium": 0, "low": 0, "info": 3}}
     })
 }
