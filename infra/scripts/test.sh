@@ -14,4 +14,4 @@ echo "moto server for tests: $AWS_ENDPOINT_URL"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -30,12 +30,24 @@ fn sqs_fixture(name: &str) -> SqsEvent {
 
 #[test]
 fn there_is_a_valid_ingest_sample_for_every_event_type() {
-    for event in apviso_shared::pipeline::ingest::INGEST_TYPES {
-        let name = format!("sqs-ingest-{}.json", event.as_str().replace('.', "-"));
-        let batch = sqs_fixture(&name);
+    let samples = [
+        ("sqs-ingest-scan-started.json", "scan.started"),
+        ("sqs-ingest-scan-progress.json", "scan.progress"),
+        ("sqs-ingest-scan-completed.json", "scan.completed"),
+        ("sqs-ingest-scan-failed.json", "scan.failed"),
+        ("sqs-ingest-finding-new.json", "finding.new"),
+        ("sqs-ingest-report-ready.json", "report.ready"),
+        ("sqs-ingest-schedule-triggered.json", "schedule.triggered"),
+        ("sqs-ingest-schedule-skipped.json", "schedule.skipped"),
+    ];
+    let covered: Vec<&str> = samples.iter().map(|(_, event)| *event).collect();
+    let ingest_types: Vec<&str> = apviso_shared::pipeline::ingest::INGEST_TYPES.iter().map(|e| e.as_str()).collect();
+    assert_eq!(covered, ingest_types, "one sample per ingest event type");
+    for (name, event) in samples {
+        let batch = sqs_fixture(name);
         assert_eq!(batch.records.len(), 1, "{name}");
         let parsed = parse_ingest(batch.records[0].body.as_deref().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(parsed.event, *event, "{name}");
+        assert_eq!(parsed.event.as_str(), event, "{name}");
     }
     let message = sqs_fixture("sqs-delivery-v1.json");
     DeliveryMessage::decode(message.records[0].body.as_deref().unwrap()).unwrap();

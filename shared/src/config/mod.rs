@@ -144,9 +144,16 @@ mod tests {
 
     #[test]
     fn reads_and_checks_values() {
-        let config =
-            Config::from_lookup(lookup(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "true"), (Tables::API_KEYS_VAR, "keys-x")]))
-                .unwrap();
+        let config = Config::from_lookup(lookup(&with_required(&[
+            ("APVISO_ALLOW_LOOPBACK_TARGETS", "true"),
+            (Tables::API_KEYS_VAR, "keys-x"),
+            ("APVISO_RETRY_SCHEDULE", "1s,2s,3s,4s"),
+            ("APVISO_SQS_MAX_DELAY", "2s"),
+            ("APVISO_DELIVERY_TIMEOUT", "3s"),
+        ])))
+        .unwrap();
+        assert_eq!(config.retry.schedule().len(), 4);
+        assert_eq!(config.delivery_timeout, Duration::from_secs(3));
         assert!(config.targets.allow_loopback);
         assert_eq!(config.tables.api_keys, "keys-x");
         let err = Config::from_lookup(lookup(&with_required(&[("APVISO_ALLOW_LOOPBACK_TARGETS", "yes")]))).unwrap_err();
