@@ -13,6 +13,7 @@ use crate::{
     auth,
     config::Config,
     outbound::GuardedClient,
+    providers::Providers,
     queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
     store::{api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, integrations::DynamoIntegrationStore},
     workers::{
@@ -29,7 +30,7 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
-        sender: GuardedClient::new(config.targets, config.delivery_timeout)?,
+        providers: Providers { http: GuardedClient::new(config.targets, config.delivery_timeout)? },
         targets: config.targets,
         log_retention: config.log_retention,
     })
@@ -88,7 +89,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
-        sender: GuardedClient::new(config.targets, config.delivery_timeout)?,
+        providers: Providers { http: GuardedClient::new(config.targets, config.delivery_timeout)? },
         retry: config.retry.clone(),
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),

@@ -18,6 +18,7 @@ use self::{
 use crate::{
     domain::target::TargetPolicy,
     outbound::GuardedClient,
+    providers::Providers,
     queue::sqs::SqsQueue,
     store::{delivery_logs::DynamoDeliveryLogStore, integrations::DynamoIntegrationStore},
 };
@@ -28,7 +29,7 @@ pub struct ApiDeps {
     pub store: DynamoIntegrationStore,
     pub logs: DynamoDeliveryLogStore,
     pub queue: SqsQueue,
-    pub sender: GuardedClient,
+    pub providers: Providers<GuardedClient>,
     pub targets: TargetPolicy,
     pub log_retention: std::time::Duration,
 }

@@ -49,6 +49,9 @@ pub struct DeliveryLog {
     /// Stable failure code (E_HTTP, E_TIMEOUT, ...), for machines.
     #[serde(default)]
     pub error_code: Option<String>,
+    /// The provider's id for what the delivery created (a Jira issue key), when there is one.
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub delivered_at: String,
     pub request: LoggedRequest,
     #[serde(default)]
@@ -82,6 +85,7 @@ impl DeliveryLog {
     /// The entry with the request sent and the start of the response, for the detail route.
     pub fn to_detail(&self) -> Value {
         let mut view = self.to_summary();
+        view["externalId"] = json!(self.external_id);
         view["request"] = json!({
             "url": self.request.url,
             "method": self.request.method,

@@ -1,89 +1,76 @@
-//! Providers: each renders the request for one delivery of one integration and judges the
-//! answer. Everything else (fan-out, retries, logs) is shared by all of them.
+//! Providers: each turns one delivery of one integration into the provider's own request(s) and
+//! judges the answer. Fan-out, retries and logging are shared by all of them.
 
+pub mod http;
 pub mod webhook;
+
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use crate::{
-    domain::{catalog::Provider, delivery_log::LoggedRequest, integration::Integration},
-    outbound::SendResult,
-    pipeline::{
-        message::DeliveryTask,
-        outcome::{AttemptOutcome, FailureKind},
-        webhook::{LOGGABLE_HEADERS, OutboundRequest},
+    domain::{
+        catalog::Provider,
+        delivery_log::{LoggedRequest, LoggedResponse},
+        integration::Integration,
     },
+    outbound::Sender,
+    pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
 };
 
-/// A request ready to send, and how it will appear in the delivery log.
+/// What one attempt did, as the delivery log records it.
 #[derive(Debug)]
-pub struct Rendered {
-    pub request: OutboundRequest,
-    pub logged: LoggedRequest,
+pub struct ProviderAttempt {
+    pub outcome: AttemptOutcome,
+    /// The request as logged: secrets masked.
+    pub request: LoggedRequest,
+    pub response: Option<LoggedResponse>,
+    pub response_code: Option<u16>,
+    /// Time spent talking to the provider; `None` when nothing was sent.
+    pub elapsed: Option<Duration>,
+    /// The provider's own id for what was created (e.g. a Jira issue key).
+    pub external_id: Option<String>,
 }
 
-/// Renders the request for `task` to `integration`, or says why it cannot be sent at all (a
-/// permanent failure: retrying the same settings would fail the same way).
-pub fn render(integration: &Integration, task: &DeliveryTask, now: OffsetDateTime) -> Result<Rendered, String> {
-    match integration.provider {
-        Provider::Webhook => webhook::render(integration, task, now),
-        other => Err(format!("Delivery to {} integrations is not available yet", other.spec().name)),
-    }
-}
-
-/// Turns what the transport saw into an outcome, by the provider's own rules.
-pub fn classify(provider: Provider, result: &SendResult, now: OffsetDateTime) -> AttemptOutcome {
-    if let Some(error) = &result.error {
-        let retryable = matches!(error.kind, FailureKind::Timeout | FailureKind::Connection | FailureKind::Dns);
-        return AttemptOutcome::Failed {
-            kind: error.kind,
-            message: error.message.clone(),
-            retryable,
-            retry_after: None,
-        };
-    }
-    let status = result.status.unwrap_or(0);
-    let retry_after = result
-        .header("retry-after")
-        .and_then(|v| crate::pipeline::retry::parse_retry_after(v, now))
-        .filter(|_| status == 429);
-    // Only the generic webhook renders a request today (see `render`); other providers bring
-    // their own rules with their own modules.
-    debug_assert_eq!(provider, Provider::Webhook);
-    crate::pipeline::webhook::classify_webhook(status, retry_after)
-}
-
-/// What the delivery log keeps of a request: header values only where they are known to be safe.
-pub fn logged_request(request: &OutboundRequest, logged_url: String) -> LoggedRequest {
-    let headers = request
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let safe = LOGGABLE_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h));
-            (name.clone(), if safe { value.clone() } else { crate::domain::integration::MASK.to_owned() })
-        })
-        .collect();
-    LoggedRequest {
-        url: logged_url,
-        method: request.method.to_owned(),
-        headers,
-        body: String::from_utf8_lossy(&request.body).into_owned(),
-    }
-}
-
-/// A URL for the log: query values masked, since they often carry tokens.
-pub fn url_without_query_values(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) => {
-            let masked: Vec<(String, String)> =
-                url.query_pairs().map(|(k, _)| (k.into_owned(), crate::domain::integration::MASK.to_owned())).collect();
-            if masked.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(masked);
-            }
-            url.to_string()
+impl ProviderAttempt {
+    /// Nothing could be sent: the settings cannot produce a valid request. Not retried, since
+    /// the same settings would fail the same way.
+    pub fn not_sent(message: impl Into<String>) -> Self {
+        Self {
+            outcome: AttemptOutcome::invalid_request(message),
+            request: LoggedRequest {
+                url: String::new(),
+                method: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+            },
+            response: None,
+            response_code: None,
+            elapsed: None,
+            external_id: None,
         }
-        Err(_) => "<unparseable url>".into(),
+    }
+}
+
+/// Everything providers use to reach the outside world, built once per process.
+pub struct Providers<H> {
+    /// The guarded HTTP client every HTTP provider sends through.
+    pub http: H,
+}
+
+impl<H: Sender> Providers<H> {
+    pub async fn attempt(
+        &self,
+        integration: &Integration,
+        task: &DeliveryTask,
+        now: OffsetDateTime,
+    ) -> ProviderAttempt {
+        match integration.provider {
+            Provider::Webhook => webhook::attempt(&self.http, integration, task, now).await,
+            other => ProviderAttempt::not_sent(format!(
+                "Delivery to {} integrations is not available yet",
+                other.spec().name
+            )),
+        }
     }
 }

@@ -7,12 +7,12 @@ use time::OffsetDateTime;
 
 use crate::{
     domain::{
-        delivery_log::{DeliveryLog, LoggedRequest, LoggedResponse, truncate_body},
+        delivery_log::DeliveryLog,
         integration::{DeliveryStatus, Integration},
     },
-    outbound::{SendResult, Sender},
+    outbound::Sender,
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
-    providers,
+    providers::Providers,
     store::{DeliveryLogStore, IntegrationStore, StoreError},
     time_fmt,
 };
@@ -20,7 +20,7 @@ use crate::{
 pub struct AttemptDeps<'a, S, L, H> {
     pub store: &'a S,
     pub logs: &'a L,
-    pub sender: &'a H,
+    pub providers: &'a Providers<H>,
     pub log_retention: Duration,
 }
 
@@ -36,18 +36,8 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Sender>(
     task: &DeliveryTask,
 ) -> Result<AttemptReport, StoreError> {
     let started = OffsetDateTime::now_utc();
-    let (outcome, logged, result) = match providers::render(integration, task, started) {
-        Ok(rendered) => {
-            let result = deps.sender.send(&rendered.request).await;
-            let outcome = providers::classify(integration.provider, &result, OffsetDateTime::now_utc());
-            (outcome, rendered.logged, Some(result))
-        }
-        Err(why) => {
-            let empty =
-                LoggedRequest { url: String::new(), method: "POST".into(), headers: Vec::new(), body: String::new() };
-            (AttemptOutcome::invalid_request(why), empty, None)
-        }
-    };
+    let attempt = deps.providers.attempt(integration, task, started).await;
+    let outcome = attempt.outcome;
     let delivered_at = time_fmt::rfc3339(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
     let log = DeliveryLog {
@@ -58,13 +48,14 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Sender>(
         attempt: task.attempt,
         event: task.event_type.as_str().to_owned(),
         status,
-        response_code: result.as_ref().and_then(|r| r.status),
-        response_time: result.as_ref().map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
+        response_code: attempt.response_code,
+        response_time: attempt.elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
         error: failure_message(&outcome),
         error_code: outcome.code().map(str::to_owned),
+        external_id: attempt.external_id,
         delivered_at: delivered_at.clone(),
-        request: logged,
-        response: result.as_ref().filter(|r| r.status.is_some()).map(logged_response),
+        request: attempt.request,
+        response: attempt.response,
         expires_at: (started + deps.log_retention).unix_timestamp(),
     };
     deps.logs.append(&log).await?;
@@ -86,12 +77,5 @@ fn failure_message(outcome: &AttemptOutcome) -> Option<String> {
     match outcome {
         AttemptOutcome::Delivered { .. } => None,
         AttemptOutcome::Failed { message, .. } => Some(message.clone()),
-    }
-}
-
-fn logged_response(result: &SendResult) -> LoggedResponse {
-    LoggedResponse {
-        headers: result.headers.clone(),
-        body: (!result.body.is_empty()).then(|| truncate_body(&result.body)),
     }
 }

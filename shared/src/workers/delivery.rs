@@ -19,6 +19,7 @@ use crate::{
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
+    providers::Providers,
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
     store::{DeliveryLogStore, IntegrationStore},
     time_fmt,
@@ -29,7 +30,7 @@ pub struct DeliveryDeps<S, L, Q, R, H> {
     pub logs: L,
     pub queue: Q,
     pub scheduler: R,
-    pub sender: H,
+    pub providers: Providers<H>,
     pub retry: RetryPolicy,
     pub log_retention: Duration,
     pub dead_letter_url: String,
@@ -89,8 +90,12 @@ where
             return Ok(Disposition::Dropped);
         }
     };
-    let attempt_deps =
-        AttemptDeps { store: &deps.store, logs: &deps.logs, sender: &deps.sender, log_retention: deps.log_retention };
+    let attempt_deps = AttemptDeps {
+        store: &deps.store,
+        logs: &deps.logs,
+        providers: &deps.providers,
+        log_retention: deps.log_retention,
+    };
     let report = attempt::run(&attempt_deps, &integration, &task).await?;
     if report.outcome.is_delivered() {
         return Ok(Disposition::Delivered);

@@ -38,8 +38,12 @@ pub async fn test(deps: &ApiDeps, account: &AccountId, req: &Request) -> Result<
     let data = sample_data().as_object().cloned().unwrap_or_default();
     let task = direct_task(&integration, EventType::IntegrationTest, data)
         .ok_or_else(|| ApiError::internal("could not build a test event id"))?;
-    let attempt_deps =
-        AttemptDeps { store: &deps.store, logs: &deps.logs, sender: &deps.sender, log_retention: deps.log_retention };
+    let attempt_deps = AttemptDeps {
+        store: &deps.store,
+        logs: &deps.logs,
+        providers: &deps.providers,
+        log_retention: deps.log_retention,
+    };
     let report = attempt::run(&attempt_deps, &integration, &task).await.map_err(ApiError::internal)?;
     let log = &report.log;
     let mut body = json!({
