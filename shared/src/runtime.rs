@@ -30,9 +30,16 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
-        providers: Providers { http: GuardedClient::new(config.targets, config.delivery_timeout)? },
+        providers: providers(config)?,
         targets: config.targets,
         log_retention: config.log_retention,
+    })
+}
+
+fn providers(config: &Config) -> Result<Providers<GuardedClient>, Error> {
+    Ok(Providers {
+        http: GuardedClient::new(config.targets, config.delivery_timeout)?,
+        pagerduty_url: config.providers.pagerduty_url.clone(),
     })
 }
 
@@ -89,7 +96,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
-        providers: Providers { http: GuardedClient::new(config.targets, config.delivery_timeout)? },
+        providers: providers(config)?,
         retry: config.retry.clone(),
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),

@@ -55,7 +55,20 @@ pub struct Config {
     pub delivery_timeout: Duration,
     /// How long delivery logs are kept (DynamoDB TTL).
     pub log_retention: Duration,
+    pub providers: ProviderEndpoints,
 }
+
+/// Where providers that are not addressed by the integration's own credentials are reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderEndpoints {
+    /// PagerDuty Events API v2 enqueue URL.
+    pub pagerduty_url: String,
+    /// The verified SES sender of alert mail.
+    pub email_from: String,
+}
+
+pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+pub const DEFAULT_EMAIL_FROM: &str = "APVISO Alerts <alerts@apviso.com>";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -86,6 +99,10 @@ impl Config {
             log_retention: Duration::from_secs(
                 24 * 3600 * u64::from(pipeline::number(&lookup, "APVISO_LOG_RETENTION_DAYS", 30)?),
             ),
+            providers: ProviderEndpoints {
+                pagerduty_url: lookup("APVISO_PAGERDUTY_URL").unwrap_or_else(|| DEFAULT_PAGERDUTY_URL.into()),
+                email_from: lookup("APVISO_EMAIL_FROM").unwrap_or_else(|| DEFAULT_EMAIL_FROM.into()),
+            },
         })
     }
 }

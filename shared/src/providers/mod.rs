@@ -56,6 +56,8 @@ impl ProviderAttempt {
 pub struct Providers<H> {
     /// The guarded HTTP client every HTTP provider sends through.
     pub http: H,
+    /// PagerDuty Events API v2 enqueue URL (configuration, so tests can point it at a receiver).
+    pub pagerduty_url: String,
 }
 
 impl<H: Sender> Providers<H> {
