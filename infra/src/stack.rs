@@ -29,6 +29,7 @@ impl Provisioned {
             (Tables::INTEGRATIONS_VAR, self.tables.integrations.clone()),
             (Tables::API_KEYS_VAR, self.tables.api_keys.clone()),
             (Tables::DELIVERY_LOGS_VAR, self.tables.delivery_logs.clone()),
+            (Tables::DIGESTS_VAR, self.tables.digests.clone()),
             ("APVISO_DELIVERIES_QUEUE_URL", self.deliveries.url.clone()),
             ("APVISO_EVENTS_DLQ_URL", self.events.dlq_url.clone()),
             ("APVISO_DELIVERIES_DLQ_URL", self.deliveries.dlq_url.clone()),
@@ -65,4 +66,20 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let schedule_group = format!("{prefix}retries");
     queues::ensure_schedule_group(&aws_sdk_scheduler::Client::new(sdk), &schedule_group).await?;
     Ok(Provisioned { tables, events, deliveries, schedule_group })
+}
+
+/// SES refuses to send from an unverified address; in AWS the sender is verified once by the
+/// operator (see the deployment guide), locally it is verified here.
+pub async fn verify_sender(sdk: &SdkConfig, from: &str) -> Result<(), ProvisionError> {
+    // "Name <addr>" or a bare address: the identity is the address.
+    let address = from.rsplit_once('<').map_or(from, |(_, rest)| rest.trim_end_matches('>')).trim();
+    let client = aws_sdk_sesv2::Client::new(sdk);
+    match client.create_email_identity().email_identity(address).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(ProvisionError {
+            what: format!("verifying the sender {address}"),
+            message: aws_sdk_sesv2::error::DisplayErrorContext(e).to_string(),
+        }),
+    }
 }

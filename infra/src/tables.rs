@@ -4,7 +4,7 @@ use apviso_shared::{
     config::Tables,
     store::{
         delivery_logs::TTL_ATTR,
-        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, INTEGRATIONS_KEYS, TableKeys},
+        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, DIGESTS_KEYS, INTEGRATIONS_KEYS, TableKeys},
     },
 };
 use aws_sdk_dynamodb::{
@@ -27,12 +27,13 @@ pub fn table_specs(tables: &Tables) -> Vec<(String, TableKeys)> {
         (tables.integrations.clone(), INTEGRATIONS_KEYS),
         (tables.api_keys.clone(), API_KEYS_KEYS),
         (tables.delivery_logs.clone(), DELIVERY_LOGS_KEYS),
+        (tables.digests.clone(), DIGESTS_KEYS),
     ]
 }
 
 /// Tables with a TTL attribute, as the template declares them.
 pub fn ttl_attributes(tables: &Tables) -> Vec<(String, &'static str)> {
-    vec![(tables.delivery_logs.clone(), TTL_ATTR)]
+    vec![(tables.delivery_logs.clone(), TTL_ATTR), (tables.digests.clone(), TTL_ATTR)]
 }
 
 pub async fn ensure_tables(client: &Client, tables: &Tables) -> Result<(), TableError> {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod mail;
 pub mod outbound;
 pub mod pipeline;
 pub mod providers;

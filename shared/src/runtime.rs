@@ -12,10 +12,14 @@ use crate::{
     api::{self, ApiDeps, routes::Route},
     auth,
     config::Config,
+    mail::ses::SesMailer,
     outbound::GuardedClient,
     providers::Providers,
     queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
-    store::{api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, integrations::DynamoIntegrationStore},
+    store::{
+        api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
+        integrations::DynamoIntegrationStore,
+    },
     workers::{
         delivery::{self, DeliveryDeps},
         fanout::{self, FanoutDeps},
@@ -30,16 +34,18 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
-        providers: providers(config)?,
+        providers: providers(sdk, config)?,
         targets: config.targets,
         log_retention: config.log_retention,
     })
 }
 
-fn providers(config: &Config) -> Result<Providers<GuardedClient>, Error> {
+fn providers(sdk: &SdkConfig, config: &Config) -> Result<Providers<GuardedClient>, Error> {
     Ok(Providers {
         http: GuardedClient::new(config.targets, config.delivery_timeout)?,
         pagerduty_url: config.providers.pagerduty_url.clone(),
+        mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.providers.email_from),
+        digests: DynamoDigestStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.digests),
     })
 }
 
@@ -96,7 +102,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
-        providers: providers(config)?,
+        providers: providers(sdk, config)?,
         retry: config.retry.clone(),
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),

@@ -18,6 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let sdk = runtime::sdk_config().await;
     let provisioned = stack::provision(&sdk, "apviso-", LOCAL_VISIBILITY).await?;
     let config = Config::from_lookup(provisioned.lookup(|name| std::env::var(name).ok()))?;
+    stack::verify_sender(&sdk, &config.providers.email_from).await?;
 
     let keys = DynamoApiKeyStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.tables.api_keys);
     dev_keys::seed(&keys, &local.dev_keys).await?;

@@ -21,12 +21,14 @@ pub struct Tables {
     pub integrations: String,
     pub api_keys: String,
     pub delivery_logs: String,
+    pub digests: String,
 }
 
 impl Tables {
     pub const INTEGRATIONS_VAR: &'static str = "APVISO_INTEGRATIONS_TABLE";
     pub const API_KEYS_VAR: &'static str = "APVISO_API_KEYS_TABLE";
     pub const DELIVERY_LOGS_VAR: &'static str = "APVISO_DELIVERY_LOGS_TABLE";
+    pub const DIGESTS_VAR: &'static str = "APVISO_DIGESTS_TABLE";
 
     /// Every table name with a common prefix: how the tests give each run its own tables.
     pub fn with_prefix(prefix: &str) -> Self {
@@ -34,6 +36,7 @@ impl Tables {
             integrations: format!("{prefix}integrations"),
             api_keys: format!("{prefix}api-keys"),
             delivery_logs: format!("{prefix}delivery-logs"),
+            digests: format!("{prefix}digests"),
         }
     }
 }
@@ -90,6 +93,7 @@ impl Config {
                 integrations: table(Tables::INTEGRATIONS_VAR, defaults.integrations)?,
                 api_keys: table(Tables::API_KEYS_VAR, defaults.api_keys)?,
                 delivery_logs: table(Tables::DELIVERY_LOGS_VAR, defaults.delivery_logs)?,
+                digests: table(Tables::DIGESTS_VAR, defaults.digests)?,
             },
             targets: TargetPolicy { allow_loopback: flag(&lookup, "APVISO_ALLOW_LOOPBACK_TARGETS")? },
             queues: Queues::from_lookup(&lookup)?,

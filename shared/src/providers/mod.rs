@@ -1,6 +1,8 @@
 //! Providers: each turns one delivery of one integration into the provider's own request(s) and
 //! judges the answer. Fan-out, retries and logging are shared by all of them.
 
+pub mod email;
+mod email_render;
 pub mod http;
 pub mod webhook;
 
@@ -14,8 +16,10 @@ use crate::{
         delivery_log::{LoggedRequest, LoggedResponse},
         integration::Integration,
     },
+    mail::ses::SesMailer,
     outbound::Sender,
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
+    store::digests::DynamoDigestStore,
 };
 
 /// What one attempt did, as the delivery log records it.
@@ -58,6 +62,8 @@ pub struct Providers<H> {
     pub http: H,
     /// PagerDuty Events API v2 enqueue URL (configuration, so tests can point it at a receiver).
     pub pagerduty_url: String,
+    pub mailer: SesMailer,
+    pub digests: DynamoDigestStore,
 }
 
 impl<H: Sender> Providers<H> {
@@ -69,6 +75,10 @@ impl<H: Sender> Providers<H> {
     ) -> ProviderAttempt {
         match integration.provider {
             Provider::Webhook => webhook::attempt(&self.http, integration, task, now).await,
+            Provider::Email => {
+                let from = self.mailer.from_address();
+                email::attempt(&self.mailer, from, &self.digests, integration, task, now).await
+            }
             other => ProviderAttempt::not_sent(format!(
                 "Delivery to {} integrations is not available yet",
                 other.spec().name

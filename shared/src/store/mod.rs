@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod delivery_logs;
+pub mod digests;
 pub mod integrations;
 pub mod schema;
 
@@ -103,4 +104,35 @@ pub trait DeliveryLogStore: Send + Sync {
         account: &AccountId,
         integration: IntegrationId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Findings collected for an e-mail digest, per integration and scan.
+pub trait DigestStore: Send + Sync {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+        finding_id: &str,
+        finding: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The collected findings with their keys (for [`DigestStore::clear`]).
+    fn pending(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+    ) -> impl Future<Output = Result<Vec<(String, serde_json::Map<String, serde_json::Value>)>, StoreError>> + Send;
+
+    /// Removes what a sent digest covered; findings collected meanwhile stay for the next one.
+    fn clear(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

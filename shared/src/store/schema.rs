@@ -5,6 +5,7 @@
 //!   account, and UUIDv7 sort keys make "newest first" a reverse Query.
 //! - api keys: `pk = KEY#<sha256 hex>`; the key itself is never stored.
 //! - delivery logs: `pk = LOGS#<account>#<integration>`, `sk = LOG#<uuidv7>`, TTL `expiresAt`.
+//! - e-mail digests: `pk = DIGEST#<account>#<integration>#<scan>`, `sk = FINDING#<id>`, TTL `expiresAt`.
 
 use crate::domain::ids::{AccountId, IntegrationId};
 
@@ -25,6 +26,10 @@ pub fn log_pk(account: &AccountId, integration: IntegrationId) -> String {
     format!("LOGS#{account}#{integration}")
 }
 
+pub fn digest_pk(account: &AccountId, integration: IntegrationId, scan_id: &str) -> String {
+    format!("DIGEST#{account}#{integration}#{scan_id}")
+}
+
 pub fn log_sk(log_id: &str) -> String {
     format!("LOG#{log_id}")
 }
@@ -43,3 +48,4 @@ pub struct TableKeys {
 pub const INTEGRATIONS_KEYS: TableKeys = TableKeys { partition: PK, sort: Some(SK) };
 pub const API_KEYS_KEYS: TableKeys = TableKeys { partition: PK, sort: None };
 pub const DELIVERY_LOGS_KEYS: TableKeys = TableKeys { partition: PK, sort: Some(SK) };
+pub const DIGESTS_KEYS: TableKeys = TableKeys { partition: PK, sort: Some(SK) };

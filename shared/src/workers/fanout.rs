@@ -4,12 +4,14 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 
 use super::{WorkerError, batch::for_each_record};
 use crate::{
+    domain::{catalog::Provider, events::EventType, integration::Integration},
     pipeline::{
         delivery_id::delivery_id,
         ingest::{IngestEvent, parse_ingest},
         matching::delivered_type,
         message::{DeliveryMessage, DeliveryTask},
     },
+    providers,
     queue::{DeadLetters, DeliveryQueue},
     store::IntegrationStore,
 };
@@ -50,6 +52,14 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters>(
     Ok(messages.len())
 }
 
+/// A digest-mode e-mail integration must hear about the end of a scan to send its digest, even
+/// when it does not subscribe to the scan event itself.
+fn digest_flush(integration: &Integration, event: &IngestEvent) -> Option<EventType> {
+    let flushes = matches!(event.event, EventType::ScanCompleted | EventType::ScanFailed);
+    (flushes && integration.provider == Provider::Email && providers::email::digest_mode(integration))
+        .then_some(event.event)
+}
+
 /// The delivery messages for `event`: enabled integrations whose provider supports the type
 /// they would receive it as, one each.
 pub fn deliveries_for(
@@ -60,7 +70,8 @@ pub fn deliveries_for(
         .iter()
         .filter(|i| i.enabled)
         .filter_map(|i| {
-            let event_type = delivered_type(&i.enabled_events, i.minimum_severity, event)?;
+            let event_type =
+                delivered_type(&i.enabled_events, i.minimum_severity, event).or_else(|| digest_flush(i, event))?;
             i.provider.spec().supports(event_type).then(|| {
                 DeliveryMessage::DeliveryV1(DeliveryTask {
                     delivery_id: delivery_id(&event.id, i.id),

@@ -93,6 +93,7 @@ impl TestApp {
         let stack = stack::provision(&sdk, &prefix, settings.visibility).await.expect("provision test stack");
         let vars = settings.vars;
         let config = Config::from_lookup(stack.lookup(move |name| vars.get(name).cloned())).expect("test config");
+        stack::verify_sender(&sdk, &config.providers.email_from).await.expect("verify the e-mail sender");
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let keys = DynamoApiKeyStore::new(dynamo.clone(), &config.tables.api_keys);
         let seeded = dev_keys::parse_dev_keys(&format!("{KEY_A}={ACCOUNT_A},{KEY_B}={ACCOUNT_B}")).unwrap();

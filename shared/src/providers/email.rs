@@ -1,0 +1,139 @@
+//! The e-mail provider (Amazon SES v2). Alerts go out at once; with `config.digestMode`, the
+//! findings of a scan are collected and sent as one digest when the scan completes or fails.
+
+use std::time::Instant;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{ProviderAttempt, email_render};
+use crate::{
+    domain::{
+        delivery_log::{LoggedRequest, LoggedResponse},
+        events::EventType,
+        integration::Integration,
+    },
+    mail::{Mail, MailSender},
+    pipeline::{
+        message::DeliveryTask,
+        outcome::{AttemptOutcome, FailureKind},
+    },
+    store::DigestStore,
+};
+
+pub fn digest_mode(integration: &Integration) -> bool {
+    integration.config.0.get("digestMode").and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn is_finding(event: EventType) -> bool {
+    matches!(event, EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh)
+}
+
+fn recipients(integration: &Integration) -> Vec<String> {
+    integration
+        .credentials
+        .0
+        .get("recipients")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn logged(mail: &Mail, from: &str) -> LoggedRequest {
+    LoggedRequest {
+        url: "ses:SendEmail".into(),
+        method: "SendEmail".into(),
+        headers: vec![
+            ("From".into(), from.into()),
+            ("To".into(), mail.to.join(", ")),
+            ("Subject".into(), mail.subject.clone()),
+        ],
+        body: mail.text.clone(),
+    }
+}
+
+fn infrastructure_failure(message: String) -> ProviderAttempt {
+    let mut attempt = ProviderAttempt::not_sent(String::new());
+    attempt.outcome =
+        AttemptOutcome::Failed { kind: FailureKind::Connection, message, retryable: true, retry_after: None };
+    attempt
+}
+
+async fn send(mailer: &impl MailSender, from: &str, mail: &Mail) -> ProviderAttempt {
+    let started = Instant::now();
+    let result = mailer.send(mail).await;
+    let mut attempt = ProviderAttempt::not_sent(String::new());
+    attempt.request = logged(mail, from);
+    attempt.elapsed = Some(started.elapsed());
+    attempt.outcome = match result {
+        Ok(message_id) => {
+            attempt.response =
+                Some(LoggedResponse { headers: vec![("Message-Id".into(), message_id.clone())], body: None });
+            attempt.external_id = Some(message_id);
+            AttemptOutcome::Delivered { status: 200 }
+        }
+        Err(e) => {
+            let kind = if e.retryable { FailureKind::Connection } else { FailureKind::InvalidRequest };
+            AttemptOutcome::Failed { kind, message: e.message, retryable: e.retryable, retry_after: None }
+        }
+    };
+    attempt
+}
+
+pub async fn attempt(
+    mailer: &impl MailSender,
+    from: &str,
+    digests: &impl DigestStore,
+    integration: &Integration,
+    task: &DeliveryTask,
+    now: OffsetDateTime,
+) -> ProviderAttempt {
+    let to = recipients(integration);
+    if to.is_empty() {
+        return ProviderAttempt::not_sent("The integration has no recipients; set credentials.recipients");
+    }
+    let scan_id = task.data.get("scanId").and_then(Value::as_str);
+    let (account, id) = (&integration.account_id, integration.id);
+    match (digest_mode(integration), scan_id) {
+        (true, Some(scan)) if is_finding(task.event_type) => {
+            let finding_id = task.data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
+            if let Err(e) = digests.add(account, id, scan, finding_id, &task.data, now.unix_timestamp()).await {
+                return infrastructure_failure(format!("Could not keep the finding for the scan digest: {e}"));
+            }
+            let mut attempt = ProviderAttempt::not_sent(String::new());
+            attempt.outcome = AttemptOutcome::Delivered { status: 202 };
+            attempt.request = LoggedRequest {
+                url: format!("digest:{scan}"),
+                method: "CollectForDigest".into(),
+                headers: Vec::new(),
+                body: format!("Held for the digest sent when scan {scan} completes or fails"),
+            };
+            attempt
+        }
+        (true, Some(scan)) if matches!(task.event_type, EventType::ScanCompleted | EventType::ScanFailed) => {
+            let pending = match digests.pending(account, id, scan).await {
+                Ok(p) => p,
+                Err(e) => return infrastructure_failure(format!("Could not read the scan digest: {e}")),
+            };
+            // Subscribed to the scan event itself, or findings to report: otherwise nothing to say.
+            if pending.is_empty() && !integration.enabled_events.contains(&task.event_type) {
+                let mut attempt = ProviderAttempt::not_sent(String::new());
+                attempt.outcome = AttemptOutcome::Delivered { status: 204 };
+                attempt.request.url = format!("digest:{scan}");
+                attempt.request.body = "No findings were collected for this scan; no digest was sent".into();
+                return attempt;
+            }
+            let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
+            let attempt = send(mailer, from, &email_render::digest(task, &findings, &to)).await;
+            if attempt.outcome.is_delivered() {
+                let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
+                if let Err(e) = digests.clear(account, id, scan, &keys).await {
+                    // The mail went out; a leftover entry only repeats in a later digest.
+                    tracing::error!(integration_id = %id, error = %e, "could not clear a sent digest");
+                }
+            }
+            attempt
+        }
+        _ => send(mailer, from, &email_render::alert(task, &to)).await,
+    }
+}
