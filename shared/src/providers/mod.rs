@@ -4,6 +4,11 @@
 pub mod email;
 mod email_render;
 pub mod http;
+pub mod jira;
+mod jira_adf;
+pub mod pagerduty;
+pub mod slack;
+mod slack_render;
 pub mod webhook;
 
 use std::time::Duration;
@@ -79,10 +84,9 @@ impl<H: Sender> Providers<H> {
                 let from = self.mailer.from_address();
                 email::attempt(&self.mailer, from, &self.digests, integration, task, now).await
             }
-            other => ProviderAttempt::not_sent(format!(
-                "Delivery to {} integrations is not available yet",
-                other.spec().name
-            )),
+            Provider::Slack => slack::attempt(&self.http, integration, task, now).await,
+            Provider::PagerDuty => pagerduty::attempt(&self.http, &self.pagerduty_url, integration, task, now).await,
+            Provider::Jira => jira::attempt(&self.http, integration, task, now).await,
         }
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::{
 use serde_json::{Map, Value};
 
 use super::{
-    DigestStore, StoreError,
+    DigestEntry, DigestStore, StoreError,
     schema::{PK, SK, digest_pk},
 };
 use crate::domain::ids::{AccountId, IntegrationId};
@@ -61,7 +61,7 @@ impl DigestStore for DynamoDigestStore {
         account: &AccountId,
         integration: IntegrationId,
         scan_id: &str,
-    ) -> Result<Vec<(String, Map<String, Value>)>, StoreError> {
+    ) -> Result<Vec<DigestEntry>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         loop {

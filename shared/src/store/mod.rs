@@ -106,6 +106,9 @@ pub trait DeliveryLogStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// A collected finding and the key that clears it.
+pub type DigestEntry = (String, serde_json::Map<String, serde_json::Value>);
+
 /// Findings collected for an e-mail digest, per integration and scan.
 pub trait DigestStore: Send + Sync {
     #[allow(clippy::too_many_arguments)]
@@ -125,7 +128,7 @@ pub trait DigestStore: Send + Sync {
         account: &AccountId,
         integration: IntegrationId,
         scan_id: &str,
-    ) -> impl Future<Output = Result<Vec<(String, serde_json::Map<String, serde_json::Value>)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<DigestEntry>, StoreError>> + Send;
 
     /// Removes what a sent digest covered; findings collected meanwhile stay for the next one.
     fn clear(

@@ -2,8 +2,11 @@
 //! `make test` started, its own API keys, and a local gateway on a free port.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod jira_receiver;
 pub mod openapi;
+pub mod pagerduty_check;
 pub mod receiver;
+pub mod slack_check;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 

@@ -1,0 +1,256 @@
+//! PagerDuty Events API v2: one `trigger` event per delivery, sent to the configured enqueue URL.
+//!
+//! The `dedup_key` is derived from the account and the finding (or, for `scan.failed`, the
+//! scan), so retries, redeliveries and repeat reports of one finding attach to one open alert
+//! instead of paging again. The routing key travels in the body, so the logged body masks it.
+//! PagerDuty's rules: 202 accepted; 400 invalid (never retried); 429 and 5xx retried.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::{ProviderAttempt, http};
+use crate::{
+    domain::{
+        events::{EventType, Severity},
+        integration::{Integration, MASK},
+    },
+    outbound::Sender,
+    pipeline::{
+        message::DeliveryTask,
+        outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status},
+        webhook::{OutboundRequest, USER_AGENT},
+    },
+    time_fmt,
+};
+
+/// PagerDuty's documented limits, in bytes: a text within them is within them however
+/// PagerDuty counts (bytes, UTF-16 units or characters).
+pub const SUMMARY_MAX: usize = 1024;
+pub const DEDUP_KEY_MAX: usize = 255;
+/// `source` has no documented limit; a host name never needs more.
+const SOURCE_MAX: usize = 255;
+const CLIENT: &str = "APVISO";
+const CLIENT_URL: &str = "https://apviso.com";
+
+pub async fn attempt<H: Sender>(
+    sender: &H,
+    url: &str,
+    integration: &Integration,
+    task: &DeliveryTask,
+    now: OffsetDateTime,
+) -> ProviderAttempt {
+    let Some(key) = integration.credentials.0.get("routingKey").and_then(Value::as_str) else {
+        return ProviderAttempt::not_sent("The integration has no PagerDuty routing key; set credentials.routingKey");
+    };
+    let event = render_event(task, key);
+    let request = render_request(url, &event);
+    let mut logged = http::logged_request(&request, http::url_without_query_values(url));
+    logged.body = masked_body(&event);
+    let mut attempt = http::send(sender, &request, logged, now, classify).await;
+    scrub(&mut attempt, key);
+    attempt
+}
+
+pub fn render_request(url: &str, event: &Value) -> OutboundRequest {
+    OutboundRequest {
+        url: url.to_owned(),
+        method: "POST",
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("User-Agent".to_owned(), USER_AGENT.to_owned()),
+        ],
+        // Cannot fail: `json!` values with string keys only.
+        body: serde_json::to_vec(event).unwrap_or_default(),
+    }
+}
+
+/// The event as the delivery log shows it: the routing key replaced with the mask.
+pub fn masked_body(event: &Value) -> String {
+    let mut shown = event.clone();
+    shown["routing_key"] = json!(MASK);
+    shown.to_string()
+}
+
+/// The trigger event for one delivery.
+pub fn render_event(task: &DeliveryTask, routing_key: &str) -> Value {
+    let data = &task.data;
+    let (summary, source, severity, class, component) = match task.event_type {
+        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
+            let endpoint = str_field(data, "endpoint");
+            let raw_severity = str_field(data, "severity");
+            let summary = format!("[{}] {} on {endpoint}", raw_severity.to_uppercase(), str_field(data, "title"));
+            let severity = raw_severity.parse().map_or("error", pd_severity);
+            (summary, host_of(endpoint), severity, "vulnerability", path_of(endpoint))
+        }
+        EventType::ScanFailed => {
+            let target = str_field(data, "target");
+            let summary = match str_field(data, "error") {
+                "" => format!("Scan {} failed on {target}", str_field(data, "scanId")),
+                error => format!("Scan failed on {target}: {error}"),
+            };
+            (summary, host_of(target), "error", "scan failure", None)
+        }
+        EventType::IntegrationTest => {
+            let endpoint = data.get("finding").and_then(Value::as_object).map_or("", |f| str_field(f, "endpoint"));
+            let summary = "[TEST] APVISO test event: this PagerDuty integration works. No action is needed.".to_owned();
+            // Info, so a test never pages anyone at high urgency.
+            (summary, host_of(endpoint), "info", "integration test", None)
+        }
+        other => (format!("APVISO event {other}"), String::new(), "info", "apviso event", None),
+    };
+    let source = if source.is_empty() { CLIENT.to_owned() } else { clip_bytes(&source, SOURCE_MAX) };
+    let mut payload = json!({
+        "summary": clip_bytes(&summary, SUMMARY_MAX),
+        "source": source,
+        "severity": severity,
+        "class": class,
+        "custom_details": Value::Object(data.clone()),
+    });
+    // PagerDuty stamps the event itself when `timestamp` is missing; a value it cannot read
+    // would be refused, so only a valid one is sent.
+    if time_fmt::parse_rfc3339(&task.timestamp).is_some() {
+        payload["timestamp"] = json!(task.timestamp);
+    }
+    if let Some(component) = component {
+        payload["component"] = json!(clip_bytes(&component, SOURCE_MAX));
+    }
+    json!({
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key(task),
+        "payload": payload,
+        "client": CLIENT,
+        "client_url": CLIENT_URL,
+    })
+}
+
+/// Our severities on PagerDuty's four.
+pub fn pd_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "info",
+    }
+}
+
+/// `apviso:<account>:finding:<finding id>` (or `:scan:`, `:test:`), the same for every delivery
+/// of the same thing. Account ids never contain `:`, so the key reads back unambiguously. An id
+/// too long for PagerDuty's 255 characters is replaced by its SHA-256, still deterministic.
+pub fn dedup_key(task: &DeliveryTask) -> String {
+    let (kind, id) = match task.event_type {
+        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
+            ("finding", str_field(&task.data, "id"))
+        }
+        EventType::ScanFailed => ("scan", str_field(&task.data, "scanId")),
+        // Every test is its own event: a test must never fold into (or resolve) a real alert.
+        EventType::IntegrationTest => ("test", task.event_id.as_str()),
+        _ => ("event", task.event_id.as_str()),
+    };
+    let (kind, id) = if id.is_empty() { ("event", task.event_id.as_str()) } else { (kind, id) };
+    let readable = format!("apviso:{}:{kind}:{id}", task.account_id.as_str());
+    if readable.len() <= DEDUP_KEY_MAX {
+        return readable;
+    }
+    let digest = Sha256::digest(format!("{}\n{kind}\n{id}", task.account_id.as_str()).as_bytes());
+    format!("apviso:sha256:{kind}:{}", hex::encode(digest))
+}
+
+/// Judges PagerDuty's answer. `retry_after` arrives for 429 only (see `http::send`).
+pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> AttemptOutcome {
+    if is_success_status(status) {
+        return AttemptOutcome::Delivered { status };
+    }
+    let detail = error_detail(body);
+    let with_detail = |message: String| match &detail {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message,
+    };
+    let (message, retryable) = match status {
+        400 => (with_detail("PagerDuty rejected the event as invalid (HTTP 400)".into()), false),
+        429 => {
+            ("PagerDuty is throttling events for this routing key (HTTP 429); the event will be retried".into(), true)
+        }
+        408 | 500.. => (with_detail(http_failure_message(status).replace("Provider", "PagerDuty")), true),
+        // 404 and the like: the configured URL is not an Events API v2 endpoint.
+        _ => (with_detail(format!("PagerDuty refused the event ({})", http_failure_message(status))), false),
+    };
+    AttemptOutcome::Failed {
+        kind: FailureKind::Http(status),
+        message,
+        retryable,
+        retry_after: retry_after.filter(|_| status == 429),
+    }
+}
+
+/// `Event object is invalid: <errors joined>` from PagerDuty's JSON error body, if it has one.
+fn error_detail(body: &[u8]) -> Option<String> {
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else { return None };
+    let message = obj.get("message").and_then(Value::as_str).unwrap_or_default().trim();
+    let errors: Vec<&str> = obj
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|e| e.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let detail = match (message, errors.is_empty()) {
+        ("", true) => return None,
+        (message, true) => message.to_owned(),
+        ("", false) => errors.join("; "),
+        (message, false) => format!("{message}: {}", errors.join("; ")),
+    };
+    Some(clip_bytes(&detail, 1000))
+}
+
+/// Should PagerDuty ever echo the routing key in an answer, it is masked before the log sees it.
+fn scrub(attempt: &mut ProviderAttempt, key: &str) {
+    if key.is_empty() {
+        return;
+    }
+    if let AttemptOutcome::Failed { message, .. } = &mut attempt.outcome {
+        *message = message.replace(key, MASK);
+    }
+    if let Some(response) = &mut attempt.response {
+        if let Some(body) = &mut response.body {
+            *body = body.replace(key, MASK);
+        }
+        for (_, value) in &mut response.headers {
+            *value = value.replace(key, MASK);
+        }
+    }
+}
+
+fn str_field<'a>(data: &'a Map<String, Value>, name: &str) -> &'a str {
+    data.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The host of a URL (`app.example.com`), or the text itself when it is not a URL.
+fn host_of(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(url) => url.host_str().map_or_else(|| raw.trim().to_owned(), str::to_owned),
+        Err(_) => raw.trim().to_owned(),
+    }
+}
+
+/// The path of a URL (`/login`), when it names more than the root.
+fn path_of(raw: &str) -> Option<String> {
+    url::Url::parse(raw).ok().map(|u| u.path().to_owned()).filter(|p| p != "/" && !p.is_empty())
+}
+
+/// At most `max` bytes, cut on a character boundary and marked with an ellipsis.
+pub fn clip_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+#[path = "pagerduty_tests.rs"]
+mod tests;
