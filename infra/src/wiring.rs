@@ -8,11 +8,11 @@
 
 use apviso_shared::{
     api::routes::Route,
-    config::Tables,
+    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, Tables},
     pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY},
     store::{
         delivery_logs::TTL_ATTR,
-        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, INTEGRATIONS_KEYS, TableKeys},
+        schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, DIGESTS_KEYS, INTEGRATIONS_KEYS, TableKeys},
     },
 };
 
@@ -86,10 +86,12 @@ pub const DELIVERIES_QUEUE_URL_VAR: &str = "APVISO_DELIVERIES_QUEUE_URL";
 /// Scheduler targets a queue by ARN, not URL.
 pub const DELIVERIES_QUEUE_ARN_VAR: &str = "APVISO_DELIVERIES_QUEUE_ARN";
 
-/// A DynamoDB table: the variable that names it, its key schema and TTL attribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A DynamoDB table: its field of [`Tables`], the variable that names it, its key schema and
+/// TTL attribute.
+#[derive(Clone, Copy, Debug)]
 pub struct TableWiring {
     pub suffix: &'static str,
+    pub field: fn(&Tables) -> &String,
     pub var: &'static str,
     pub keys: TableKeys,
     pub ttl: Option<&'static str>,
@@ -102,21 +104,37 @@ impl TableWiring {
 
     /// This table's name in `tables`.
     pub fn name_in<'a>(&self, tables: &'a Tables) -> &'a str {
-        match self.var {
-            Tables::INTEGRATIONS_VAR => &tables.integrations,
-            Tables::API_KEYS_VAR => &tables.api_keys,
-            _ => &tables.delivery_logs,
-        }
+        (self.field)(tables)
     }
 }
 
-pub const TABLES: [TableWiring; 3] = [
-    TableWiring { suffix: "integrations", var: Tables::INTEGRATIONS_VAR, keys: INTEGRATIONS_KEYS, ttl: None },
-    TableWiring { suffix: "api-keys", var: Tables::API_KEYS_VAR, keys: API_KEYS_KEYS, ttl: None },
+pub const TABLES: [TableWiring; 4] = [
+    TableWiring {
+        suffix: "integrations",
+        field: |t| &t.integrations,
+        var: Tables::INTEGRATIONS_VAR,
+        keys: INTEGRATIONS_KEYS,
+        ttl: None,
+    },
+    TableWiring {
+        suffix: "api-keys",
+        field: |t| &t.api_keys,
+        var: Tables::API_KEYS_VAR,
+        keys: API_KEYS_KEYS,
+        ttl: None,
+    },
     TableWiring {
         suffix: "delivery-logs",
+        field: |t| &t.delivery_logs,
         var: Tables::DELIVERY_LOGS_VAR,
         keys: DELIVERY_LOGS_KEYS,
+        ttl: Some(TTL_ATTR),
+    },
+    TableWiring {
+        suffix: "digests",
+        field: |t| &t.digests,
+        var: Tables::DIGESTS_VAR,
+        keys: DIGESTS_KEYS,
         ttl: Some(TTL_ATTR),
     },
 ];
@@ -128,11 +146,13 @@ pub const SCHEDULE_GROUP_VAR: &str = "APVISO_SCHEDULE_GROUP";
 pub const SCHEDULER_ROLE_ARN_VAR: &str = "APVISO_SCHEDULER_ROLE_ARN";
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 4] = [
+pub const SETTINGS: [(&str, &str); 6] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
     ("APVISO_LOG_RETENTION_DAYS", "30"),
+    ("APVISO_PAGERDUTY_URL", DEFAULT_PAGERDUTY_URL),
+    ("APVISO_EMAIL_FROM", DEFAULT_EMAIL_FROM),
 ];
 
 /// Read by the code but only for local use: never set in a deployed stack.
@@ -161,19 +181,20 @@ pub fn functions() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tables::table_specs;
+    use crate::tables::{table_specs, ttl_attributes};
 
     #[test]
-    fn table_names_are_the_configs() {
+    fn tables_are_the_local_stacks() {
         let tables = Tables::with_prefix("p-");
         for t in TABLES {
             assert_eq!(t.name_in(&tables), t.name("p-"), "{}", t.var);
         }
         assert_eq!(Tables::default(), Tables::with_prefix(DEFAULT_PREFIX));
-        for (name, keys) in table_specs(&tables) {
-            let wired = TABLES.iter().find(|t| t.name("p-") == name);
-            assert_eq!(wired.map(|t| t.keys), Some(keys), "local table {name}");
-        }
+        let local: Vec<(String, TableKeys)> = table_specs(&tables);
+        let wired: Vec<(String, TableKeys)> = TABLES.iter().map(|t| (t.name("p-"), t.keys)).collect();
+        assert_eq!(local, wired);
+        let wired_ttl: Vec<(String, &str)> = TABLES.iter().filter_map(|t| Some((t.name("p-"), t.ttl?))).collect();
+        assert_eq!(ttl_attributes(&tables), wired_ttl);
     }
 
     #[test]

@@ -11,7 +11,9 @@ use std::{
 };
 
 use apviso_infra::{
-    tables::table_specs,
+    queues::{MAX_RECEIVE_COUNT, QueuePair},
+    stack::Provisioned,
+    tables::{table_specs, ttl_attributes},
     wiring::{self, DEFAULT_PREFIX},
 };
 use apviso_shared::{
@@ -109,8 +111,9 @@ impl Template {
     /// A string as deployed with the parameter defaults: plain, `!Ref Param` or `!Sub` over
     /// parameters only.
     fn resolve(&self, v: &Value) -> Option<String> {
-        if let Some(s) = v.as_str() {
-            return Some(s.to_owned());
+        // Not `as_str`: it would read through a tag and take `!Sub "${X}y"` as the plain string.
+        if let Value::String(s) = v {
+            return Some(s.clone());
         }
         if let Some(name) = ref_of(v) {
             return self.params.get(name).cloned();
@@ -318,7 +321,8 @@ fn the_same_queues_feed_the_same_consumers() {
         let props = t.props(&queue);
         let redrive = &props["RedrivePolicy"];
         assert_eq!(getatt_of(&redrive["deadLetterTargetArn"]), Some((dlq.clone(), "Arn".into())), "{queue} redrive");
-        assert!((1..=10).contains(&number(redrive.get("maxReceiveCount"), "maxReceiveCount")), "{queue}");
+        let receives = number(redrive.get("maxReceiveCount"), "maxReceiveCount");
+        assert_eq!(receives, u64::from(MAX_RECEIVE_COUNT), "{queue}: maxReceiveCount as in the local stack");
         assert!(t.props(&dlq).get("RedrivePolicy").is_none(), "{dlq} is a last stop");
 
         let feeding: Vec<&Value> = mappings
@@ -402,7 +406,7 @@ fn tables_have_the_local_names_and_key_schemas() {
         let name = w.name(DEFAULT_PREFIX);
         assert_eq!(w.name_in(&local), name, "the code's default name of {}", w.var);
         let p = t.props(&t.table(&name));
-        assert_eq!(key_schema(p), w.keys, "{name} key schema");
+        assert_eq!(key_schema(p), keys_of(w.keys), "{name} key schema");
         assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{name} on-demand");
         assert!(is_true(p["PointInTimeRecoverySpecification"].get("PointInTimeRecoveryEnabled")), "{name} PITR");
         assert!(p.get("DeletionProtectionEnabled").is_some(), "{name} deletion protection");
@@ -414,33 +418,35 @@ fn tables_have_the_local_names_and_key_schemas() {
     }
     // What the local stack creates must be what the template declares.
     for (name, keys) in table_specs(&local) {
-        assert_eq!(key_schema(t.props(&t.table(&name))), keys, "local table {name}");
+        assert_eq!(key_schema(t.props(&t.table(&name))), keys_of(keys), "local table {name}");
+    }
+    for (name, attr) in ttl_attributes(&local) {
+        let spec = &t.props(&t.table(&name))["TimeToLiveSpecification"];
+        assert_eq!(spec["AttributeName"].as_str(), Some(attr), "local TTL of {name}");
     }
 }
 
-fn key_schema(p: &Value) -> TableKeys {
-    let attr_type = |name: &str| {
-        p["AttributeDefinitions"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .find(|d| d["AttributeName"].as_str() == Some(name))
-            .and_then(|d| d["AttributeType"].as_str())
-            .map(str::to_owned)
-    };
+/// `(partition, sort)` key attribute names; every key attribute a string.
+fn key_schema(p: &Value) -> (String, Option<String>) {
+    let definitions = p["AttributeDefinitions"].as_sequence().unwrap();
     let mut partition = None;
     let mut sort = None;
     for element in p["KeySchema"].as_sequence().unwrap() {
-        let name: &'static str = element["AttributeName"].as_str().unwrap().to_owned().leak();
-        assert_eq!(attr_type(name).as_deref(), Some("S"), "key attribute {name} is a string");
+        let name = element["AttributeName"].as_str().unwrap().to_owned();
+        let definition = definitions.iter().find(|d| d["AttributeName"].as_str() == Some(&name));
+        assert_eq!(definition.and_then(|d| d["AttributeType"].as_str()), Some("S"), "key attribute {name} is a string");
         match element["KeyType"].as_str() {
             Some("HASH") => partition = Some(name),
             Some("RANGE") => sort = Some(name),
             other => panic!("key type {other:?}"),
         }
     }
-    assert_eq!(p["AttributeDefinitions"].as_sequence().unwrap().len(), 1 + usize::from(sort.is_some()));
-    TableKeys { partition: partition.expect("a partition key"), sort }
+    assert_eq!(definitions.len(), 1 + usize::from(sort.is_some()), "only key attributes are defined");
+    (partition.expect("a partition key"), sort)
+}
+
+fn keys_of(keys: TableKeys) -> (String, Option<String>) {
+    (keys.partition.to_owned(), keys.sort.map(str::to_owned))
 }
 
 // ------------------------------------------------------------------ environment
@@ -466,6 +472,25 @@ fn the_wiring_names_every_variable_the_config_reads() {
     assert_eq!(wired.len(), wiring::env_vars().len(), "no variable twice");
     wired.extend(wiring::LOCAL_ONLY_VARS.map(str::to_owned));
     assert_eq!(names_the_config_reads(), wired, "Config::from_env reads vs wiring::env_vars() + LOCAL_ONLY_VARS");
+}
+
+#[test]
+fn the_local_stack_sets_the_same_resource_variables() {
+    let pair = |name: &str| QueuePair {
+        url: format!("http://127.0.0.1:1/123456789012/{name}"),
+        arn: format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
+        dlq_url: format!("http://127.0.0.1:1/123456789012/{name}-dlq"),
+    };
+    let stack = Provisioned {
+        tables: Tables::default(),
+        events: pair("apviso-events"),
+        deliveries: pair("apviso-deliveries"),
+        schedule_group: "apviso-retries".into(),
+    };
+    let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
+    let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
+    let resources: BTreeSet<&str> = wiring::env_vars().into_iter().filter(|v| !settings.contains(v)).collect();
+    assert_eq!(local, resources, "Provisioned::env() vs the wired resource variables");
 }
 
 #[test]
@@ -529,7 +554,7 @@ fn statements(doc: &Value) -> Vec<Value> {
 }
 
 /// `(action, resource)` pairs a statement allows, resources named `table:<id>`, `queue:<id>`,
-/// `role:<id>` or `schedules:<group id>`.
+/// `role:<id>`, `schedules:<group id>` or `ses-identities` (this account's SES identities).
 fn grants_of(t: &Template, s: &Value) -> Vec<(String, String)> {
     assert_eq!(s["Effect"].as_str(), Some("Allow"));
     let actions = string_list(s.get("Action"));
@@ -552,6 +577,9 @@ fn resource_label(t: &Template, r: &Value) -> String {
         return format!("{kind}:{id}");
     }
     let sub = intrinsic(r, "Sub").and_then(Value::as_str).unwrap_or_else(|| panic!("resource {r:?}"));
+    if sub == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*" {
+        return "ses-identities".into();
+    }
     let group = sub
         .strip_prefix("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${")
         .and_then(|rest| rest.strip_suffix("}/*"))
@@ -566,6 +594,8 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
     let table = |suffix: &str| format!("table:{}", t.table(&format!("{DEFAULT_PREFIX}{suffix}")));
     let queue = |name: String| format!("queue:{}", t.queue(&name));
     let (integrations, keys, logs) = (table("integrations"), table("api-keys"), table("delivery-logs"));
+    let digests = table("digests");
+    let ses = "ses-identities";
     let deliveries = queue(wiring::DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
     let deliveries_dlq = queue(wiring::DELIVERIES_QUEUE.dlq_name(DEFAULT_PREFIX));
     let events = queue(wiring::EVENTS_QUEUE.name(DEFAULT_PREFIX));
@@ -584,6 +614,10 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:GetItem", &integrations),
         ("dynamodb:UpdateItem", &integrations),
         ("dynamodb:PutItem", &logs),
+        ("dynamodb:PutItem", &digests),
+        ("dynamodb:Query", &digests),
+        ("dynamodb:BatchWriteItem", &digests),
+        ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
         ("scheduler:CreateSchedule", &format!("schedules:{group}")),
@@ -613,6 +647,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:PutItem", &logs),
+                ("ses:SendEmail", ses),
             ]),
         ),
         (
@@ -642,7 +677,10 @@ fn each_function_gets_only_the_access_it_uses() {
                 "{binary}: inline statements only (a SAM policy template or managed policy grants more)"
             );
             for s in statements(policy) {
-                assert!(s.get("Condition").is_none() || s["Action"] == Value::from(vec!["iam:PassRole"]));
+                assert!(
+                    s.get("Condition").is_none() || string_list(s.get("Action")) == ["iam:PassRole"],
+                    "{binary}: conditions only on iam:PassRole"
+                );
                 for grant in grants_of(&t, &s) {
                     assert!(granted.insert(grant.clone()), "{binary}: {grant:?} granted twice");
                 }
@@ -704,13 +742,14 @@ fn samconfig_overrides_only_template_parameters_with_their_defaults() {
         .nth(1)
         .and_then(|rest| rest.split(']').next())
         .expect("samconfig.toml sets parameter_overrides = [...]")
-        .split('"')
+        .split('\'')
         .skip(1)
         .step_by(2)
         .collect();
     assert!(!overrides.is_empty());
     for pair in overrides {
         let (name, value) = pair.split_once('=').unwrap();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
         assert_eq!(t.params.get(name).map(String::as_str), Some(value), "samconfig.toml {name}");
     }
     for line in ["capabilities = \"CAPABILITY_IAM\"", "resolve_s3 = true", "confirm_changeset = false"] {
