@@ -13,5 +13,6 @@ aws_local_env
 echo "moto server for tests: $AWS_ENDPOINT_URL"
 
 cargo fmt --all --check
+./infra/scripts/lint-template.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
