@@ -1,0 +1,311 @@
+//! `template.yaml` held to the code for what each function may read and do: environment
+//! variables against the typed configuration, per-function IAM against what the code calls,
+//! alarms, outputs, samconfig, and that every sample event is used by a test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/template.rs"]
+mod template;
+
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+};
+
+use apviso_infra::{
+    queues::QueuePair,
+    stack::Provisioned,
+    wiring::{self, DEFAULT_PREFIX},
+};
+use apviso_shared::config::{Config, Tables};
+use serde_yaml_ng::Value;
+use template::*;
+
+/// The variable names `Config::from_lookup` asks for, with every required one answered.
+fn names_the_config_reads() -> BTreeSet<String> {
+    let asked = RefCell::new(BTreeSet::new());
+    let config = Config::from_lookup(|name| {
+        asked.borrow_mut().insert(name.to_owned());
+        match name {
+            n if n.ends_with("_URL") => Some(format!("http://127.0.0.1:1/123456789012/{n}")),
+            n if n.ends_with("_ARN") => Some("arn:aws:sqs:us-east-1:123456789012:q".to_owned()),
+            _ => None,
+        }
+    });
+    config.unwrap_or_else(|e| panic!("{e}: answer it in names_the_config_reads"));
+    asked.into_inner()
+}
+
+#[test]
+fn the_wiring_names_every_variable_the_config_reads() {
+    let mut wired: BTreeSet<String> = wiring::env_vars().into_iter().map(str::to_owned).collect();
+    assert_eq!(wired.len(), wiring::env_vars().len(), "no variable twice");
+    wired.extend(wiring::LOCAL_ONLY_VARS.map(str::to_owned));
+    assert_eq!(names_the_config_reads(), wired, "Config::from_env reads vs wiring::env_vars() + LOCAL_ONLY_VARS");
+}
+
+#[test]
+fn the_local_stack_sets_the_same_resource_variables() {
+    let pair = |name: &str| QueuePair {
+        url: format!("http://127.0.0.1:1/123456789012/{name}"),
+        arn: format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
+        dlq_url: format!("http://127.0.0.1:1/123456789012/{name}-dlq"),
+    };
+    let stack = Provisioned {
+        tables: Tables::default(),
+        events: pair("apviso-events"),
+        deliveries: pair("apviso-deliveries"),
+        schedule_group: "apviso-retries".into(),
+    };
+    let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
+    let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
+    let resources: BTreeSet<&str> = wiring::env_vars().into_iter().filter(|v| !settings.contains(v)).collect();
+    assert_eq!(local, resources, "Provisioned::env() vs the wired resource variables");
+}
+
+#[test]
+fn every_function_gets_every_variable_naming_the_right_resource() {
+    let t = Template::load();
+    let deliveries = t.queue(&wiring::DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
+    let group = t.of_type("AWS::Scheduler::ScheduleGroup")[0].0.to_owned();
+    let role = scheduler_role(&t);
+    // What each variable's value must be: a reference to the resource it names.
+    let mut expected: BTreeMap<&str, (&str, String)> = BTreeMap::new();
+    for w in wiring::TABLES {
+        expected.insert(w.var, ("Ref", t.table(&w.name(DEFAULT_PREFIX))));
+    }
+    expected.insert(wiring::DELIVERIES_QUEUE_URL_VAR, ("Ref", deliveries.clone()));
+    expected.insert(wiring::DELIVERIES_QUEUE_ARN_VAR, ("GetAtt", format!("{deliveries}.Arn")));
+    for q in wiring::QUEUES {
+        expected.insert(q.dlq_url_var, ("Ref", t.queue(&q.dlq_name(DEFAULT_PREFIX))));
+    }
+    expected.insert(wiring::SCHEDULE_GROUP_VAR, ("Ref", group));
+    expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
+    for (var, _) in wiring::SETTINGS {
+        expected.insert(var, ("Ref", setting_parameter(&t, var)));
+    }
+    assert_eq!(expected.keys().copied().collect::<Vec<_>>().len(), wiring::env_vars().len());
+
+    for (binary, id) in t.functions() {
+        let env = t.env(&id);
+        for var in wiring::LOCAL_ONLY_VARS {
+            assert!(!env.contains_key(var), "{binary}: {var} must never be set in AWS");
+        }
+        let names: BTreeSet<&str> = env.keys().map(String::as_str).collect();
+        assert_eq!(names, expected.keys().copied().collect(), "{binary}: environment variables");
+        for (var, (kind, target)) in &expected {
+            let value = &env[*var];
+            let actual = match *kind {
+                "Ref" => ref_of(value).map(str::to_owned),
+                _ => getatt_of(value).map(|(a, b)| format!("{a}.{b}")),
+            };
+            assert_eq!(actual.as_ref(), Some(target), "{binary}: {var} = {value:?}");
+        }
+    }
+}
+
+/// The parameter a setting variable is bound to; its default must be the code's default.
+fn setting_parameter(t: &Template, var: &str) -> String {
+    let value = &t.doc["Globals"]["Function"]["Environment"]["Variables"][var];
+    let param = ref_of(value).unwrap_or_else(|| panic!("{var}: !Ref a parameter"));
+    let code_default = wiring::SETTINGS.iter().find(|(v, _)| *v == var).unwrap().1;
+    assert_eq!(t.param(param), code_default, "default of parameter {param} ({var})");
+    param.to_owned()
+}
+
+// ------------------------------------------------------------------ IAM
+
+/// Least privilege, per function: exactly these actions on exactly these resources, derived
+/// from what each handler calls (shared/src/store, shared/src/queue).
+fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, String)>> {
+    let table = |suffix: &str| format!("table:{}", t.table(&format!("{DEFAULT_PREFIX}{suffix}")));
+    let queue = |name: String| format!("queue:{}", t.queue(&name));
+    let (integrations, keys, logs) = (table("integrations"), table("api-keys"), table("delivery-logs"));
+    let digests = table("digests");
+    let ses = "ses-identities";
+    let deliveries = queue(wiring::DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
+    let deliveries_dlq = queue(wiring::DELIVERIES_QUEUE.dlq_name(DEFAULT_PREFIX));
+    let events = queue(wiring::EVENTS_QUEUE.name(DEFAULT_PREFIX));
+    let events_dlq = queue(wiring::EVENTS_QUEUE.dlq_name(DEFAULT_PREFIX));
+    let group = t.of_type("AWS::Scheduler::ScheduleGroup")[0].0.to_owned();
+    let poll = |q: &str| {
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].map(|a| (a.to_owned(), q.to_owned()))
+    };
+    let g = |pairs: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        pairs.iter().map(|(a, r)| ((*a).to_owned(), (*r).to_owned())).collect()
+    };
+    let mut fanout =
+        g(&[("dynamodb:Query", &integrations), ("sqs:SendMessage", &deliveries), ("sqs:SendMessage", &events_dlq)]);
+    fanout.extend(poll(&events));
+    let mut delivery = g(&[
+        ("dynamodb:GetItem", &integrations),
+        ("dynamodb:UpdateItem", &integrations),
+        ("dynamodb:PutItem", &logs),
+        ("dynamodb:PutItem", &digests),
+        ("dynamodb:Query", &digests),
+        ("dynamodb:BatchWriteItem", &digests),
+        ("ses:SendEmail", ses),
+        ("sqs:SendMessage", &deliveries),
+        ("sqs:SendMessage", &deliveries_dlq),
+        ("scheduler:CreateSchedule", &format!("schedules:{group}")),
+        ("iam:PassRole", &format!("role:{}", scheduler_role(t))),
+    ]);
+    delivery.extend(poll(&deliveries));
+    BTreeMap::from([
+        ("authorizer", g(&[("dynamodb:GetItem", &keys)])),
+        ("api-openapi", g(&[])),
+        ("api-list-providers", g(&[])),
+        ("api-fallback", g(&[])),
+        ("api-list-integrations", g(&[("dynamodb:Query", &integrations)])),
+        ("api-create-integration", g(&[("dynamodb:PutItem", &integrations), ("sqs:SendMessage", &deliveries)])),
+        ("api-get-integration", g(&[("dynamodb:GetItem", &integrations)])),
+        (
+            "api-update-integration",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:UpdateItem", &integrations),
+                ("sqs:SendMessage", &deliveries),
+            ]),
+        ),
+        ("api-delete-integration", g(&[("dynamodb:DeleteItem", &integrations)])),
+        (
+            "api-test-integration",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:UpdateItem", &integrations),
+                ("dynamodb:PutItem", &logs),
+                ("ses:SendEmail", ses),
+            ]),
+        ),
+        (
+            "api-list-delivery-logs",
+            g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:BatchGetItem", &logs)]),
+        ),
+        (
+            "api-get-delivery-log",
+            g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:GetItem", &logs)]),
+        ),
+        ("fanout", fanout),
+        ("delivery", delivery),
+    ])
+}
+
+#[test]
+fn each_function_gets_only_the_access_it_uses() {
+    let t = Template::load();
+    let expected = expected_access(&t);
+    let functions = t.functions();
+    assert_eq!(functions.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected.keys().copied().collect());
+    for (binary, id) in &functions {
+        let mut granted = BTreeSet::new();
+        for policy in t.props(id).get("Policies").and_then(Value::as_sequence).into_iter().flatten() {
+            assert!(
+                policy.get("Statement").is_some(),
+                "{binary}: inline statements only (a SAM policy template or managed policy grants more)"
+            );
+            for s in statements(policy) {
+                assert!(
+                    s.get("Condition").is_none() || string_list(s.get("Action")) == ["iam:PassRole"],
+                    "{binary}: conditions only on iam:PassRole"
+                );
+                for grant in grants_of(&t, &s) {
+                    assert!(granted.insert(grant.clone()), "{binary}: {grant:?} granted twice");
+                }
+            }
+        }
+        assert!(t.props(id).get("Role").is_none(), "{binary}: SAM builds the role from Policies");
+        assert_eq!(granted, expected[binary.as_str()], "{binary}: IAM grants");
+    }
+    // Passing the Scheduler role only to Scheduler.
+    let delivery = t.props(&t.function_id("delivery"));
+    let pass = statements(&delivery["Policies"][0])
+        .into_iter()
+        .find(|s| string_list(s.get("Action")) == ["iam:PassRole"])
+        .unwrap();
+    assert_eq!(pass["Condition"]["StringEquals"]["iam:PassedToService"].as_str(), Some("scheduler.amazonaws.com"));
+}
+
+// ------------------------------------------------------------------ alarms and outputs
+
+#[test]
+fn alarms_watch_every_dead_letter_queue_and_every_function() {
+    let t = Template::load();
+    let alarms = t.of_type("AWS::CloudWatch::Alarm");
+    let watched = |namespace: &str, metric: &str| -> Vec<&Value> {
+        alarms
+            .iter()
+            .map(|(_, a)| &a["Properties"])
+            .filter(|a| a["Namespace"].as_str() == Some(namespace) && a["MetricName"].as_str() == Some(metric))
+            .map(|a| &a["Dimensions"][0]["Value"])
+            .collect()
+    };
+    let dlq_alarms = watched("AWS/SQS", "ApproximateNumberOfMessagesVisible");
+    for q in wiring::QUEUES {
+        let dlq = t.queue(&q.dlq_name(DEFAULT_PREFIX));
+        assert!(dlq_alarms.iter().any(|d| getatt_of(d) == Some((dlq.clone(), "QueueName".into()))), "alarm on {dlq}");
+    }
+    let error_alarms = watched("AWS/Lambda", "Errors");
+    for (binary, id) in t.functions() {
+        assert!(error_alarms.iter().any(|d| ref_of(d) == Some(id.as_str())), "Errors alarm on {binary}");
+    }
+}
+
+#[test]
+fn outputs_give_the_scanning_pipeline_what_it_needs() {
+    let t = Template::load();
+    let outputs = &t.doc["Outputs"];
+    let events = t.queue(&wiring::EVENTS_QUEUE.name(DEFAULT_PREFIX));
+    assert_eq!(getatt_of(&outputs["ApiUrl"]["Value"]), Some((t.http_api(), "ApiEndpoint".into())));
+    assert_eq!(ref_of(&outputs["EventsQueueUrl"]["Value"]), Some(events.as_str()));
+    assert_eq!(getatt_of(&outputs["EventsQueueArn"]["Value"]), Some((events, "Arn".into())));
+}
+
+#[test]
+fn samconfig_overrides_only_template_parameters_with_their_defaults() {
+    let t = Template::load();
+    let text = std::fs::read_to_string(root().join("samconfig.toml")).unwrap();
+    let overrides: Vec<&str> = text
+        .split("parameter_overrides = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("samconfig.toml sets parameter_overrides = [...]")
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    assert!(!overrides.is_empty());
+    for pair in overrides {
+        let (name, value) = pair.split_once('=').unwrap();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        assert_eq!(t.params.get(name).map(String::as_str), Some(value), "samconfig.toml {name}");
+    }
+    for line in ["capabilities = \"CAPABILITY_IAM\"", "resolve_s3 = true", "confirm_changeset = false"] {
+        assert!(text.contains(line), "samconfig.toml: {line}");
+    }
+    assert!(text.contains("beta_features = true"), "rust-cargolambda needs SAM's beta features");
+}
+
+// ------------------------------------------------------------------ sample events
+
+#[test]
+fn every_sample_event_is_exercised_by_a_test() {
+    let mut sources = String::new();
+    let dir = root().join("tests/tests");
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("template_access.rs") {
+                sources.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("events")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(sources.contains(&name), "events/{name} is not used by any test in tests/tests");
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
