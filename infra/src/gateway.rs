@@ -2,7 +2,7 @@
 //! authorizer function, builds the same Lambda events, and calls the same handlers the deployed
 //! functions call. Only the transport is local.
 
-use std::{collections::BTreeMap, convert::Infallible, net::SocketAddr, sync::Arc};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 
 use apviso_shared::{
     api::{self, ApiDeps, routes},
@@ -12,8 +12,7 @@ use apviso_shared::{
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::{Request, Response, StatusCode, body::Incoming, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, StatusCode, body::Incoming};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -29,21 +28,11 @@ pub struct Gateway {
 
 /// Serves until the task is dropped or the listener fails.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>) -> std::io::Result<()> {
-    loop {
-        let (stream, peer) = listener.accept().await?;
+    crate::http_server::serve(listener, move |req, peer| {
         let gateway = Arc::clone(&gateway);
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let gateway = Arc::clone(&gateway);
-                async move { Ok::<_, Infallible>(gateway.handle(req, peer).await) }
-            });
-            if let Err(e) =
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-            {
-                tracing::debug!(error = %e, "connection closed with an error");
-            }
-        });
-    }
+        async move { gateway.handle(req, peer).await }
+    })
+    .await
 }
 
 impl Gateway {

@@ -5,6 +5,7 @@ pub mod apigw_events;
 pub mod dev_keys;
 pub mod event_source;
 pub mod gateway;
+pub mod http_server;
 pub mod local_config;
 pub mod local_pipeline;
 pub mod queues;
