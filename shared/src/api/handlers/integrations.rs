@@ -14,8 +14,17 @@ use crate::{
     time_fmt,
 };
 
-/// How often a PATCH re-reads and re-applies itself when another write got in first.
-const MAX_UPDATE_ATTEMPTS: usize = 5;
+/// How often a PATCH re-reads and re-applies itself when another write got in first. Every lost
+/// race means another writer succeeded, so N concurrent writers all land within N attempts; the
+/// bound only stops a pathological storm.
+const MAX_UPDATE_ATTEMPTS: u32 = 12;
+
+/// A short random pause after a lost race, so racing writers stop colliding in lockstep.
+async fn backoff(attempt: u32) {
+    let random = u64::from(uuid::Uuid::now_v7().as_bytes()[15]);
+    let millis = u64::from(attempt.min(6)) * (5 + random % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
 
 pub async fn create(
     store: &impl IntegrationStore,
@@ -56,7 +65,7 @@ pub async fn update(
 ) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let body = request::json_body(req)?;
-    for _ in 0..MAX_UPDATE_ATTEMPTS {
+    for attempt in 0..MAX_UPDATE_ATTEMPTS {
         let current = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
         let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
         let next = current.with_settings(settings, time_fmt::now());
@@ -68,7 +77,7 @@ pub async fn update(
                 let stored = store.get(account, id).await.map_err(ApiError::internal)?;
                 return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));
             }
-            Err(StoreError::Conflict) => continue,
+            Err(StoreError::Conflict) => backoff(attempt + 1).await,
             Err(e) => return Err(ApiError::internal(e)),
         }
     }
