@@ -10,3 +10,8 @@ test:
 
 fmt:
 	cargo fmt --all
+
+## bench: release build, then every benchmark of issue 6 against a private moto; writes BENCHMARKS.md
+.PHONY: bench
+bench:
+	./infra/scripts/bench.sh

@@ -1,0 +1,166 @@
+//! Stacks, integrations and events for the benchmarks. Every stack gets its own name prefix, so
+//! a run never sees another run's (or a test's) tables and queues.
+
+use std::time::Duration;
+
+use apviso_infra::stack::{self, Provisioned};
+use apviso_shared::{
+    config::Config,
+    domain::{
+        catalog::Provider,
+        events::EventType,
+        ids::{AccountId, IntegrationId},
+        integration::{Credentials, Integration, ProviderConfig, Settings},
+    },
+    pipeline::{
+        delivery_id::delivery_id,
+        ingest::EventId,
+        message::{DeliveryMessage, DeliveryTask},
+    },
+    store::{IntegrationStore, integrations::DynamoIntegrationStore},
+    time_fmt,
+};
+use aws_config::SdkConfig;
+use serde_json::{Map, Value, json};
+
+use crate::BoxError;
+
+pub const SECRET: &str = "whsec_bench_secret_value_0123456789";
+
+pub struct LocalStack {
+    pub stack: Provisioned,
+    pub config: Config,
+    pub store: DynamoIntegrationStore,
+}
+
+/// Provisions `<name><random>-*` with loopback targets allowed (the receivers are on 127.0.0.1).
+pub async fn local_stack(sdk: &SdkConfig, name: &str, visibility: Duration) -> Result<LocalStack, BoxError> {
+    let prefix = format!("{name}{}-", &uuid::Uuid::now_v7().simple().to_string()[26..]);
+    let stack = stack::provision(sdk, &prefix, visibility).await?;
+    let config =
+        Config::from_lookup(stack.lookup(|name| (name == "APVISO_ALLOW_LOOPBACK_TARGETS").then(|| "true".into())))?;
+    let store = DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.integrations);
+    Ok(LocalStack { stack, config, store })
+}
+
+pub fn account(raw: &str) -> Result<AccountId, BoxError> {
+    AccountId::parse(raw).ok_or_else(|| format!("bad account id {raw}").into())
+}
+
+/// A webhook integration like the README's: signed, one custom header, findings and scans.
+pub fn webhook(account: &AccountId, url: &str, name: &str) -> Integration {
+    let credentials = json!({"url": url, "secret": SECRET});
+    let config = json!({"headers": {"Authorization": "Bearer internal-token"}});
+    Integration::create(
+        account.clone(),
+        Provider::Webhook,
+        Settings {
+            name: name.to_owned(),
+            enabled: true,
+            enabled_events: vec![EventType::FindingNew, EventType::ScanCompleted],
+            minimum_severity: None,
+            credentials: Credentials(object(credentials)),
+            config: ProviderConfig(object(config)),
+        },
+        time_fmt::now(),
+    )
+}
+
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Stores `n` webhook integrations for `account` pointing at `url`, ten writes at a time.
+pub async fn seed_webhooks(
+    store: &DynamoIntegrationStore,
+    account: &AccountId,
+    n: usize,
+    url: &str,
+) -> Result<Vec<IntegrationId>, BoxError> {
+    let all: Vec<Integration> = (0..n).map(|i| webhook(account, url, &format!("bench webhook {i}"))).collect();
+    for chunk in all.chunks(10) {
+        futures::future::try_join_all(chunk.iter().map(|i| store.insert(i))).await?;
+    }
+    Ok(all.iter().map(|i| i.id).collect())
+}
+
+/// The finding's data with a description padded so the whole `data` object is about
+/// `approx_bytes` long (0: the README's short finding).
+pub fn finding_data(approx_bytes: usize) -> Map<String, Value> {
+    let mut data = object(json!({
+        "id": "fnd_bench_1",
+        "scanId": "scn_bench_1",
+        "title": "SQL injection in login form",
+        "severity": "critical",
+        "cvssScore": 9.8,
+        "endpoint": "https://app.example.com/login",
+        "description": "The username parameter is concatenated into a SQL query.",
+        "reproductionSteps": "1. Open /login\n2. Enter ' OR 1=1 -- as the username\n3. Any password logs you in",
+        "remediation": "Use parameterised queries for every database call.",
+    }));
+    let current = Value::Object(data.clone()).to_string().len();
+    if approx_bytes > current {
+        let sentence = "The username parameter is concatenated into a SQL query without escaping. ";
+        let pad: String = sentence.chars().cycle().take(approx_bytes - current).collect();
+        data.insert("description".into(), Value::String(pad));
+    }
+    data
+}
+
+/// An ingest message body (`finding.new`), as the scanning pipeline publishes it.
+pub fn finding_event(id: &str, account: &AccountId, data: &Map<String, Value>) -> String {
+    json!({
+        "id": id,
+        "accountId": account.as_str(),
+        "event": "finding.new",
+        "timestamp": "2026-11-24T01:00:00Z",
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The deliveries-queue message the fan-out would send for `event_id` to `integration`.
+pub fn delivery_message(
+    event_id: &str,
+    account: &AccountId,
+    integration: IntegrationId,
+    data: &Map<String, Value>,
+) -> Result<String, BoxError> {
+    let event_id = EventId::parse(event_id)?;
+    Ok(DeliveryMessage::DeliveryV1(DeliveryTask {
+        delivery_id: delivery_id(&event_id, integration),
+        account_id: account.clone(),
+        integration_id: integration,
+        event_id,
+        event_type: EventType::FindingNew,
+        timestamp: "2026-11-24T01:00:00Z".into(),
+        data: data.clone(),
+        attempt: 1,
+        first_attempted_at: None,
+    })
+    .encode())
+}
+
+/// An SQS event (as Lambda's event source mapping delivers it) holding `bodies`.
+pub fn sqs_event(queue_arn: &str, bodies: &[String]) -> Result<aws_lambda_events::sqs::SqsEvent, BoxError> {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|body| {
+            json!({
+                "messageId": uuid::Uuid::now_v7().to_string(),
+                "receiptHandle": "bench",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    Ok(serde_json::from_value(json!({ "Records": records }))?)
+}

@@ -1,0 +1,427 @@
+//! `make bench`: the figures of issue 6, each next to its floor measured in the same run, written
+//! to BENCHMARKS.md. Run through `infra/scripts/bench.sh`, which starts moto, builds the release
+//! binaries into target/bench-release and runs the criterion benchmark first.
+//!
+//! Threads are named so CPU time can be attributed: the pipeline (the same handlers and local
+//! event sources `make run` uses) runs on the `apv-pipe` runtime, everything the benchmark does
+//! around it (receivers, publishing, floors) on `bench-harness`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod artifacts;
+mod concurrency;
+mod criterion_results;
+mod ctx;
+mod e2e;
+mod fanout;
+mod fixtures;
+mod lambda;
+mod procfs;
+mod receiver;
+mod report;
+mod report_notes;
+mod runtime_api;
+mod spans;
+mod stats;
+mod throughput;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::{
+    artifacts::Artifact,
+    concurrency::Concurrency,
+    criterion_results::Estimate,
+    ctx::Ctx,
+    e2e::E2e,
+    fanout::FanoutRow,
+    lambda::{Binaries, ColdStart, Standalone},
+    spans::{Caller, OpTable, SdkCalls},
+    throughput::Throughput,
+};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Clone, Debug)]
+pub struct Args {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub out: PathBuf,
+    pub json: PathBuf,
+    pub moto_pid: Option<u32>,
+    pub items: BTreeSet<u8>,
+    pub quick: bool,
+}
+
+impl Args {
+    fn parse() -> Result<Self, String> {
+        let mut args = std::env::args().skip(1);
+        let mut root = PathBuf::from(".");
+        let mut target_dir = None;
+        let mut out = None;
+        let mut json = None;
+        let mut moto_pid = std::env::var("MOTO_PID").ok().and_then(|p| p.parse().ok());
+        let mut items: BTreeSet<u8> = (1..=7).collect();
+        let mut quick = false;
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--root" => root = PathBuf::from(value()?),
+                "--target-dir" => target_dir = Some(PathBuf::from(value()?)),
+                "--out" => out = Some(PathBuf::from(value()?)),
+                "--json" => json = Some(PathBuf::from(value()?)),
+                "--moto-pid" => moto_pid = value()?.parse().ok(),
+                "--items" => {
+                    items = value()?.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+                }
+                "--quick" => quick = true,
+                other => return Err(format!("unknown argument {other}")),
+            }
+        }
+        let target_dir = target_dir.unwrap_or_else(|| root.join("target/bench-release"));
+        Ok(Self {
+            out: out.unwrap_or_else(|| root.join("BENCHMARKS.md")),
+            json: json.unwrap_or_else(|| target_dir.join("bench-results.json")),
+            root,
+            target_dir,
+            moto_pid,
+            items,
+            quick,
+        })
+    }
+}
+
+/// Counts of each item, full or `--quick`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counts {
+    pub e2e_events: usize,
+    pub fanout_reps: usize,
+    pub concurrency_reps: usize,
+    pub throughput_events: usize,
+    pub throughput_integrations: usize,
+    pub cold_runs: usize,
+    pub standalone_invocations: usize,
+}
+
+impl Counts {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                e2e_events: 30,
+                fanout_reps: 3,
+                concurrency_reps: 1,
+                throughput_events: 100,
+                throughput_integrations: 10,
+                cold_runs: 5,
+                standalone_invocations: 5,
+            }
+        } else {
+            Self {
+                e2e_events: 200,
+                fanout_reps: 15,
+                concurrency_reps: 3,
+                throughput_events: 1000,
+                throughput_integrations: 10,
+                cold_runs: 25,
+                standalone_invocations: 20,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OpRow {
+    pub caller: Caller,
+    pub op: String,
+    pub count: u64,
+    pub mean_ms: f64,
+    pub total_ms: f64,
+    pub max_ms: f64,
+}
+
+pub fn op_rows(table: &OpTable) -> Vec<OpRow> {
+    table
+        .iter()
+        .map(|((caller, op), s)| OpRow {
+            caller: *caller,
+            op: op.clone(),
+            count: s.count,
+            mean_ms: s.mean_ms(),
+            total_ms: s.total_ms,
+            max_ms: s.max_ms,
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Conditions {
+    pub started_at: String,
+    pub nproc: usize,
+    pub cpu_model: String,
+    pub mem_total: String,
+    pub kernel: String,
+    pub rustc: String,
+    pub moto: String,
+    pub loadavg_start: String,
+    pub loadavg_end: String,
+    /// Compilers, test runners and emulators of other sessions seen running (start, end).
+    pub others_start: Vec<String>,
+    pub others_end: Vec<String>,
+    pub build_secs: Option<f64>,
+    pub criterion_secs: Option<f64>,
+    pub driver_secs: f64,
+    pub zipper: String,
+    pub sha_ni: bool,
+    /// Whether this run's release build started from an empty target directory.
+    pub cold_build: bool,
+    pub load_before_build: String,
+    pub others_before_build: String,
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn loadavg() -> String {
+    read_trimmed("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// Processes of other work on the machine that compete for the 2 cores.
+fn other_work(moto_pid: Option<u32>) -> Vec<String> {
+    let me = std::process::id();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else { return Vec::new() };
+    for p in procs.flatten() {
+        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if pid == me || Some(pid) == moto_pid {
+            continue;
+        }
+        let comm = read_trimmed(&format!("/proc/{pid}/comm"));
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let kind = if matches!(comm.as_str(), "rustc" | "cargo" | "clippy-driver" | "cc" | "ld" | "cc1") {
+            comm.clone()
+        } else if cmdline.contains("moto.server") || cmdline.contains("moto_server") {
+            "moto (another)".to_owned()
+        } else if cmdline.contains("/deps/") && !cmdline.contains("bench-release") {
+            "test binary".to_owned()
+        } else {
+            continue;
+        };
+        *seen.entry(kind).or_default() += 1;
+    }
+    seen.into_iter().map(|(k, n)| format!("{n}× {k}")).collect()
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Results {
+    pub conditions: Conditions,
+    pub counts: Option<Counts>,
+    pub items: BTreeSet<u8>,
+    pub errors: BTreeMap<String, String>,
+    pub e2e: Option<E2e>,
+    pub e2e_ops: Vec<OpRow>,
+    pub fanout: Vec<FanoutRow>,
+    pub concurrency: Option<Concurrency>,
+    pub throughput: Option<Throughput>,
+    pub throughput_ops: Vec<OpRow>,
+    pub stack_peak_rss_kib: Vec<(String, u64)>,
+    pub cold: Vec<ColdStart>,
+    pub standalone: Vec<Standalone>,
+    pub artifacts: Vec<Artifact>,
+    pub cpu: BTreeMap<String, Estimate>,
+}
+
+fn record<T>(results: &mut Results, item: &str, outcome: Result<T, BoxError>) -> Option<T> {
+    match outcome {
+        Ok(value) => Some(value),
+        Err(err) => {
+            eprintln!("bench item {item} failed: {err}");
+            results.errors.insert(item.to_owned(), err.to_string());
+            None
+        }
+    }
+}
+
+fn note_rss(results: &mut Results, after: &str) {
+    if let Some(kib) = procfs::self_peak_rss_kib() {
+        results.stack_peak_rss_kib.push((after.to_owned(), kib));
+    }
+}
+
+async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Result<Results, BoxError> {
+    let started = Instant::now();
+    let counts = Counts::new(args.quick);
+    let mut results = Results { items: args.items.clone(), counts: Some(counts.clone()), ..Results::default() };
+    let c = &mut results.conditions;
+    c.started_at = apviso_shared::time_fmt::now();
+    c.nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    c.cpu_model = read_trimmed("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_default();
+    let mem_kib: f64 = read_trimmed("/proc/meminfo")
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    c.mem_total = format!("{:.1} GiB", mem_kib / 1024.0 / 1024.0);
+    c.sha_ni = read_trimmed("/proc/cpuinfo").split_whitespace().any(|f| f == "sha_ni");
+    c.kernel = read_trimmed("/proc/sys/kernel/osrelease");
+    c.rustc = std::env::var("BENCH_RUSTC").unwrap_or_default();
+    c.moto = std::env::var("BENCH_MOTO").unwrap_or_default();
+    c.loadavg_start = loadavg();
+    c.others_start = other_work(args.moto_pid);
+    c.build_secs = std::env::var("BENCH_BUILD_SECS").ok().and_then(|s| s.parse().ok());
+    c.criterion_secs = std::env::var("BENCH_CRITERION_SECS").ok().and_then(|s| s.parse().ok());
+    c.zipper = artifacts::zipper().to_owned();
+    c.cold_build = std::env::var("BENCH_COLD").is_ok_and(|v| v == "1");
+    c.load_before_build = std::env::var("BENCH_LOAD_BEFORE").unwrap_or_default();
+    c.others_before_build = std::env::var("BENCH_OTHERS_BEFORE").unwrap_or_default();
+
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set: run `make bench`")?;
+    let sdk = apviso_shared::runtime::sdk_config().await;
+    let pipe_sdk = pipe.spawn(apviso_shared::runtime::sdk_config()).await?;
+    let ctx = Ctx { sdk, pipe_sdk, pipe, calls, moto_pid: args.moto_pid };
+    let want = |n: u8| args.items.contains(&n);
+
+    if want(1) {
+        eprintln!("[1/7] pipeline overhead: {} events one at a time, alternating with the floor", counts.e2e_events);
+        let outcome = e2e::run(&ctx, counts.e2e_events).await;
+        if let Some(e2e) = record(&mut results, "1", outcome) {
+            results.e2e_ops = op_rows(&e2e.ops);
+            results.e2e = Some(e2e);
+        }
+        note_rss(&mut results, "item 1");
+    }
+    if want(2) {
+        eprintln!("[2/7] fan-out to 1, 10 and 100 integrations, {} reps each", counts.fanout_reps);
+        let outcome = fanout::run(&ctx, counts.fanout_reps).await;
+        results.fanout = record(&mut results, "2", outcome).unwrap_or_default();
+        note_rss(&mut results, "item 2");
+    }
+    if want(3) {
+        eprintln!("[3/7] delivery concurrency: 10 deliveries to a 1 s receiver vs 1");
+        let outcome = concurrency::run(&ctx, counts.concurrency_reps).await;
+        results.concurrency = record(&mut results, "3", outcome);
+        note_rss(&mut results, "item 3");
+    }
+    if want(4) {
+        eprintln!(
+            "[4/7] throughput: {} events × {} integrations",
+            counts.throughput_events, counts.throughput_integrations
+        );
+        let outcome = throughput::run(
+            &ctx,
+            counts.throughput_events,
+            counts.throughput_integrations,
+            Duration::from_secs(if args.quick { 120 } else { 480 }),
+        )
+        .await;
+        if let Some(t) = record(&mut results, "4", outcome) {
+            results.throughput_ops = op_rows(&t.ops);
+            results.throughput = Some(t);
+        }
+        note_rss(&mut results, "item 4");
+    }
+    let bins = Binaries {
+        dir: args.target_dir.join("release"),
+        functions: apviso_infra::wiring::functions().into_iter().map(str::to_owned).collect(),
+    };
+    if want(6) {
+        eprintln!("[6/7] artifact sizes");
+        let outcome = artifacts::measure(&args.root, &bins.dir, &args.target_dir.join("zips"), &bins.all());
+        results.artifacts = record(&mut results, "6-size", outcome).unwrap_or_default();
+    }
+    if want(5) || want(6) {
+        let api = runtime_api::RuntimeApi::start().await?;
+        let outcome = lambda::standalone_stack(&ctx, &endpoint).await;
+        if let Some(stack) = record(&mut results, "5/6 stack", outcome) {
+            if want(5) {
+                let n = bins.all().len();
+                eprintln!("[5/7] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
+                let outcome = lambda::cold_starts(&api, &bins, &stack.env, counts.cold_runs).await;
+                results.cold = record(&mut results, "5", outcome).unwrap_or_default();
+            }
+            if want(6) {
+                eprintln!("[6/7] standalone peak RSS: {} invocations per function", counts.standalone_invocations);
+                let outcome =
+                    lambda::standalone(&ctx, &api, &bins, &args.root, &stack, counts.standalone_invocations).await;
+                results.standalone = record(&mut results, "6-rss", outcome).unwrap_or_default();
+            }
+        }
+    }
+    if want(7) {
+        results.cpu = criterion_results::read(&args.target_dir.join("criterion"));
+        if results.cpu.is_empty() {
+            results.errors.insert("7".into(), "no criterion results found: run `make bench`".into());
+        }
+    }
+    let c = &mut results.conditions;
+    c.loadavg_end = loadavg();
+    c.others_end = other_work(args.moto_pid);
+    c.driver_secs = started.elapsed().as_secs_f64();
+    Ok(results)
+}
+
+fn main() -> ExitCode {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("apviso-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let calls = SdkCalls::default();
+    let subscriber = tracing_subscriber::registry().with(calls.layer());
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("apviso-bench: could not install the SDK call counter");
+    }
+    let build = |name: &str| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(name)
+            .thread_keep_alive(Duration::from_secs(3600))
+            .enable_all()
+            .build()
+    };
+    let (harness, pipe) = match (build(spans::HARNESS_THREADS), build(spans::PIPELINE_THREADS)) {
+        (Ok(h), Ok(p)) => (h, p),
+        _ => {
+            eprintln!("apviso-bench: could not start the runtimes");
+            return ExitCode::FAILURE;
+        }
+    };
+    let driver = harness.spawn(run(args.clone(), pipe.handle().clone(), calls));
+    let results = match harness.block_on(driver) {
+        Ok(Ok(results)) => results,
+        Ok(Err(e)) => {
+            eprintln!("apviso-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("apviso-bench: the driver panicked: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Ok(json) = serde_json::to_string_pretty(&results) {
+        let _ = std::fs::write(&args.json, json);
+    }
+    let markdown = report::render(&results, &args);
+    if let Err(e) = std::fs::write(&args.out, markdown) {
+        eprintln!("apviso-bench: writing {}: {e}", args.out.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("wrote {} ({} item errors)", args.out.display(), results.errors.len());
+    pipe.shutdown_timeout(Duration::from_secs(1));
+    harness.shutdown_timeout(Duration::from_secs(1));
+    if results.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
+}
