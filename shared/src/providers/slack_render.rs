@@ -261,12 +261,17 @@ pub fn mrkdwn(raw: &str, max: usize) -> String {
     }
     let mut out = String::new();
     let budget = max.saturating_sub(1);
+    // A running count: recounting `out` for every character made long texts quadratic.
+    let mut used = 0;
+    let mut piece = String::new();
     for c in raw.chars() {
-        let mut piece = String::new();
+        piece.clear();
         push_escaped(&mut piece, c);
-        if units(&out) + units(&piece) > budget {
+        let len = units(&piece);
+        if used + len > budget {
             break;
         }
+        used += len;
         out.push_str(&piece);
     }
     out.push('…');
