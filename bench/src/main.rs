@@ -19,6 +19,7 @@ mod procfs;
 mod receiver;
 mod report;
 mod report_notes;
+mod report_sections;
 mod runtime_api;
 mod spans;
 mod stats;

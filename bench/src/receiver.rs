@@ -3,7 +3,6 @@
 
 use std::{
     collections::HashMap,
-    convert::Infallible,
     net::SocketAddr,
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
@@ -11,8 +10,7 @@ use std::{
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Incoming, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, body::Incoming};
 use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Notify};
 
@@ -49,21 +47,10 @@ impl Receiver {
         let addr = listener.local_addr()?;
         let state = Arc::new(State { arrivals: Mutex::default(), notify: Notify::new(), slow });
         let shared = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(answer(&state, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(apviso_infra::http_server::serve(listener, move |req, _| {
+            let state = Arc::clone(&shared);
+            async move { answer(&state, req).await }
+        }));
         Ok(Self { addr, state })
     }
 

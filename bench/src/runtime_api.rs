@@ -5,7 +5,6 @@
 
 use std::{
     collections::VecDeque,
-    convert::Infallible,
     net::SocketAddr,
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
@@ -13,8 +12,7 @@ use std::{
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, Response, StatusCode, body::Incoming, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Request, Response, StatusCode, body::Incoming};
 use tokio::{net::TcpListener, sync::Notify};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -52,21 +50,10 @@ impl RuntimeApi {
         let addr = listener.local_addr()?;
         let state = Arc::new(State { session: Mutex::default(), notify: Notify::new(), generation: Mutex::new(0) });
         let shared = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(apviso_infra::http_server::serve(listener, move |req, _| {
+            let state = Arc::clone(&shared);
+            async move { handle(&state, req).await }
+        }));
         Ok(Self { addr, state })
     }
 
