@@ -13,7 +13,7 @@ use crate::BoxError;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Artifact {
-    pub function: String,
+    pub binary: String,
     pub binary_bytes: u64,
     pub zip_bytes: Option<u64>,
     pub arm64_binary_bytes: Option<u64>,
@@ -68,7 +68,7 @@ pub fn measure(root: &Path, bin_dir: &Path, zip_dir: &Path, names: &[String]) ->
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .map(|d| d.as_secs_f64() / 3600.0);
         rows.push(Artifact {
-            function: name.clone(),
+            binary: name.clone(),
             binary_bytes,
             zip_bytes: size(&zip),
             arm64_binary_bytes: size(&root.join("target/lambda-build/aarch64-unknown-linux-gnu/release").join(name)),

@@ -1,6 +1,7 @@
 //! Items 5 and 6 (standalone): every function binary started as Lambda starts it, against the
-//! local Runtime API. Cold start is process start to the first request for work; memory is the
-//! peak RSS after serving the function a realistic event 20 times against the moto stack.
+//! local Runtime API. Cold start is process start to the first request for work, per binary (the
+//! route functions share `api`, and what it does at init does not depend on the route); memory is
+//! the peak RSS after serving each function a realistic event 20 times against the moto stack.
 
 use std::{
     collections::BTreeMap,
@@ -35,7 +36,7 @@ const SAMPLE_INTEGRATION: &str = "019414e0-f1a2-7b3c-94e5-6f7a8b9c0d1e";
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ColdStart {
-    pub function: String,
+    pub binary: String,
     pub runs: usize,
     pub failed: usize,
     pub median_ms: f64,
@@ -46,6 +47,7 @@ pub struct ColdStart {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Standalone {
     pub function: String,
+    pub binary: String,
     pub event: String,
     pub invocations: usize,
     pub errors: usize,
@@ -101,17 +103,27 @@ fn stop(mut child: Child) {
 
 pub struct Binaries {
     pub dir: PathBuf,
-    pub functions: Vec<String>,
+    /// Every function of the stack and the binary it runs (the route functions share `api`).
+    pub functions: Vec<(String, String)>,
 }
 
 impl Binaries {
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+    pub fn path(&self, binary: &str) -> PathBuf {
+        self.dir.join(binary)
     }
 
-    /// The functions plus the hello-world floor.
-    pub fn all(&self) -> Vec<String> {
-        self.functions.iter().cloned().chain([HELLO.to_owned()]).collect()
+    /// Every distinct binary, sorted, plus the hello-world floor.
+    pub fn binaries(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.functions.iter().map(|(_, b)| b.clone()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.push(HELLO.to_owned());
+        names
+    }
+
+    /// Every function with its binary, plus the floor (its own binary).
+    pub fn functions_and_floor(&self) -> Vec<(String, String)> {
+        self.functions.iter().cloned().chain([(HELLO.to_owned(), HELLO.to_owned())]).collect()
     }
 }
 
@@ -123,7 +135,7 @@ pub async fn cold_starts(
     extra_env: &[(String, String)],
     runs: usize,
 ) -> Result<Vec<ColdStart>, BoxError> {
-    let names = bins.all();
+    let names = bins.binaries();
     let mut samples: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
     for round in 0..=runs {
         for name in &names {
@@ -146,7 +158,7 @@ pub async fn cold_starts(
         .map(|name| {
             let (values, failed) = samples.remove(name).unwrap_or_default();
             ColdStart {
-                function: name.clone(),
+                binary: name.clone(),
                 runs: values.len(),
                 failed,
                 median_ms: median(&values),
@@ -260,22 +272,22 @@ pub async fn standalone(
     stack: &StandaloneStack,
     invocations: usize,
 ) -> Result<Vec<Standalone>, BoxError> {
-    let mut order = bins.all();
+    let mut order = bins.functions_and_floor();
     let rank = |f: &str| match f {
         "delivery" => 0,
         "fanout" => 1,
         "api-delete-integration" => 3,
         _ => 2,
     };
-    order.sort_by_key(|f| (rank(f), f.clone()));
+    order.sort_by_key(|(f, _)| (rank(f), f.clone()));
     let mut log_id = uuid::Uuid::now_v7().to_string();
     let mut rows = Vec::new();
-    for name in order {
+    for (name, binary) in order {
         let (event_name, event) = event_for(root, &name, stack, &log_id)?;
         api.reset(vec![event; invocations]);
         let env = lambda_env(api, &name, &stack.env);
         let received_before = stack.receiver.requests();
-        let child = spawn(&bins.path(&name), &env)?;
+        let child = spawn(&bins.path(&binary), &env)?;
         let pid = child.id().to_string();
         let done = api.wait_nexts(invocations + 1, Duration::from_secs(120)).await;
         let (peak, rss) = (procfs::status_kib(&pid, "VmHWM"), procfs::status_kib(&pid, "VmRSS"));
@@ -284,6 +296,7 @@ pub async fn standalone(
         let warm: Vec<f64> = session.invocations.iter().skip(1).map(|d| ms(*d)).collect();
         rows.push(Standalone {
             function: name.clone(),
+            binary,
             event: event_name,
             invocations: session.invocations.len(),
             errors: session.errors,

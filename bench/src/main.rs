@@ -335,11 +335,14 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
     }
     let bins = Binaries {
         dir: args.target_dir.join("release"),
-        functions: apviso_infra::wiring::functions().into_iter().map(str::to_owned).collect(),
+        functions: apviso_infra::wiring::functions()
+            .into_iter()
+            .map(|f| (f.to_owned(), apviso_infra::wiring::binary_of(f).to_owned()))
+            .collect(),
     };
     if want(6) {
         eprintln!("[6/7] artifact sizes");
-        let outcome = artifacts::measure(&args.root, &bins.dir, &args.target_dir.join("zips"), &bins.all());
+        let outcome = artifacts::measure(&args.root, &bins.dir, &args.target_dir.join("zips"), &bins.binaries());
         results.artifacts = record(&mut results, "6-size", outcome).unwrap_or_default();
     }
     if want(5) || want(6) {
@@ -347,7 +350,7 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
         let outcome = lambda::standalone_stack(&ctx, &endpoint).await;
         if let Some(stack) = record(&mut results, "5/6 stack", outcome) {
             if want(5) {
-                let n = bins.all().len();
+                let n = bins.binaries().len();
                 eprintln!("[5/7] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
                 let outcome = lambda::cold_starts(&api, &bins, &stack.env, counts.cold_runs).await;
                 results.cold = record(&mut results, "5", outcome).unwrap_or_default();

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::{
     Results,
     lambda::HELLO,
-    report::{cpu_floor, cpu_per_delivery},
+    report::{cpu_floor, cpu_per_delivery, mb},
     stats::ratio,
 };
 
@@ -15,8 +15,8 @@ fn us(r: &Results, key: &str) -> f64 {
     r.cpu.get(key).map_or(f64::NAN, |e| e.mean_ns / 1e3)
 }
 
-fn cold(r: &Results, function: &str) -> f64 {
-    r.cold.iter().find(|c| c.function == function).map_or(f64::NAN, |c| c.median_ms)
+fn cold(r: &Results, binary: &str) -> f64 {
+    r.cold.iter().find(|c| c.binary == binary).map_or(f64::NAN, |c| c.median_ms)
 }
 
 pub fn render(r: &Results, misses: &[String]) -> String {
@@ -132,59 +132,51 @@ fn rest(o: &mut String, r: &Results) {
         let _ = writeln!(o, "### Cold start (item 5)\n");
         let _ = writeln!(
             o,
-            "Within target, but the functions take {:.1}–{:.1} ms against {:.2} ms for hello world (api-fallback, \
-         which builds no client: {:.2} ms). `strace -f -r` of a start shows why: the AWS SDK's HTTPS client \
-         reads and parses the system CA bundle (`/etc/ssl/certs/ca-certificates.crt`, 220 KB, 144 \
-         certificates) at init, and the API functions' reqwest client (`GuardedClient`, built for the \
-         providers) parses it a second time; fanout and the authorizer (one parse) start in {:.1} ms, the \
-         API functions (two) in {:.1} ms, plus the SDK's probes of `~/.aws/config` and `~/.aws/credentials`. \
-         What to do: build no client in routes that use none (`api-openapi` and `api-list-providers` build \
-         the whole `ApiDeps`), build the provider HTTP client only in the functions that send (delivery, \
-         test), and take roots from `webpki-roots` (compiled in: no file I/O, no PEM parsing) or share one \
-         root store between the two clients; expected about 1.5 ms less per parse avoided.\n",
-            r.cold
-                .iter()
-                .filter(|c| c.function != HELLO && c.function != "api-fallback")
-                .map(|c| c.median_ms)
-                .fold(f64::INFINITY, f64::min),
-            r.cold.iter().filter(|c| c.function != HELLO).map(|c| c.median_ms).fold(f64::NEG_INFINITY, f64::max),
+            "Within target: the function binaries start in {:.1}–{:.1} ms against {:.2} ms for hello world. \
+             `strace -f -r` of a start shows where the difference goes: the AWS SDK's HTTPS client reads and \
+             parses the system CA bundle (`/etc/ssl/certs/ca-certificates.crt`, 220 KB, 144 certificates) at \
+             init, and `api` and `delivery` also build the providers' reqwest client (`GuardedClient`), which \
+             parses it a second time: fanout and the authorizer (one parse) start in {:.1} and {:.1} ms, api \
+             and delivery (two) in {:.1} and {:.1} ms; the SDK's probes of `~/.aws/config` and \
+             `~/.aws/credentials` add a little. What would take more off: build the provider client in `api` \
+             on first use (only `POST /v1/integrations/{{id}}/test` sends), and take roots from `webpki-roots` \
+             (compiled in: no file I/O, no PEM parsing) or share one root store between the two clients; \
+             about 1.5 ms per parse avoided, on a figure already a fifth of the target.\n",
+            r.cold.iter().filter(|c| c.binary != HELLO).map(|c| c.median_ms).fold(f64::INFINITY, f64::min),
+            r.cold.iter().filter(|c| c.binary != HELLO).map(|c| c.median_ms).fold(f64::NEG_INFINITY, f64::max),
             cold(r, HELLO),
-            cold(r, "api-fallback"),
             cold(r, "fanout"),
-            cold(r, "api-get-integration"),
+            cold(r, "authorizer"),
+            cold(r, "api"),
+            cold(r, "delivery"),
         );
     }
 
     let _ = writeln!(o, "### Size, memory and build time (item 6, and `make bench` itself)\n");
-    let api: Vec<u64> = r
-        .artifacts
-        .iter()
-        .filter(|a| a.function.starts_with("api-") && a.function != "api-fallback")
-        .filter_map(|a| a.zip_bytes)
-        .collect();
-    let saved = api.iter().skip(1).sum::<u64>() as f64 / 1e6;
     let c = &r.conditions;
     let secs = |v: Option<f64>| {
         v.map_or("not timed".to_owned(), |s| format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64))
     };
     let total = c.build_secs.unwrap_or(0.0) + c.criterion_secs.unwrap_or(0.0) + c.driver_secs;
+    let api_zip =
+        r.artifacts.iter().find(|a| a.binary == "api").and_then(|a| a.zip_bytes).map_or(f64::NAN, |b| b as f64);
     let _ = writeln!(
         o,
-        "Zips and RSS are within target. This run's release build took {}, the criterion build and run {}, \
-         the measurements {} ({} in all, moto start-up aside). **A cold `make bench` cannot finish in 15 \
-         minutes on 2 cores as the workspace is built today**: measured with `/usr/bin/time`, the cold \
-         release build needs about 19 CPU-minutes and the criterion build (which must unwind, so it cannot \
-         reuse the panic=abort dependencies) about 4.3, that is at least 11.5 minutes of wall time on two \
-         idle cores before the 4 to 5 minutes of measurements. The build is dominated by linking: the API route binaries are one program with a different route constant \
-         (identical sizes above) and each is linked on its own with thin LTO and one codegen unit, about a \
-         minute of CPU per binary here. One API binary that picks its route at run time (from \
-         `AWS_LAMBDA_FUNCTION_NAME`, or a variable set per function in `template.yaml`) would remove {} of \
-         those links and shrink the deployment by {saved:.0} MB of zips; cold start and memory would not \
-         change, since every route already links the same code.\n",
+        "Zips and RSS are within target. This run's release build took {} ({}), the criterion build and \
+         run {}, the measurements {} ({} in all, moto start-up aside). The build is mostly linking: every \
+         function binary is linked with thin LTO and one codegen unit, about a minute of CPU each on this \
+         machine. That is why the eleven route functions run one binary, `api`, which takes the route from \
+         the request's `requestContext.routeKey` (`apviso_shared::api::serve`): four function binaries \
+         to link instead of fourteen (a cold `make bench` took 19m53s with fourteen), and one {} zip \
+         deployed under eleven functions, each still with only its own IAM grants, instead of eleven \
+         copies. Cold start and memory did not change with it: every route binary already linked the same \
+         code. Criterion builds the dependencies a second time because benchmarks always unwind and the \
+         release profile aborts on panic.\n",
         secs(c.build_secs),
+        if c.cold_build { "cold: empty target directory" } else { "warm" },
         secs(c.criterion_secs),
         secs(Some(c.driver_secs)),
         secs(Some(total)),
-        api.len().saturating_sub(1)
+        mb(api_zip),
     );
 }

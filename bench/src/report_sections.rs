@@ -198,7 +198,7 @@ pub(crate) fn section_cold(o: &mut String, r: &Results) {
         let _ = writeln!(o, "Not measured in this run.");
         return;
     }
-    let hello = r.cold.iter().find(|c| c.function == HELLO).map(|c| c.median_ms).unwrap_or(f64::NAN);
+    let hello = r.cold.iter().find(|c| c.binary == HELLO).map(|c| c.median_ms).unwrap_or(f64::NAN);
     let runs = r.cold.iter().map(|c| c.runs).max().unwrap_or(0);
     let _ = writeln!(
         o,
@@ -212,10 +212,10 @@ pub(crate) fn section_cold(o: &mut String, r: &Results) {
     );
     let _ = writeln!(
         o,
-        "| function | median ms | min ms | max ms | ÷ hello world | ≤ 20 ms |\n|---|---:|---:|---:|---:|---|"
+        "| binary | median ms | min ms | max ms | ÷ hello world | ≤ 20 ms |\n|---|---:|---:|---:|---:|---|"
     );
     for c in &r.cold {
-        let ok = if c.function == HELLO {
+        let ok = if c.binary == HELLO {
             "(floor)".to_owned()
         } else {
             verdict(Some(c.median_ms <= 20.0 && c.failed == 0)).to_owned()
@@ -223,7 +223,7 @@ pub(crate) fn section_cold(o: &mut String, r: &Results) {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {}{} |",
-            c.function,
+            c.binary,
             f2(c.median_ms),
             f2(c.min_ms),
             f2(c.max_ms),
@@ -254,17 +254,15 @@ pub(crate) fn section_size_memory(o: &mut String, r: &Results) {
                 "arm64: no `target/lambda-arm64` zips found (run `infra/scripts/build-lambdas.sh`); x86_64 figures only.".into()
             }
         );
-        let _ = writeln!(
-            o,
-            "| function | binary | zip | arm64 binary | arm64 zip | zip ≤ 6 MB |\n|---|---:|---:|---:|---:|---|"
-        );
+        let _ =
+            writeln!(o, "| binary | size | zip | arm64 size | arm64 zip | zip ≤ 6 MB |\n|---|---:|---:|---:|---:|---|");
         for a in &r.artifacts {
             let opt = |v: Option<u64>| v.map_or("–".into(), |b| mb(b as f64));
-            let ok = if a.function == HELLO { "(floor)" } else { verdict(a.zip_bytes.map(|z| (z as f64) <= 6.0 * MB)) };
+            let ok = if a.binary == HELLO { "(floor)" } else { verdict(a.zip_bytes.map(|z| (z as f64) <= 6.0 * MB)) };
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
-                a.function,
+                a.binary,
                 mb(a.binary_bytes as f64),
                 opt(a.zip_bytes),
                 opt(a.arm64_binary_bytes),
@@ -277,7 +275,8 @@ pub(crate) fn section_size_memory(o: &mut String, r: &Results) {
         let hello = r.standalone.iter().find(|s| s.function == HELLO).and_then(|s| s.peak_rss_kib);
         let _ = writeln!(
             o,
-            "\nPeak RSS of each function binary on its own (`VmHWM` of /proc/<pid>/status, read while it \
+            "\nPeak RSS of each function on its own, a process of its binary (the route functions run \
+             `api`) with the function's name (`VmHWM` of /proc/<pid>/status, read while it \
              waits for event {}): started like a cold start, but with the benchmark stack's \
              tables and queues on moto, and served a realistic event {} times (the samples in `events/`, \
              their ids pointed at this stack's integrations; routes without a sample get the GET sample \
@@ -287,7 +286,7 @@ pub(crate) fn section_size_memory(o: &mut String, r: &Results) {
         );
         let _ = writeln!(
             o,
-            "| function | event | peak RSS | RSS at rest | ÷ hello world | warm invocation ms | answers | ≤ 30 MB |\n|---|---|---:|---:|---:|---:|---|---|"
+            "| function (binary) | event | peak RSS | RSS at rest | ÷ hello world | warm invocation ms | answers | ≤ 30 MB |\n|---|---|---:|---:|---:|---:|---|---|"
         );
         for s in &r.standalone {
             let kib = |k: Option<u64>| k.map_or(f64::NAN, |k| k as f64 * 1024.0);
@@ -298,8 +297,9 @@ pub(crate) fn section_size_memory(o: &mut String, r: &Results) {
             };
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {}{} | {} |",
+                "| {} ({}) | {} | {} | {} | {} | {} | {}{} | {} |",
                 s.function,
+                s.binary,
                 s.event,
                 mb(kib(s.peak_rss_kib)),
                 mb(kib(s.rss_kib)),

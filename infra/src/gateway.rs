@@ -5,7 +5,10 @@
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 
 use apviso_shared::{
-    api::{self, ApiDeps, routes},
+    api::{
+        self, ApiDeps,
+        routes::{self, DEFAULT_ROUTE_KEY},
+    },
     auth,
     store::api_keys::DynamoApiKeyStore,
 };
@@ -66,9 +69,9 @@ impl Gateway {
             Ok(found) => found,
             Err(_) => {
                 // In AWS this is the `$default` route's function.
-                let event = incoming.http_event("$default", &BTreeMap::new(), &request_id, None);
+                let event = incoming.http_event(DEFAULT_ROUTE_KEY, &BTreeMap::new(), &request_id, None);
                 return match to_lambda_request(&event) {
-                    Ok(req) => api::fallback(&req),
+                    Ok(req) => api::serve(&self.api, req).await,
                     Err(e) => e.into_response(),
                 };
             }
@@ -85,7 +88,7 @@ impl Gateway {
         };
         let event = incoming.http_event(&route_key, &params, &request_id, context.as_ref());
         match to_lambda_request(&event) {
-            Ok(req) => api::handle(route, &self.api, req).await,
+            Ok(req) => api::serve(&self.api, req).await,
             Err(e) => e.into_response(),
         }
     }

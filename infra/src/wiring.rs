@@ -20,8 +20,10 @@ use apviso_shared::{
 pub const DEFAULT_PREFIX: &str = "apviso-";
 
 /// API Gateway's catch-all route key, served by [`FALLBACK_FUNCTION`] without the authorizer.
-pub const DEFAULT_ROUTE: &str = "$default";
+pub const DEFAULT_ROUTE: &str = apviso_shared::api::routes::DEFAULT_ROUTE_KEY;
 pub const FALLBACK_FUNCTION: &str = "api-fallback";
+/// The one binary behind every route function, `$default` included (`functions/api`).
+pub const API_BINARY: &str = "api";
 pub const AUTHORIZER_FUNCTION: &str = "authorizer";
 /// The authorizer's identity source (HTTP header names are case-insensitive).
 pub const API_KEY_HEADER: &str = "X-API-Key";
@@ -168,6 +170,20 @@ pub fn env_vars() -> Vec<&'static str> {
     vars
 }
 
+/// The binary (`functions/<name>`) a function runs: the route functions share one.
+pub fn binary_of(function: &str) -> &str {
+    let serves_a_route = routes().iter().any(|r| r.function == function);
+    if serves_a_route { API_BINARY } else { function }
+}
+
+/// Every binary the stack deploys, sorted.
+pub fn binaries() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = functions().into_iter().map(binary_of).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Every function of the stack, sorted: route handlers, the authorizer, the queue consumers.
 pub fn functions() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = routes().iter().map(|r| r.function).collect();
@@ -204,5 +220,8 @@ mod tests {
         assert_eq!(routes.iter().filter(|r| r.route_key == DEFAULT_ROUTE).count(), 1);
         let functions = functions();
         assert_eq!(functions.len(), routes.len() + 1 + QUEUES.len(), "one function per route, consumer, authorizer");
+        assert_eq!(binaries(), [API_BINARY, AUTHORIZER_FUNCTION, "delivery", "fanout"]);
+        assert_eq!(binary_of(FALLBACK_FUNCTION), API_BINARY);
+        assert_eq!(binary_of(Route::GetDeliveryLog.function_name()), API_BINARY);
     }
 }

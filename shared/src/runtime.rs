@@ -9,7 +9,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use lambda_http::{Error, LambdaEvent, service_fn};
 
 use crate::{
-    api::{self, ApiDeps, routes::Route},
+    api::{self, ApiDeps},
     auth,
     config::Config,
     mail::ses::SesMailer,
@@ -53,20 +53,13 @@ pub async fn sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// The main of every API route function.
-pub async fn serve_api_route(route: Route) -> Result<(), Error> {
+/// The main of every API function, `$default` included: the route comes with each request.
+pub async fn serve_api() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let deps = api_deps(&sdk_config().await, &config)?;
     let deps = &deps;
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Infallible>(api::handle(route, deps, req).await) }))
-        .await
-}
-
-/// The main of the `$default` route function.
-pub async fn serve_fallback() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    lambda_http::run(service_fn(|req| async move { Ok::<_, Infallible>(api::fallback(&req)) })).await
+    lambda_http::run(service_fn(move |req| async move { Ok::<_, Infallible>(api::serve(deps, req).await) })).await
 }
 
 /// The main of the API-key authorizer function.

@@ -1,5 +1,6 @@
-//! The handlers and the authorizer called in-process with the real API Gateway payloads kept in
-//! `events/`, the same files `cargo lambda invoke --data-file` uses.
+//! The API function's entry (`api::serve`, which every route function runs) and the authorizer
+//! called in-process with the real API Gateway payloads kept in `events/`, the same files
+//! `cargo lambda invoke --data-file` uses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 
 use apviso_infra::dev_keys;
 use apviso_shared::{
-    api::{self, ApiDeps, routes::Route},
+    api::{self, ApiDeps},
     auth,
     domain::{ids::AccountId, integration::Integration, validation},
     store::IntegrationStore,
@@ -46,14 +47,9 @@ async fn setup() -> InProcess {
     InProcess { app }
 }
 
-fn route_of(event: &Value) -> Route {
-    let key = event["routeKey"].as_str().unwrap();
-    Route::ALL.into_iter().find(|r| r.route_key() == key).unwrap_or_else(|| panic!("no route {key}"))
-}
-
 async fn invoke(deps: &ApiDeps, event: &Value) -> (u16, Value) {
     let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-    let response = api::handle(route_of(event), deps, req).await;
+    let response = api::serve(deps, req).await;
     (response.status().as_u16(), serde_json::from_slice(response.body().as_ref()).unwrap())
 }
 
@@ -123,13 +119,31 @@ async fn a_request_without_authorizer_context_is_refused() {
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
 }
 
-#[test]
-fn default_route_fixture_answers_our_404() {
-    let event = fixture("apigw-v2-default-route.json");
-    let response = api::fallback(&lambda_http::request::from_str(&event.to_string()).unwrap());
-    assert_eq!(response.status(), 404);
-    let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-    assert_eq!(body["error"]["code"], "not_found");
+#[tokio::test]
+async fn default_route_fixture_answers_our_404() {
+    let app = setup().await;
+    let (status, body) = invoke(app.deps(), &fixture("apigw-v2-default-route.json")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+}
+
+/// The route comes from the gateway's route key, not the path: a function reached under a
+/// route key the table does not know (a template mistake) answers a bare 500.
+#[tokio::test]
+async fn the_route_key_not_the_path_picks_the_handler() {
+    let app = setup().await;
+    let mut event = fixture("apigw-v2-get-integration.json");
+    event["routeKey"] = json!("GET /v1/integrations/providers");
+    event["requestContext"]["routeKey"] = json!("GET /v1/integrations/providers");
+    let (status, body) = invoke(app.deps(), &event).await;
+    assert_eq!((status, body["providers"].as_array().map(Vec::len)), (200, Some(5)));
+
+    for key in [json!("GET /v1/scans"), Value::Null] {
+        event["routeKey"] = key.clone();
+        event["requestContext"]["routeKey"] = key;
+        let (status, body) = invoke(app.deps(), &event).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (500, Some("internal_error")), "{event}");
+        assert_eq!(body["error"]["message"], "An unexpected error occurred");
+    }
 }
 
 #[tokio::test]

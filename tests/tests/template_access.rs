@@ -85,20 +85,20 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     }
     assert_eq!(expected.keys().copied().collect::<Vec<_>>().len(), wiring::env_vars().len());
 
-    for (binary, id) in t.functions() {
+    for (name, id) in t.functions() {
         let env = t.env(&id);
         for var in wiring::LOCAL_ONLY_VARS {
-            assert!(!env.contains_key(var), "{binary}: {var} must never be set in AWS");
+            assert!(!env.contains_key(var), "{name}: {var} must never be set in AWS");
         }
         let names: BTreeSet<&str> = env.keys().map(String::as_str).collect();
-        assert_eq!(names, expected.keys().copied().collect(), "{binary}: environment variables");
+        assert_eq!(names, expected.keys().copied().collect(), "{name}: environment variables");
         for (var, (kind, target)) in &expected {
             let value = &env[*var];
             let actual = match *kind {
                 "Ref" => ref_of(value).map(str::to_owned),
                 _ => getatt_of(value).map(|(a, b)| format!("{a}.{b}")),
             };
-            assert_eq!(actual.as_ref(), Some(target), "{binary}: {var} = {value:?}");
+            assert_eq!(actual.as_ref(), Some(target), "{name}: {var} = {value:?}");
         }
     }
 }
@@ -195,25 +195,25 @@ fn each_function_gets_only_the_access_it_uses() {
     let expected = expected_access(&t);
     let functions = t.functions();
     assert_eq!(functions.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected.keys().copied().collect());
-    for (binary, id) in &functions {
+    for (name, id) in &functions {
         let mut granted = BTreeSet::new();
         for policy in t.props(id).get("Policies").and_then(Value::as_sequence).into_iter().flatten() {
             assert!(
                 policy.get("Statement").is_some(),
-                "{binary}: inline statements only (a SAM policy template or managed policy grants more)"
+                "{name}: inline statements only (a SAM policy template or managed policy grants more)"
             );
             for s in statements(policy) {
                 assert!(
                     s.get("Condition").is_none() || string_list(s.get("Action")) == ["iam:PassRole"],
-                    "{binary}: conditions only on iam:PassRole"
+                    "{name}: conditions only on iam:PassRole"
                 );
                 for grant in grants_of(&t, &s) {
-                    assert!(granted.insert(grant.clone()), "{binary}: {grant:?} granted twice");
+                    assert!(granted.insert(grant.clone()), "{name}: {grant:?} granted twice");
                 }
             }
         }
-        assert!(t.props(id).get("Role").is_none(), "{binary}: SAM builds the role from Policies");
-        assert_eq!(granted, expected[binary.as_str()], "{binary}: IAM grants");
+        assert!(t.props(id).get("Role").is_none(), "{name}: SAM builds the role from Policies");
+        assert_eq!(granted, expected[name.as_str()], "{name}: IAM grants");
     }
     // Passing the Scheduler role only to Scheduler.
     let delivery = t.props(&t.function_id("delivery"));
@@ -244,8 +244,8 @@ fn alarms_watch_every_dead_letter_queue_and_every_function() {
         assert!(dlq_alarms.iter().any(|d| getatt_of(d) == Some((dlq.clone(), "QueueName".into()))), "alarm on {dlq}");
     }
     let error_alarms = watched("AWS/Lambda", "Errors");
-    for (binary, id) in t.functions() {
-        assert!(error_alarms.iter().any(|d| ref_of(d) == Some(id.as_str())), "Errors alarm on {binary}");
+    for (name, id) in t.functions() {
+        assert!(error_alarms.iter().any(|d| ref_of(d) == Some(id.as_str())), "Errors alarm on {name}");
     }
 }
 

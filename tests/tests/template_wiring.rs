@@ -21,36 +21,54 @@ use template::*;
 #[test]
 fn functions_are_the_wired_ones_built_by_cargo_lambda_for_al2023_arm64() {
     let t = Template::load();
-    let binaries: BTreeSet<String> = t.functions().into_keys().collect();
+    let names: BTreeSet<String> = t.functions().into_keys().collect();
     let wired: BTreeSet<String> = wiring::functions().into_iter().map(str::to_owned).collect();
-    assert_eq!(binaries, wired, "template functions vs wiring::functions()");
-    for (binary, id) in t.functions() {
+    assert_eq!(names, wired, "template functions vs wiring::functions()");
+    for (name, id) in t.functions() {
         let r = t.resource(&id);
-        assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{binary}");
-        assert_eq!(t.function_setting(&id, "Runtime").and_then(Value::as_str), Some("provided.al2023"), "{binary}");
-        assert_eq!(t.function_setting(&id, "Handler").and_then(Value::as_str), Some("bootstrap"), "{binary}");
-        assert_eq!(string_list(t.function_setting(&id, "Architectures")), ["arm64"], "{binary}");
-        let memory = number(t.function_setting(&id, "MemorySize"), &format!("{binary} MemorySize"));
-        assert!((128..=10_240).contains(&memory), "{binary} memory {memory}");
-        assert!((1..=900).contains(&t.timeout(&id)), "{binary} timeout");
+        assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name}");
+        assert_eq!(t.binary(&id), wiring::binary_of(&name), "{name}: binary");
+        assert_eq!(t.function_setting(&id, "Runtime").and_then(Value::as_str), Some("provided.al2023"), "{name}");
+        assert_eq!(t.function_setting(&id, "Handler").and_then(Value::as_str), Some("bootstrap"), "{name}");
+        assert_eq!(string_list(t.function_setting(&id, "Architectures")), ["arm64"], "{name}");
+        let memory = number(t.function_setting(&id, "MemorySize"), &format!("{name} MemorySize"));
+        assert!((128..=10_240).contains(&memory), "{name} memory {memory}");
+        assert!((1..=900).contains(&t.timeout(&id)), "{name} timeout");
     }
 }
 
+/// `sam build` builds a binary once for all the functions that run it only when their build
+/// settings are identical (same CodeUri and Metadata).
 #[test]
-fn every_function_is_a_workspace_crate_of_the_same_name() {
+fn functions_sharing_a_binary_share_their_build() {
     let t = Template::load();
-    let functions = t.functions();
-    for binary in functions.keys() {
+    let mut builds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for id in t.functions().into_values() {
+        let r = t.resource(&id);
+        let code = t.function_setting(&id, "CodeUri").map(|c| format!("{c:?}")).unwrap_or_default();
+        builds.entry(t.binary(&id)).or_default().insert(format!("{code} {:?}", r["Metadata"]));
+    }
+    for (binary, variants) in &builds {
+        assert_eq!(variants.len(), 1, "functions running {binary} are built differently: {variants:?}");
+    }
+    let binaries: Vec<&str> = builds.keys().map(String::as_str).collect();
+    assert_eq!(binaries, wiring::binaries());
+}
+
+#[test]
+fn every_binary_is_a_workspace_crate_of_the_same_name() {
+    let binaries = wiring::binaries();
+    for binary in &binaries {
         let dir = root().join("functions").join(binary);
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
             .unwrap_or_else(|e| panic!("functions/{binary}/Cargo.toml: {e}"));
         let name = manifest.lines().find_map(|l| l.trim().strip_prefix("name = ")).map(|n| n.trim_matches('"'));
-        assert_eq!(name, Some(binary.as_str()), "package name of functions/{binary}");
+        assert_eq!(name, Some(*binary), "package name of functions/{binary}");
         assert!(dir.join("src/main.rs").is_file(), "functions/{binary}/src/main.rs");
     }
     for entry in std::fs::read_dir(root().join("functions")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(functions.contains_key(&name), "functions/{name} is not deployed by template.yaml");
+        assert!(binaries.contains(&name.as_str()), "functions/{name} is not deployed by template.yaml");
     }
 }
 
@@ -62,36 +80,36 @@ fn routes_reach_the_same_handlers_through_the_same_authorizer() {
     let api = t.http_api();
     let default_authorizer = t.props(&api)["Auth"]["DefaultAuthorizer"].as_str().map(str::to_owned);
     let mut found: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    for (binary, id) in t.functions() {
+    for (function, id) in t.functions() {
         let Some(events) = t.props(&id).get("Events").and_then(Value::as_mapping) else { continue };
         for (name, event) in events {
             let p = &event["Properties"];
             match event["Type"].as_str() {
                 Some("HttpApi") => {}
                 Some("SQS") => panic!(
-                    "{binary}: SAM's SQS event grants AWSLambdaSQSQueueExecutionRole on every queue; use an AWS::Lambda::EventSourceMapping"
+                    "{function}: SAM's SQS event grants AWSLambdaSQSQueueExecutionRole on every queue; use an AWS::Lambda::EventSourceMapping"
                 ),
-                other => panic!("{binary} event {name:?}: unexpected type {other:?}"),
+                other => panic!("{function} event {name:?}: unexpected type {other:?}"),
             }
-            assert_eq!(p.get("ApiId").and_then(ref_of), Some(api.as_str()), "{binary}: route on the one HTTP API");
-            assert_eq!(p["PayloadFormatVersion"].as_str(), Some("2.0"), "{binary}: payload format 2.0");
+            assert_eq!(p.get("ApiId").and_then(ref_of), Some(api.as_str()), "{function}: route on the one HTTP API");
+            assert_eq!(p["PayloadFormatVersion"].as_str(), Some("2.0"), "{function}: payload format 2.0");
             let key = match (p.get("Method").and_then(Value::as_str), p.get("Path").and_then(Value::as_str)) {
                 (Some(method), Some(path)) => format!("{} {path}", method.to_uppercase()),
                 (None, None) => wiring::DEFAULT_ROUTE.to_owned(),
-                _ => panic!("{binary}: give both Method and Path, or neither for $default"),
+                _ => panic!("{function}: give both Method and Path, or neither for $default"),
             };
             let authorized = match p.get("Auth").and_then(|a| a.get("Authorizer")).and_then(Value::as_str) {
                 Some("NONE") => false,
-                Some(other) => panic!("{binary}: unknown authorizer {other}"),
+                Some(other) => panic!("{function}: unknown authorizer {other}"),
                 None => default_authorizer.is_some(),
             };
-            let previous = found.insert(key.clone(), (binary.clone(), authorized));
+            let previous = found.insert(key.clone(), (function.clone(), authorized));
             assert!(previous.is_none(), "route {key} defined twice");
         }
     }
     let expected: BTreeMap<String, (String, bool)> =
         wiring::routes().into_iter().map(|r| (r.route_key, (r.function.to_owned(), r.authorized))).collect();
-    assert_eq!(found, expected, "template routes (route key -> (binary, authorized)) vs the route table");
+    assert_eq!(found, expected, "template routes (route key -> (function, authorized)) vs the route table");
 }
 
 #[test]
@@ -147,7 +165,7 @@ fn the_same_queues_feed_the_same_consumers() {
         assert_eq!(feeding.len(), 1, "{queue} feeds exactly one function");
         let m = feeding[0];
         let function = ref_of(&m["FunctionName"]).expect("FunctionName: !Ref <function>");
-        assert_eq!(t.binary_of(function), q.consumer, "consumer of {queue}");
+        assert_eq!(t.function_name_of(function), q.consumer, "consumer of {queue}");
         assert_eq!(string_list(m.get("FunctionResponseTypes")), ["ReportBatchItemFailures"], "{queue}");
         assert!((1..=10).contains(&number(m.get("BatchSize"), "BatchSize")), "{queue} batch size");
         assert!(number(m["ScalingConfig"].get("MaximumConcurrency"), "MaximumConcurrency") >= 2, "{queue}");
@@ -166,9 +184,9 @@ fn the_same_queues_feed_the_same_consumers() {
 fn functions_that_deliver_outlive_one_delivery_attempt() {
     let t = Template::load();
     let attempt = parse_duration(t.param("DeliveryTimeout")).unwrap().as_secs();
-    for binary in [wiring::DELIVERIES_QUEUE.consumer, "api-test-integration"] {
-        let timeout = t.timeout(&t.function_id(binary));
-        assert!(timeout >= 2 * attempt, "{binary}: timeout {timeout} s vs a {attempt} s delivery attempt");
+    for name in [wiring::DELIVERIES_QUEUE.consumer, "api-test-integration"] {
+        let timeout = t.timeout(&t.function_id(name));
+        assert!(timeout >= 2 * attempt, "{name}: timeout {timeout} s vs a {attempt} s delivery attempt");
     }
 }
 

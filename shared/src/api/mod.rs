@@ -1,5 +1,5 @@
-//! The HTTP API as plain functions: `handle` is what every route's Lambda and the local gateway
-//! call, so both run exactly the same code.
+//! The HTTP API as plain functions: `serve` is what every API Lambda function and the local
+//! gateway call, so both run exactly the same code.
 
 pub mod error;
 pub mod handlers;
@@ -7,13 +7,13 @@ pub mod request;
 pub mod routes;
 
 use http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
 use serde_json::Value;
 
 use self::{
     error::ApiError,
     handlers::{delivery_logs, integrations, test_delivery},
-    routes::Route,
+    routes::{DEFAULT_ROUTE_KEY, Route},
 };
 use crate::{
     domain::target::TargetPolicy,
@@ -44,6 +44,26 @@ pub struct Reply {
 impl Reply {
     pub fn new(status: StatusCode, body: Value) -> Self {
         Self { status, body }
+    }
+}
+
+/// One binary serves every route: API Gateway says which route it matched in
+/// `requestContext.routeKey`, so the code needs no per-function configuration and cannot serve a
+/// route other than the one the gateway chose.
+pub async fn serve(deps: &ApiDeps, req: Request) -> Response<Body> {
+    let route_key = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    };
+    match route_key.as_deref() {
+        Some(DEFAULT_ROUTE_KEY) => fallback(&req),
+        Some(key) => match Route::from_route_key(key) {
+            Some(route) => handle(route, deps, req).await,
+            // The template routed something the route table does not know: a deployment
+            // mistake, not the caller's, so a logged 500.
+            None => ApiError::internal(format!("no handler for route key {key:?}")).into_response(),
+        },
+        None => ApiError::internal("not an API Gateway v2 request: no route key").into_response(),
     }
 }
 

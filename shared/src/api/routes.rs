@@ -55,7 +55,8 @@ impl Route {
         }
     }
 
-    /// The Lambda function (and binary) serving this route.
+    /// The Lambda function serving this route. Every route function runs the one `api` binary
+    /// (see [`super::serve`]); they are separate functions so each gets only its own IAM grants.
     pub fn function_name(self) -> &'static str {
         match self {
             Route::OpenApi => "api-openapi",
@@ -79,7 +80,15 @@ impl Route {
     pub fn route_key(self) -> String {
         format!("{} {}", self.method(), self.path())
     }
+
+    /// The route API Gateway matched, from its `requestContext.routeKey`.
+    pub fn from_route_key(key: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|r| key.split_once(' ') == Some((r.method(), r.path())))
+    }
 }
+
+/// API Gateway's route key for requests no other route matched.
+pub const DEFAULT_ROUTE_KEY: &str = "$default";
 
 pub type PathParams = HashMap<String, String>;
 
@@ -130,6 +139,18 @@ mod tests {
         for route in Route::ALL {
             let path = route.path().replace("{id}", "0190").replace("{logId}", "0191");
             assert_eq!(resolve(route.method(), &path).unwrap().0, route, "{route:?}");
+        }
+    }
+
+    #[test]
+    fn route_keys_name_their_routes_and_nothing_else() {
+        for route in Route::ALL {
+            assert_eq!(Route::from_route_key(&route.route_key()), Some(route));
+        }
+        for key in
+            ["GET /v1/integrations/{id}/test", "get /v1/integrations", "GET  /v1/integrations", DEFAULT_ROUTE_KEY, ""]
+        {
+            assert_eq!(Route::from_route_key(key), None, "{key:?}");
         }
     }
 

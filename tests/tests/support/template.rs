@@ -113,24 +113,32 @@ impl Template {
         Some(out)
     }
 
-    /// Binary name → logical id of every function.
+    /// Function name → logical id of every function. The name is the logical id without its
+    /// `Function` suffix, in kebab case (`ApiGetDeliveryLogFunction` is `api-get-delivery-log`),
+    /// the names `wiring::functions()` uses.
     pub fn functions(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        for (id, r) in self.of_type("AWS::Serverless::Function") {
-            let binary = r["Metadata"]["BuildProperties"]["Binary"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{id}: Metadata.BuildProperties.Binary names its binary"));
-            assert!(out.insert(binary.to_owned(), id.to_owned()).is_none(), "binary {binary} built twice");
+        for (id, _) in self.of_type("AWS::Serverless::Function") {
+            let name = function_name(id).unwrap_or_else(|| panic!("{id}: a function's logical id ends in Function"));
+            assert!(out.insert(name, id.to_owned()).is_none(), "{id}: two functions of one name");
         }
         out
     }
 
-    pub fn function_id(&self, binary: &str) -> String {
-        self.functions().remove(binary).unwrap_or_else(|| panic!("no function with Binary {binary}"))
+    pub fn function_id(&self, name: &str) -> String {
+        self.functions().remove(name).unwrap_or_else(|| panic!("no function {name}"))
     }
 
-    pub fn binary_of(&self, function_id: &str) -> String {
-        self.functions().into_iter().find(|(_, id)| id == function_id).map(|(b, _)| b).unwrap()
+    pub fn function_name_of(&self, function_id: &str) -> String {
+        self.functions().into_iter().find(|(_, id)| id == function_id).map(|(name, _)| name).unwrap()
+    }
+
+    /// The binary a function runs (`Metadata.BuildProperties.Binary`).
+    pub fn binary(&self, function_id: &str) -> String {
+        self.resource(function_id)["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{function_id}: Metadata.BuildProperties.Binary names its binary"))
+            .to_owned()
     }
 
     /// A function property, or the Globals one it inherits.
@@ -179,6 +187,19 @@ impl Template {
         assert_eq!(apis.len(), 1, "one HTTP API");
         apis[0].0.to_owned()
     }
+}
+
+/// `ApiGetDeliveryLogFunction` → `api-get-delivery-log`.
+pub fn function_name(logical_id: &str) -> Option<String> {
+    let stem = logical_id.strip_suffix("Function").filter(|s| !s.is_empty())?;
+    let mut name = String::new();
+    for c in stem.chars() {
+        if c.is_ascii_uppercase() && !name.is_empty() {
+            name.push('-');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    Some(name)
 }
 
 pub fn is_true(v: Option<&Value>) -> bool {
