@@ -9,6 +9,7 @@
 
 mod artifacts;
 mod concurrency;
+mod conditions;
 mod criterion_results;
 mod ctx;
 mod e2e;
@@ -38,6 +39,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use crate::{
     artifacts::Artifact,
     concurrency::Concurrency,
+    conditions::Conditions,
     criterion_results::Estimate,
     ctx::Ctx,
     e2e::E2e,
@@ -161,67 +163,6 @@ pub fn op_rows(table: &OpTable) -> Vec<OpRow> {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct Conditions {
-    pub started_at: String,
-    pub nproc: usize,
-    pub cpu_model: String,
-    pub mem_total: String,
-    pub kernel: String,
-    pub rustc: String,
-    pub moto: String,
-    pub loadavg_start: String,
-    pub loadavg_end: String,
-    /// Compilers, test runners and emulators of other sessions seen running (start, end).
-    pub others_start: Vec<String>,
-    pub others_end: Vec<String>,
-    pub build_secs: Option<f64>,
-    pub criterion_secs: Option<f64>,
-    pub driver_secs: f64,
-    pub zipper: String,
-    pub sha_ni: bool,
-    /// Whether this run's release build started from an empty target directory.
-    pub cold_build: bool,
-    pub load_before_build: String,
-    pub others_before_build: String,
-}
-
-fn read_trimmed(path: &str) -> String {
-    std::fs::read_to_string(path).map(|s| s.trim().to_owned()).unwrap_or_default()
-}
-
-/// The 1, 5 and 15 minute load averages.
-fn loadavg() -> String {
-    read_trimmed("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
-/// Processes of other work on the machine that compete for the 2 cores.
-fn other_work(moto_pid: Option<u32>) -> Vec<String> {
-    let me = std::process::id();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else { return Vec::new() };
-    for p in procs.flatten() {
-        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        if pid == me || Some(pid) == moto_pid {
-            continue;
-        }
-        let comm = read_trimmed(&format!("/proc/{pid}/comm"));
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let kind = if matches!(comm.as_str(), "rustc" | "cargo" | "clippy-driver" | "cc" | "ld" | "cc1") {
-            comm.clone()
-        } else if cmdline.contains("moto.server") || cmdline.contains("moto_server") {
-            "moto (another)".to_owned()
-        } else if cmdline.contains("/deps/") && !cmdline.contains("bench-release") {
-            "test binary".to_owned()
-        } else {
-            continue;
-        };
-        *seen.entry(kind).or_default() += 1;
-    }
-    seen.into_iter().map(|(k, n)| format!("{n}× {k}")).collect()
-}
-
-#[derive(Debug, Default, Serialize)]
 pub struct Results {
     pub conditions: Conditions,
     pub counts: Option<Counts>,
@@ -261,32 +202,7 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
     let started = Instant::now();
     let counts = Counts::new(args.quick);
     let mut results = Results { items: args.items.clone(), counts: Some(counts.clone()), ..Results::default() };
-    let c = &mut results.conditions;
-    c.started_at = apviso_shared::time_fmt::now();
-    c.nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    c.cpu_model = read_trimmed("/proc/cpuinfo")
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
-        .unwrap_or_default();
-    let mem_kib: f64 = read_trimmed("/proc/meminfo")
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    c.mem_total = format!("{:.1} GiB", mem_kib / 1024.0 / 1024.0);
-    c.sha_ni = read_trimmed("/proc/cpuinfo").split_whitespace().any(|f| f == "sha_ni");
-    c.kernel = read_trimmed("/proc/sys/kernel/osrelease");
-    c.rustc = std::env::var("BENCH_RUSTC").unwrap_or_default();
-    c.moto = std::env::var("BENCH_MOTO").unwrap_or_default();
-    c.loadavg_start = loadavg();
-    c.others_start = other_work(args.moto_pid);
-    c.build_secs = std::env::var("BENCH_BUILD_SECS").ok().and_then(|s| s.parse().ok());
-    c.criterion_secs = std::env::var("BENCH_CRITERION_SECS").ok().and_then(|s| s.parse().ok());
-    c.zipper = artifacts::zipper().to_owned();
-    c.cold_build = std::env::var("BENCH_COLD").is_ok_and(|v| v == "1");
-    c.load_before_build = std::env::var("BENCH_LOAD_BEFORE").unwrap_or_default();
-    c.others_before_build = std::env::var("BENCH_OTHERS_BEFORE").unwrap_or_default();
+    results.conditions = Conditions::at_start(args.moto_pid);
 
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set: run `make bench`")?;
     let sdk = apviso_shared::runtime::sdk_config().await;
@@ -370,8 +286,8 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
         }
     }
     let c = &mut results.conditions;
-    c.loadavg_end = loadavg();
-    c.others_end = other_work(args.moto_pid);
+    c.loadavg_end = conditions::loadavg();
+    c.others_end = conditions::other_work(args.moto_pid);
     c.driver_secs = started.elapsed().as_secs_f64();
     Ok(results)
 }
