@@ -137,7 +137,7 @@ pub fn delivery_message(
         event_id,
         event_type: EventType::FindingNew,
         timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.clone(),
+        data: data.into(),
         attempt: 1,
         first_attempted_at: None,
     })

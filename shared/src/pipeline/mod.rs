@@ -1,7 +1,9 @@
 //! The event pipeline's pure parts: ingest parsing, matching, queue messages, signing, retry
 //! policy and provider request rendering. No I/O here.
 
+mod canonical_json;
 pub mod delivery_id;
+pub mod event_data;
 pub mod ingest;
 mod ingest_data;
 pub mod matching;

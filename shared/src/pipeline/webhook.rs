@@ -3,10 +3,10 @@
 use std::{fmt, time::Duration};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 use url::Url;
 
 use super::{
+    event_data::EventData,
     ingest::EventId,
     message::DeliveryTask,
     outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status, webhook_status_retryable},
@@ -71,13 +71,17 @@ fn redacted_url(raw: &str) -> String {
 }
 
 /// Field order is the documented payload order; serde writes struct fields in declaration order.
+/// `data` is written as the text the task carries, which is what serde_json writes for it.
 #[derive(Serialize)]
 struct Payload<'a> {
     id: &'a EventId,
     event: EventType,
     timestamp: &'a str,
-    data: &'a Map<String, Value>,
+    data: &'a EventData,
 }
+
+/// Room for everything in the payload but the data: ids, event type and timestamp.
+const PAYLOAD_ENVELOPE_BYTES: usize = 256;
 
 /// Renders the POST for one attempt. `attempt_unix_ts` is the attempt's own time (Standard
 /// Webhooks wants it fresh on every retry), unlike the payload's `timestamp`, the event's time.
@@ -89,9 +93,13 @@ pub fn render_webhook(
     attempt_unix_ts: i64,
 ) -> OutboundRequest {
     let payload = Payload { id: &task.event_id, event: task.event_type, timestamp: &task.timestamp, data: &task.data };
-    // Cannot fail: string keys and plain JSON values only. An empty body would still be sent
-    // signed, so a receiver rejects it rather than us panicking mid-batch.
-    let body = serde_json::to_vec(&payload).unwrap_or_default();
+    // Sized up front: the data is nearly all of the body, and growing to it would copy it
+    // several times over. Cannot fail: string keys and plain JSON values only. An empty body
+    // would still be sent signed, so a receiver rejects it rather than us panicking mid-batch.
+    let mut body = Vec::with_capacity(task.data.json().len() + PAYLOAD_ENVELOPE_BYTES);
+    if serde_json::to_writer(&mut body, &payload).is_err() {
+        body.clear();
+    }
     let delivery = task.delivery_id.to_string();
 
     let mut headers = vec![

@@ -2,13 +2,13 @@
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::*;
 use crate::{
     domain::ids::{AccountId, IntegrationId},
-    pipeline::delivery_id::delivery_id,
+    pipeline::{delivery_id::delivery_id, message::DeliveryMessage},
 };
 
 const SECRET: &str = "whsec_test_secret_value_1234";
@@ -28,7 +28,7 @@ fn task() -> DeliveryTask {
         event_id,
         event_type: EventType::FindingHigh,
         timestamp: "2026-04-10T16:30:22Z".into(),
-        data,
+        data: data.into(),
         attempt: 2,
         first_attempted_at: None,
     }
@@ -61,6 +61,52 @@ fn body_is_compact_json_in_documented_order() {
     assert!(!body.contains(": ") && !body.contains(", "), "not compact: {body}");
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, URL);
+}
+
+/// The payload as it was rendered while tasks carried `data` as a `Map`.
+#[derive(Serialize)]
+struct MapPayload<'a> {
+    id: &'a EventId,
+    event: EventType,
+    timestamp: &'a str,
+    data: &'a serde_json::Map<String, Value>,
+}
+
+#[test]
+fn body_is_byte_identical_to_rendering_the_map() {
+    let mut data = serde_json::Map::new();
+    // Inserted out of order, with everything serde_json escapes or formats specially.
+    for (key, value) in [
+        ("zeta", json!(1)),
+        ("title", json!("<script>\"quoted\" \\ back/slash</script>")),
+        ("description", json!("line\nbreak\ttab \u{1} \u{7f} é 🔥 \u{2028}")),
+        ("cvssScore", json!(9.8)),
+        ("alpha", json!({"b": [1.5e-7, -0.0, u64::MAX, i64::MIN, null, true], "a": {}})),
+        ("reproductionSteps", json!(["1. open", "2. type ' OR 1=1 --"])),
+    ] {
+        data.insert(key.to_owned(), value);
+    }
+    let mut shared = task();
+    shared.data = (&data).into();
+    let expected = |t: &DeliveryTask| {
+        let payload = MapPayload { id: &t.event_id, event: t.event_type, timestamp: &t.timestamp, data: &data };
+        serde_json::to_vec(&payload).unwrap()
+    };
+    assert_eq!(render_webhook(&shared, URL, None, &[], TS).body, expected(&shared));
+
+    // Through the queue: the decoded task's text is forwarded as it is.
+    let message = DeliveryMessage::DeliveryV1(shared.clone()).encode();
+    let decoded = DeliveryMessage::decode(&message).unwrap().into_task();
+    assert_eq!(render_webhook(&decoded, URL, None, &[], TS).body, expected(&shared));
+
+    // A message written by hand (spaced out, keys in another order) renders the same bytes too.
+    let reversed: Vec<String> = data.iter().rev().map(|(k, v)| format!("{}: {v}", json!(k))).collect();
+    let mut loose: Value = serde_json::from_str(&message).unwrap();
+    loose["data"] = json!("DATA");
+    let hand_written = loose.to_string().replace("\"DATA\"", &format!("{{ {} }}", reversed.join(", ")));
+    assert!(hand_written.contains(r#""data":{ "zeta": 1, "#), "{hand_written}");
+    let decoded = DeliveryMessage::decode(&hand_written).unwrap().into_task();
+    assert_eq!(render_webhook(&decoded, URL, None, &[], TS).body, expected(&shared));
 }
 
 #[test]

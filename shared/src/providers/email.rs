@@ -92,12 +92,13 @@ pub async fn attempt(
     if to.is_empty() {
         return ProviderAttempt::not_sent("The integration has no recipients; set credentials.recipients");
     }
-    let scan_id = task.data.get("scanId").and_then(Value::as_str);
+    let data = task.data.fields();
+    let scan_id = data.get("scanId").and_then(Value::as_str);
     let (account, id) = (&integration.account_id, integration.id);
     match (digest_mode(integration), scan_id) {
         (true, Some(scan)) if is_finding(task.event_type) => {
-            let finding_id = task.data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
-            if let Err(e) = digests.add(account, id, scan, finding_id, &task.data, now.unix_timestamp()).await {
+            let finding_id = data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
+            if let Err(e) = digests.add(account, id, scan, finding_id, &data, now.unix_timestamp()).await {
                 return infrastructure_failure(format!("Could not keep the finding for the scan digest: {e}"));
             }
             let mut attempt = ProviderAttempt::not_sent(String::new());
@@ -124,7 +125,7 @@ pub async fn attempt(
                 return attempt;
             }
             let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
-            let attempt = send(mailer, from, &email_render::digest(task, &findings, &to)).await;
+            let attempt = send(mailer, from, &email_render::digest(task, &data, &findings, &to)).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -134,6 +135,6 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &email_render::alert(task, &to)).await,
+        _ => send(mailer, from, &email_render::alert(task, &data, &to)).await,
     }
 }

@@ -112,9 +112,8 @@ fn summary_line(data: &Map<String, Value>) -> String {
         .join(", ")
 }
 
-/// The alert mail for one event.
-pub fn alert(task: &DeliveryTask, to: &[String]) -> Mail {
-    let d = &task.data;
+/// The alert mail for one event; `d` is its data, parsed.
+pub fn alert(task: &DeliveryTask, d: &Map<String, Value>, to: &[String]) -> Mail {
     match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
             let severity = text(d, "severity").to_uppercase();
@@ -155,9 +154,9 @@ pub fn alert(task: &DeliveryTask, to: &[String]) -> Mail {
     }
 }
 
-/// One mail for a finished scan listing the collected findings, most severe first.
-pub fn digest(scan: &DeliveryTask, findings: &[Map<String, Value>], to: &[String]) -> Mail {
-    let d = &scan.data;
+/// One mail for a finished scan (`d` is its data, parsed) listing the collected findings, most
+/// severe first.
+pub fn digest(scan: &DeliveryTask, d: &Map<String, Value>, findings: &[Map<String, Value>], to: &[String]) -> Mail {
     let target = text(d, "target");
     let verb = if scan.event_type == EventType::ScanFailed { "failed" } else { "completed" };
     let mut counts = Vec::new();

@@ -13,10 +13,15 @@ fn task(event_type: EventType, data: Value) -> DeliveryTask {
         event_id,
         event_type,
         timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().cloned().unwrap(),
+        data: data.as_object().unwrap().into(),
         attempt: 1,
         first_attempted_at: None,
     }
+}
+
+/// The alert for `task`, its data parsed as the provider does.
+fn alert_for(task: &DeliveryTask, to: &[String]) -> Mail {
+    alert(task, &task.data.fields(), to)
 }
 
 fn finding(severity: &str, title: &str) -> Value {
@@ -27,7 +32,7 @@ fn finding(severity: &str, title: &str) -> Value {
 #[test]
 fn finding_subject_names_severity_and_title() {
     let mail =
-        alert(&task(EventType::FindingCritical, finding("critical", "SQL injection")), &["a@example.com".into()]);
+        alert_for(&task(EventType::FindingCritical, finding("critical", "SQL injection")), &["a@example.com".into()]);
     assert_eq!(mail.subject, "[APVISO] [CRITICAL] SQL injection");
     assert!(mail.text.contains("1. one\n2. two"));
     assert!(mail.html.contains("<th align=\"left\" valign=\"top\">Remediation</th><td>fix it</td>"));
@@ -36,7 +41,7 @@ fn finding_subject_names_severity_and_title() {
 #[test]
 fn untrusted_text_cannot_inject_headers_or_markup() {
     let mail =
-        alert(&task(EventType::FindingHigh, finding("high", "<script>x</script>\r\nBcc: evil@example.com")), &[]);
+        alert_for(&task(EventType::FindingHigh, finding("high", "<script>x</script>\r\nBcc: evil@example.com")), &[]);
     assert!(!mail.subject.contains('\n') && !mail.subject.contains('\r'));
     assert!(!mail.html.contains("<script>"));
     assert!(mail.html.contains("&lt;script&gt;"));
@@ -52,7 +57,7 @@ fn digest_lists_findings_by_severity() {
         .iter()
         .map(|(s, t)| finding(s, t).as_object().cloned().unwrap())
         .collect();
-    let mail = digest(&scan, &findings, &["a@example.com".into()]);
+    let mail = digest(&scan, &scan.data.fields(), &findings, &["a@example.com".into()]);
     assert_eq!(mail.subject, "[APVISO] Scan completed: https://a.example.com: 4 findings (1 critical, 2 high, 1 low)");
     let c = mail.text.find("CRITICAL (1)").unwrap();
     let h = mail.text.find("HIGH (2)").unwrap();
@@ -62,7 +67,7 @@ fn digest_lists_findings_by_severity() {
 
 #[test]
 fn scan_and_report_mails() {
-    let scan = alert(
+    let scan = alert_for(
         &task(
             EventType::ScanFailed,
             json!({"scanId": "s", "target": "https://t.example.com", "status": "failed", "error": "boom"}),
@@ -71,7 +76,7 @@ fn scan_and_report_mails() {
     );
     assert_eq!(scan.subject, "[APVISO] Scan failed: https://t.example.com");
     assert!(scan.text.contains("boom"));
-    let report = alert(
+    let report = alert_for(
         &task(
             EventType::ReportReady,
             json!({"reportId": "r", "scanId": "s", "downloadUrl": "https://x.example.com/r.pdf"}),

@@ -68,11 +68,16 @@ pub fn logged_request(request: &OutboundRequest, logged_url: String) -> LoggedRe
             (name.clone(), if safe { value.clone() } else { MASK.to_owned() })
         })
         .collect();
-    LoggedRequest {
-        url: logged_url,
-        method: request.method.to_owned(),
-        headers,
-        body: String::from_utf8_lossy(&request.body).into_owned(),
+    LoggedRequest { url: logged_url, method: request.method.to_owned(), headers, body: body_text(&request.body) }
+}
+
+/// The body as text for the log. Bodies we render are serde_json output, always UTF-8, so the
+/// plain check (word at a time) passes and the copy is the only cost; anything else is shown
+/// with replacement characters, as before.
+fn body_text(body: &[u8]) -> String {
+    match std::str::from_utf8(body) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
     }
 }
 

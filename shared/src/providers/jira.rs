@@ -50,23 +50,20 @@ pub async fn attempt<H: Sender>(
         Err(why) => return ProviderAttempt::not_sent(why),
     };
     let empty = Map::new();
+    let data = task.data.fields();
     let plan = match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let Some(id) = task.data.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()) else {
+            let Some(id) = data.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()) else {
                 return ProviderAttempt::not_sent(
                     "The finding has no id, so its Jira issue could not be de-duplicated; no issue was created",
                 );
             };
-            let severity = task.data.get("severity").and_then(Value::as_str).unwrap_or("finding");
-            Plan {
-                finding: &task.data,
-                prefix: format!("[{}]", severity.to_uppercase()),
-                label: Some(finding_label(id)),
-            }
+            let severity = data.get("severity").and_then(Value::as_str).unwrap_or("finding");
+            Plan { finding: &data, prefix: format!("[{}]", severity.to_uppercase()), label: Some(finding_label(id)) }
         }
         // A test issue is created on request and never retried, so it needs no label to find it by.
         EventType::IntegrationTest => Plan {
-            finding: task.data.get("finding").and_then(Value::as_object).unwrap_or(&empty),
+            finding: data.get("finding").and_then(Value::as_object).unwrap_or(&empty),
             prefix: "[APVISO TEST]".to_owned(),
             label: None,
         },
@@ -172,8 +169,10 @@ impl Site {
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ];
-        let request =
-            OutboundRequest { url: url.clone(), method: "POST", headers, body: body.to_string().into_bytes() };
+        // `to_vec` writes the same compact JSON as `Value`'s `Display`, without going through
+        // the formatter a fragment at a time. Cannot fail: a `Value` with string keys.
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        let request = OutboundRequest { url: url.clone(), method: "POST", headers, body };
         let mut logged = http::logged_request(&request, url);
         for (name, value) in &mut logged.headers {
             if name == "Accept" {
@@ -255,13 +254,15 @@ pub fn search_body(project_key: &str, label: &str, reconcile: Option<u64>) -> Va
 }
 
 pub fn create_body(project_key: &str, issue_type: &str, summary: &str, description: Value, labels: &[String]) -> Value {
-    json!({"fields": {
+    let mut body = json!({"fields": {
         "project": {"key": project_key},
         "issuetype": {"name": issue_type},
         "summary": summary,
-        "description": description,
         "labels": labels,
-    }})
+    }});
+    // Moved in after: `json!` would serialise the description (most of the body) into a copy.
+    body["fields"]["description"] = description;
+    body
 }
 
 /// Issues this process created lately, by integration and label. Jira's search is eventually

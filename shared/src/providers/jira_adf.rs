@@ -33,7 +33,9 @@ pub fn description(finding: &Map<String, Value>, label: Option<&str>, test: bool
         );
         content.extend(paragraph(vec![text(&note)]));
     }
-    json!({"type": "doc", "version": 1, "content": content})
+    let mut doc = node("doc", content);
+    doc["version"] = json!(1);
+    doc
 }
 
 /// Severity, CVSS score, endpoint and ids, one bullet each; missing values are left out.
@@ -77,12 +79,12 @@ fn steps(raw: Option<&Value>) -> Vec<Value> {
         }
         let line = clip(line, budget);
         budget = budget.saturating_sub(line.chars().count());
-        items.extend(paragraph(vec![text(&line)]).map(|p| json!({"type": "listItem", "content": [p]})));
+        items.extend(paragraph(vec![text(&line)]).map(|p| node("listItem", vec![p])));
     }
     if items.is_empty() {
         return Vec::new();
     }
-    vec![json!({"type": "orderedList", "content": items})]
+    vec![node("orderedList", items)]
 }
 
 /// `"3. Do this"` → `Some("Do this")`; a line without a leading number → `None`.
@@ -107,24 +109,52 @@ fn str_field<'a>(finding: &'a Map<String, Value>, name: &str) -> Option<&'a str>
 
 /// At most `limit` characters, marked when cut so readers know there is more in APVISO.
 fn clip(raw: &str, limit: usize) -> String {
-    if raw.chars().count() <= limit {
+    // Bytes bound characters from above, so short texts skip the count.
+    if raw.len() <= limit || raw.chars().count() <= limit {
         return raw.to_owned();
     }
-    let head: String = raw.chars().take(limit.saturating_sub(14)).collect();
-    format!("{head} … (truncated)")
+    format!("{} … (truncated)", first_chars(raw, limit.saturating_sub(14)))
+}
+
+/// The first `n` characters of `raw` (all of it when shorter), found without decoding every
+/// character when the text is ASCII, as scanner output nearly always is.
+fn first_chars(raw: &str, n: usize) -> &str {
+    if raw.is_ascii() {
+        return &raw[..n.min(raw.len())];
+    }
+    raw.char_indices().nth(n).map_or(raw, |(end, _)| &raw[..end])
 }
 
 /// Control characters other than tab are dropped: Jira's editor cannot show them, and a value
-/// made only of them must not become an empty text node.
+/// made only of them must not become an empty text node. Text without any (nearly all of it) is
+/// copied whole instead of character by character.
 fn clean(raw: &str) -> String {
+    if !may_have_controls(raw.as_bytes()) {
+        return raw.to_owned();
+    }
     raw.chars().filter(|c| !c.is_control() || *c == '\t').collect()
+}
+
+/// Whether `bytes` may encode a control character other than tab: C0 and DEL are single bytes,
+/// and the C1 controls (U+0080 to U+009F) are the only characters whose UTF-8 starts with 0xC2
+/// and continues below 0xA0, so a text without 0xC2 has none. Checked in blocks without an
+/// early exit, which compiles to vector compares.
+fn may_have_controls(bytes: &[u8]) -> bool {
+    bytes.chunks(32).any(|block| {
+        block.iter().fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')) | (b == 0x7f) | (b == 0xc2))
+    })
 }
 
 /// A text node, or `None` when nothing printable is left: Jira rejects empty text nodes, and a
 /// blank one says nothing.
 pub fn text(raw: &str) -> Option<Value> {
     let cleaned = clean(raw);
-    (!cleaned.trim().is_empty()).then(|| json!({"type": "text", "text": cleaned}))
+    if cleaned.trim().is_empty() {
+        return None;
+    }
+    let mut node = json!({"type": "text"});
+    node["text"] = Value::String(cleaned);
+    Some(node)
 }
 
 fn marked(raw: &str, mark: &str) -> Option<Value> {
@@ -145,7 +175,7 @@ fn code_text(raw: &str) -> Option<Value> {
 /// valid ADF but says nothing.
 fn paragraph(inline: Vec<Option<Value>>) -> Option<Value> {
     let content: Vec<Value> = inline.into_iter().flatten().collect();
-    (!content.is_empty()).then(|| json!({"type": "paragraph", "content": content}))
+    (!content.is_empty()).then(|| node("paragraph", content))
 }
 
 /// A level-3 heading over `blocks`, or nothing when there are no blocks: a heading over an
@@ -155,15 +185,27 @@ fn section(title: &str, blocks: Vec<Value>) -> Vec<Value> {
         return blocks;
     }
     let heading = json!({"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": title}]});
-    [vec![heading], blocks].concat()
+    // Moved, not `concat`ed: that would clone every block, the description's text included.
+    let mut section = Vec::with_capacity(blocks.len() + 1);
+    section.push(heading);
+    section.extend(blocks);
+    section
 }
 
 fn bullet_list(paragraphs: Vec<Value>) -> Vec<Value> {
     if paragraphs.is_empty() {
         return Vec::new();
     }
-    let items: Vec<Value> = paragraphs.into_iter().map(|p| json!({"type": "listItem", "content": [p]})).collect();
-    vec![json!({"type": "bulletList", "content": items})]
+    let items: Vec<Value> = paragraphs.into_iter().map(|p| node("listItem", vec![p])).collect();
+    vec![node("bulletList", items)]
+}
+
+/// `{"type": kind, "content": content}`, the children moved in: `json!` would serialise them
+/// into a copy, which for the description's text is most of the work.
+fn node(kind: &str, content: Vec<Value>) -> Value {
+    let mut node = json!({"type": kind});
+    node["content"] = Value::Array(content);
+    node
 }
 
 #[cfg(test)]

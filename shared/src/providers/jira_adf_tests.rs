@@ -242,3 +242,30 @@ fn the_checker_itself_catches_what_jira_rejects() {
     assert!(check(&json!({"type": "doc", "version": 1, "content": []})).is_err());
     assert!(check(&json!("plain string description")).is_err());
 }
+
+#[test]
+fn clean_and_clip_match_the_character_by_character_rules() {
+    let texts = [
+        "",
+        "plain ascii",
+        "tab\tkept, newline\ndropped, bell\u{7} and del\u{7f} too",
+        "C1 \u{85}\u{9f} dropped, NBSP \u{a0} and © kept",
+        "é 🔥 ü",
+        &"x".repeat(100),
+        &"é".repeat(100),
+        &"ab\u{1}".repeat(40),
+    ];
+    for text in texts {
+        let cleaned: String = text.chars().filter(|c| !c.is_control() || *c == '\t').collect();
+        assert_eq!(clean(text), cleaned, "{text:?}");
+        for limit in [0, 5, 14, 15, 20, 60, 99, 100, 101, 200] {
+            let expected = if text.chars().count() <= limit {
+                text.to_owned()
+            } else {
+                let head: String = text.chars().take(limit.saturating_sub(14)).collect();
+                format!("{head} … (truncated)")
+            };
+            assert_eq!(clip(text, limit), expected, "{text:?} {limit}");
+        }
+    }
+}

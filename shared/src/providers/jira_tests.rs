@@ -226,7 +226,7 @@ fn task(integration: &Integration, event_type: EventType, data: Value) -> Delive
         event_id,
         event_type,
         timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().clone(),
+        data: data.as_object().unwrap().into(),
         attempt: 1,
         first_attempted_at: None,
     }

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -19,6 +20,7 @@ use crate::{
     },
     outbound::Sender,
     pipeline::{
+        event_data::EventData,
         message::DeliveryTask,
         outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status},
         webhook::{OutboundRequest, USER_AGENT},
@@ -54,7 +56,7 @@ pub async fn attempt<H: Sender>(
     attempt
 }
 
-pub fn render_request(url: &str, event: &Value) -> OutboundRequest {
+pub fn render_request(url: &str, event: &TriggerEvent<'_>) -> OutboundRequest {
     OutboundRequest {
         url: url.to_owned(),
         method: "POST",
@@ -62,21 +64,53 @@ pub fn render_request(url: &str, event: &Value) -> OutboundRequest {
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ],
-        // Cannot fail: `json!` values with string keys only.
-        body: serde_json::to_vec(event).unwrap_or_default(),
+        body: event.to_json().into_bytes(),
     }
 }
 
 /// The event as the delivery log shows it: the routing key replaced with the mask.
-pub fn masked_body(event: &Value) -> String {
-    let mut shown = event.clone();
-    shown["routing_key"] = json!(MASK);
-    shown.to_string()
+pub fn masked_body(event: &TriggerEvent<'_>) -> String {
+    TriggerEvent { routing_key: MASK, ..event.clone() }.to_json()
+}
+
+/// A trigger event (Events API v2). Fields are declared in byte order of their names, the
+/// order serde_json writes a `json!` object in (its `Map` is sorted), which is how these bodies
+/// were rendered before; `custom_details` is the task's data text, written without re-escaping.
+/// Deliberately not `Debug`: it holds the routing key.
+#[derive(Clone, Serialize)]
+pub struct TriggerEvent<'a> {
+    client: &'static str,
+    client_url: &'static str,
+    dedup_key: String,
+    event_action: &'static str,
+    payload: TriggerPayload<'a>,
+    routing_key: &'a str,
+}
+
+#[derive(Clone, Serialize)]
+struct TriggerPayload<'a> {
+    class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    component: Option<String>,
+    custom_details: &'a EventData,
+    severity: &'static str,
+    source: String,
+    summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<&'a str>,
+}
+
+impl TriggerEvent<'_> {
+    fn to_json(&self) -> String {
+        // Cannot fail: strings and the data's JSON text only.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// The trigger event for one delivery.
-pub fn render_event(task: &DeliveryTask, routing_key: &str) -> Value {
-    let data = &task.data;
+pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> TriggerEvent<'a> {
+    let data = task.data.fields();
+    let data = &data;
     let (summary, source, severity, class, component) = match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
             let endpoint = str_field(data, "endpoint");
@@ -102,29 +136,25 @@ pub fn render_event(task: &DeliveryTask, routing_key: &str) -> Value {
         other => (format!("APVISO event {other}"), String::new(), "info", "apviso event", None),
     };
     let source = if source.is_empty() { CLIENT.to_owned() } else { clip_bytes(&source, SOURCE_MAX) };
-    let mut payload = json!({
-        "summary": clip_bytes(&summary, SUMMARY_MAX),
-        "source": source,
-        "severity": severity,
-        "class": class,
-        "custom_details": Value::Object(data.clone()),
-    });
-    // PagerDuty stamps the event itself when `timestamp` is missing; a value it cannot read
-    // would be refused, so only a valid one is sent.
-    if time_fmt::parse_rfc3339(&task.timestamp).is_some() {
-        payload["timestamp"] = json!(task.timestamp);
+    let payload = TriggerPayload {
+        class,
+        component: component.map(|c| clip_bytes(&c, SOURCE_MAX)),
+        custom_details: &task.data,
+        severity,
+        source,
+        summary: clip_bytes(&summary, SUMMARY_MAX),
+        // PagerDuty stamps the event itself when `timestamp` is missing; a value it cannot
+        // read would be refused, so only a valid one is sent.
+        timestamp: time_fmt::parse_rfc3339(&task.timestamp).is_some().then_some(task.timestamp.as_str()),
+    };
+    TriggerEvent {
+        client: CLIENT,
+        client_url: CLIENT_URL,
+        dedup_key: dedup_key_with(task, data),
+        event_action: "trigger",
+        payload,
+        routing_key,
     }
-    if let Some(component) = component {
-        payload["component"] = json!(clip_bytes(&component, SOURCE_MAX));
-    }
-    json!({
-        "routing_key": routing_key,
-        "event_action": "trigger",
-        "dedup_key": dedup_key(task),
-        "payload": payload,
-        "client": CLIENT,
-        "client_url": CLIENT_URL,
-    })
 }
 
 /// Our severities on PagerDuty's four.
@@ -141,11 +171,16 @@ pub fn pd_severity(severity: Severity) -> &'static str {
 /// of the same thing. Account ids never contain `:`, so the key reads back unambiguously. An id
 /// too long for PagerDuty's 255 characters is replaced by its SHA-256, still deterministic.
 pub fn dedup_key(task: &DeliveryTask) -> String {
+    dedup_key_with(task, &task.data.fields())
+}
+
+/// [`dedup_key`] with the task's data already parsed.
+fn dedup_key_with(task: &DeliveryTask, data: &Map<String, Value>) -> String {
     let (kind, id) = match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            ("finding", str_field(&task.data, "id"))
+            ("finding", str_field(data, "id"))
         }
-        EventType::ScanFailed => ("scan", str_field(&task.data, "scanId")),
+        EventType::ScanFailed => ("scan", str_field(data, "scanId")),
         // Every test is its own event: a test must never fold into (or resolve) a real alert.
         EventType::IntegrationTest => ("test", task.event_id.as_str()),
         _ => ("event", task.event_id.as_str()),

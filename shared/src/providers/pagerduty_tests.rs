@@ -25,10 +25,15 @@ fn task(event_type: EventType, event_id: &str, data: Value) -> DeliveryTask {
         event_id,
         event_type,
         timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().clone(),
+        data: data.as_object().unwrap().into(),
         attempt: 1,
         first_attempted_at: None,
     }
+}
+
+/// The event as JSON, to look fields up in.
+fn rendered(task: &DeliveryTask, key: &str) -> Value {
+    serde_json::from_str(&render_event(task, key).to_json()).unwrap()
 }
 
 fn finding(severity: &str) -> Value {
@@ -41,7 +46,7 @@ fn finding(severity: &str) -> Value {
 
 #[test]
 fn a_finding_becomes_a_trigger_event_with_the_documented_fields() {
-    let event = render_event(&task(EventType::FindingCritical, "evt_1", finding("critical")), KEY);
+    let event = rendered(&task(EventType::FindingCritical, "evt_1", finding("critical")), KEY);
     assert_eq!(event["routing_key"], KEY);
     assert_eq!(event["event_action"], "trigger");
     assert_eq!(event["dedup_key"], "apviso:acct_a:finding:fnd_1");
@@ -61,7 +66,7 @@ fn severities_map_onto_pagerdutys_four() {
     for (ours, theirs) in
         [("critical", "critical"), ("high", "error"), ("medium", "warning"), ("low", "info"), ("info", "info")]
     {
-        let event = render_event(&task(EventType::FindingNew, "evt_1", finding(ours)), KEY);
+        let event = rendered(&task(EventType::FindingNew, "evt_1", finding(ours)), KEY);
         assert_eq!(event["payload"]["severity"], theirs, "{ours}");
     }
 }
@@ -95,7 +100,7 @@ fn the_dedup_key_is_per_account_and_finding_not_per_delivery() {
 fn the_summary_is_clipped_to_1024_bytes_on_a_character_boundary() {
     let mut data = finding("high");
     data["title"] = json!("é".repeat(2000));
-    let event = render_event(&task(EventType::FindingHigh, "evt_1", data), KEY);
+    let event = rendered(&task(EventType::FindingHigh, "evt_1", data), KEY);
     let summary = event["payload"]["summary"].as_str().unwrap();
     assert!(summary.len() <= SUMMARY_MAX && summary.ends_with('…'), "{}", summary.len());
     assert_eq!(clip_bytes("abcdef", 5), "ab…");
@@ -104,13 +109,13 @@ fn the_summary_is_clipped_to_1024_bytes_on_a_character_boundary() {
 #[test]
 fn failed_scans_and_tests_have_their_own_shape() {
     let scan = json!({"scanId": "scn_9", "target": "https://app.example.com", "status": "failed", "error": "Timeout"});
-    let event = render_event(&task(EventType::ScanFailed, "evt_3", scan), KEY);
+    let event = rendered(&task(EventType::ScanFailed, "evt_3", scan), KEY);
     assert_eq!(event["payload"]["summary"], "Scan failed on https://app.example.com: Timeout");
     assert_eq!(event["payload"]["source"], "app.example.com");
     assert_eq!(event["payload"]["severity"], "error");
 
     let test_data = json!({"test": true, "finding": {"endpoint": "https://example.com/search?q="}});
-    let event = render_event(&task(EventType::IntegrationTest, "evt_test_1", test_data), KEY);
+    let event = rendered(&task(EventType::IntegrationTest, "evt_test_1", test_data), KEY);
     assert!(event["payload"]["summary"].as_str().unwrap().starts_with("[TEST]"));
     assert_eq!(event["payload"]["severity"], "info");
     assert_eq!(event["payload"]["source"], "example.com");
@@ -119,7 +124,8 @@ fn failed_scans_and_tests_have_their_own_shape() {
 
 #[test]
 fn the_logged_body_masks_the_routing_key() {
-    let event = render_event(&task(EventType::FindingHigh, "evt_1", finding("high")), KEY);
+    let task = task(EventType::FindingHigh, "evt_1", finding("high"));
+    let event = render_event(&task, KEY);
     let logged = masked_body(&event);
     assert!(logged.contains(r#""routing_key":"********""#), "{logged}");
     assert!(!logged.contains(KEY));
@@ -128,6 +134,64 @@ fn the_logged_body_masks_the_routing_key() {
             .unwrap()
             .contains(KEY)
     );
+}
+
+/// The event as it was built before it had its own type: a `json!` object, which serde_json
+/// writes with its keys sorted.
+fn json_event(task: &DeliveryTask, key: &str) -> Value {
+    let typed = rendered(task, key);
+    let payload = &typed["payload"];
+    let mut expected = json!({
+        "summary": payload["summary"],
+        "source": payload["source"],
+        "severity": payload["severity"],
+        "class": payload["class"],
+        "custom_details": Value::Object(task.data.fields()),
+    });
+    if time_fmt::parse_rfc3339(&task.timestamp).is_some() {
+        expected["timestamp"] = json!(task.timestamp);
+    }
+    if let Some(component) = payload.get("component") {
+        expected["component"] = component.clone();
+    }
+    json!({
+        "routing_key": key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key(task),
+        "payload": expected,
+        "client": CLIENT,
+        "client_url": CLIENT_URL,
+    })
+}
+
+#[test]
+fn bodies_are_byte_identical_to_the_json_object_they_replace() {
+    let mut rich = finding("critical");
+    rich["description"] = json!("é 🔥 \"quoted\" <tag> \\ \n\u{1}".repeat(50));
+    rich["zeta"] = json!({"b": [1.5, -0.0, null], "a": true});
+    let scan = json!({"scanId": "scn_9", "target": "https://app.example.com", "status": "failed", "error": "x"});
+    let mut undated = task(EventType::FindingHigh, "evt_1", finding("high"));
+    undated.timestamp = "yesterday".into();
+    let mut rootless = finding("low");
+    rootless["endpoint"] = json!("https://app.example.com/");
+    for task in [
+        task(EventType::FindingCritical, "evt_1", rich),
+        task(EventType::ScanFailed, "evt_2", scan),
+        task(EventType::IntegrationTest, "evt_test_1", json!({"test": true, "finding": finding("high")})),
+        task(EventType::ScanCompleted, "evt_3", json!({"scanId": "s"})),
+        task(EventType::FindingNew, "evt_4", rootless),
+        undated,
+    ] {
+        let event = render_event(&task, KEY);
+        let expected = json_event(&task, KEY);
+        assert_eq!(
+            render_request("https://events.pagerduty.com/v2/enqueue", &event).body,
+            expected.to_string().into_bytes()
+        );
+        let mut shown = expected;
+        shown["routing_key"] = json!(MASK);
+        assert_eq!(masked_body(&event), shown.to_string());
+    }
 }
 
 #[test]

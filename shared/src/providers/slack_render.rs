@@ -26,13 +26,14 @@ const ERROR_MAX: usize = 1000;
 
 /// The JSON body posted to the incoming webhook.
 pub fn render(task: &DeliveryTask, channel: Option<&str>) -> Value {
+    let data = task.data.fields();
     let (text, mut blocks) = match task.event_type {
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => finding_message(&task.data),
+        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => finding_message(&data),
         EventType::ScanStarted | EventType::ScanProgress | EventType::ScanCompleted | EventType::ScanFailed => {
-            scan_message(task.event_type, &task.data)
+            scan_message(task.event_type, &data)
         }
-        EventType::ReportReady => report_message(&task.data),
-        EventType::IntegrationTest => test_message(&task.data),
+        EventType::ReportReady => report_message(&data),
+        EventType::IntegrationTest => test_message(&data),
         _ => generic_message(task),
     };
     blocks.push(context(task));
@@ -238,43 +239,59 @@ fn fields(pairs: &[(&str, String)]) -> Value {
 /// Slack's three control characters, as its formatting reference asks; nothing else is encoded.
 pub fn escape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        push_escaped(&mut out, c);
+    let mut rest = raw;
+    // Runs between the three characters are copied whole rather than char by char.
+    while let Some(at) = rest.find(['&', '<', '>']) {
+        out.push_str(&rest[..at]);
+        out.push_str(entity(rest.as_bytes()[at]).unwrap_or_default());
+        rest = &rest[at + 1..];
     }
+    out.push_str(rest);
     out
 }
 
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        c => out.push(c),
+fn entity(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
     }
 }
 
-/// Escapes `raw` and clips the result to `max` units without cutting an entity in half.
+/// Escapes `raw` and clips the result to `max` units without cutting an entity in half. Reads
+/// `raw` only as far as the limit: a long description is mostly cut away, so escaping all of it
+/// first would be wasted.
 pub fn mrkdwn(raw: &str, max: usize) -> String {
-    let escaped = escape(raw);
-    if units(&escaped) <= max {
-        return escaped;
-    }
-    let mut out = String::new();
     let budget = max.saturating_sub(1);
-    // A running count: recounting `out` for every character made long texts quadratic.
-    let mut used = 0;
-    let mut piece = String::new();
-    for c in raw.chars() {
-        piece.clear();
-        push_escaped(&mut piece, c);
-        let len = units(&piece);
-        if used + len > budget {
-            break;
+    // A leading run of plain ASCII (most text) is one unit per byte and escapes to itself, so
+    // it is taken whole; only as much of it is looked at as could fit.
+    let plain = raw.bytes().take(max.saturating_add(1)).take_while(|b| b.is_ascii() && entity(*b).is_none()).count();
+    if plain > max {
+        return format!("{}…", &raw[..budget]);
+    }
+    let mut out = String::with_capacity(raw.len().min(max.saturating_mul(2)));
+    out.push_str(&raw[..plain]);
+    let mut used = plain;
+    // Where `out` ends if the text turns out too long: the last piece that fits with the '…'.
+    let mut cut = (plain > budget).then_some(budget);
+    let mut buffer = [0; 4];
+    for c in raw[plain..].chars() {
+        let (piece, len) = match u8::try_from(c).ok().and_then(entity) {
+            Some(entity) => (entity, entity.len()),
+            None => (&*c.encode_utf8(&mut buffer), c.len_utf16()),
+        };
+        if cut.is_none() && used + len > budget {
+            cut = Some(out.len());
         }
         used += len;
-        out.push_str(&piece);
+        if used > max {
+            out.truncate(cut.unwrap_or_default());
+            out.push('…');
+            return out;
+        }
+        out.push_str(piece);
     }
-    out.push('…');
     out
 }
 

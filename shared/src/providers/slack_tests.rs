@@ -22,7 +22,7 @@ fn task(event_type: EventType, data: Value) -> DeliveryTask {
         event_id,
         event_type,
         timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().clone(),
+        data: data.as_object().unwrap().into(),
         attempt: 1,
         first_attempted_at: None,
     }
@@ -132,6 +132,51 @@ fn clipping_counts_utf16_and_keeps_entities_whole() {
     assert_eq!(slack_render::mrkdwn("ab&cd", 6), "ab…");
     assert_eq!(slack_render::clip_escaped("ab&amp;cd", 6), "ab…");
     assert_eq!(slack_render::clip_escaped("ab&amp;cd", 8), "ab&amp;…");
+}
+
+/// `mrkdwn` as first written: escape everything, then clip piece by piece.
+fn reference_mrkdwn(raw: &str, max: usize) -> String {
+    let escaped: String = raw.chars().map(|c| slack_render::escape(&c.to_string())).collect::<Vec<_>>().concat();
+    if slack_render::units(&escaped) <= max {
+        return escaped;
+    }
+    let (mut out, mut used) = (String::new(), 0);
+    for c in raw.chars() {
+        let piece = slack_render::escape(&c.to_string());
+        let len = slack_render::units(&piece);
+        if used + len > max.saturating_sub(1) {
+            break;
+        }
+        used += len;
+        out.push_str(&piece);
+    }
+    out.push('…');
+    out
+}
+
+#[test]
+fn clipping_reads_only_as_far_as_the_limit_and_matches_the_reference() {
+    assert_eq!(slack_render::escape("a<b>&c é 🔥"), "a&lt;b&gt;&amp;c é 🔥");
+    let texts = [
+        "",
+        "plain",
+        "&&&&",
+        "a&b<c>d",
+        "🔥🔥🔥🔥",
+        "é<🔥>&x",
+        "ab&cd",
+        "abcdefghijklmnopqrstuvwxyz",
+        "abcdefghijkl&mnopqrstuvwxyz",
+        "abcdefghijklé🔥mnopqrstuvwxyz",
+        &"x&🔥é<".repeat(40),
+        &"plain ascii ".repeat(200),
+    ];
+    for text in texts {
+        for max in 0..24 {
+            assert_eq!(slack_render::mrkdwn(text, max), reference_mrkdwn(text, max), "{text:?} {max}");
+        }
+        assert_eq!(slack_render::mrkdwn(text, 1000), reference_mrkdwn(text, 1000), "{text:?}");
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ use crate::{
     domain::{catalog::Provider, events::EventType, integration::Integration},
     pipeline::{
         delivery_id::delivery_id,
+        event_data::EventData,
         ingest::{IngestEvent, parse_ingest},
         matching::delivered_type,
         message::{DeliveryMessage, DeliveryTask},
@@ -61,11 +62,13 @@ fn digest_flush(integration: &Integration, event: &IngestEvent) -> Option<EventT
 }
 
 /// The delivery messages for `event`: enabled integrations whose provider supports the type
-/// they would receive it as, one each.
+/// they would receive it as, one each. The event's data is written once, on the first match,
+/// and every message shares that text.
 pub fn deliveries_for(
     event: &IngestEvent,
     integrations: &[crate::domain::integration::Integration],
 ) -> Vec<DeliveryMessage> {
+    let mut data: Option<EventData> = None;
     integrations
         .iter()
         .filter(|i| i.enabled)
@@ -80,7 +83,7 @@ pub fn deliveries_for(
                     event_id: event.id.clone(),
                     event_type,
                     timestamp: event.timestamp.clone(),
-                    data: event.data.clone(),
+                    data: data.get_or_insert_with(|| EventData::from_map(&event.data)).clone(),
                     attempt: 1,
                     first_attempted_at: None,
                 })

@@ -36,7 +36,7 @@ pub fn direct_task(integration: &Integration, event_type: EventType, data: Map<S
         event_id,
         event_type,
         timestamp: time_fmt::now(),
-        data,
+        data: data.into(),
         attempt: 1,
         first_attempted_at: None,
     })

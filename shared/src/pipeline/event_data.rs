@@ -1,0 +1,127 @@
+//! An event's `data` object, carried as the JSON serde_json writes for it. The fan-out writes it
+//! once and every queue message shares those bytes; the delivery worker keeps them as they came
+//! and the generic webhook forwards them, so a 10 KB finding is never re-escaped per message or
+//! rebuilt as a `Map` just to be written out again. Providers that read fields parse it once
+//! per attempt with [`EventData::fields`].
+//!
+//! Invariant: the text is always a JSON object exactly as `serde_json::to_string` writes the
+//! `Map` it denotes (see `canonical_json`). Messages in any other form still decode: their data
+//! is parsed and rewritten, so what a receiver gets never depends on how a message was written.
+
+use std::{fmt, sync::Arc};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Unexpected};
+use serde_json::{Map, Value, value::RawValue};
+
+use super::canonical_json::{self, MAX_DEPTH, Shape};
+
+/// Cloning shares the bytes (one fan-out's messages all point at the same text).
+#[derive(Clone)]
+pub struct EventData(Arc<Text>);
+
+/// A newtype rather than `Arc<RawValue>` so a decoded message's text moves in without a copy
+/// (`RawValue` is unsized, and an `Arc` of one can only be built by copying).
+struct Text(Box<RawValue>);
+
+impl EventData {
+    pub fn from_map(map: &Map<String, Value>) -> Self {
+        // Cannot fail: string keys and JSON values only. Were it ever to, `null` is refused by
+        // `decode` (data must be an object), so the delivery fails loudly in the dead-letter queue.
+        let raw = serde_json::value::to_raw_value(map).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        Self(Arc::new(Text(raw)))
+    }
+
+    /// The object's JSON text, as serde_json writes it.
+    pub fn json(&self) -> &str {
+        self.0.0.get()
+    }
+
+    /// The fields, parsed; for providers that pick values out. Each call parses again.
+    pub fn fields(&self) -> Map<String, Value> {
+        // The text is a valid object by construction (see the module invariant), so this
+        // cannot fail; an empty map would render as an event without data, not a panic.
+        serde_json::from_str(self.json()).unwrap_or_default()
+    }
+
+    /// Takes a `data` value read from a message: kept as it is when in serde_json's own form,
+    /// rewritten into it otherwise. Refused when not an object, or nested deeper than a message
+    /// may be, as the `Map` it used to be decoded into refused it.
+    fn from_raw<E: serde::de::Error>(raw: Box<RawValue>) -> Result<Self, E> {
+        match canonical_json::object_shape(raw.get()) {
+            Shape::Canonical => return Ok(Self(Arc::new(Text(raw)))),
+            Shape::TooDeep => return Err(E::custom("recursion limit exceeded")),
+            Shape::Other => {}
+        }
+        let value: Value = serde_json::from_str(raw.get()).map_err(E::custom)?;
+        if canonical_json::depth(&value) > MAX_DEPTH {
+            return Err(E::custom("recursion limit exceeded"));
+        }
+        match value {
+            Value::Object(map) => Ok(Self::from_map(&map)),
+            other => Err(E::invalid_type(unexpected(&other), &"a map")),
+        }
+    }
+}
+
+fn unexpected(value: &Value) -> Unexpected<'_> {
+    match value {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => Unexpected::Unsigned(u),
+            (None, Some(i), _) => Unexpected::Signed(i),
+            (None, None, Some(f)) => Unexpected::Float(f),
+            (None, None, None) => Unexpected::Other("number"),
+        },
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}
+
+impl From<&Map<String, Value>> for EventData {
+    fn from(map: &Map<String, Value>) -> Self {
+        Self::from_map(map)
+    }
+}
+
+impl From<Map<String, Value>> for EventData {
+    fn from(map: Map<String, Value>) -> Self {
+        Self::from_map(&map)
+    }
+}
+
+/// Equal texts; with one canonical form per object, that is equal data.
+impl PartialEq for EventData {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Eq for EventData {}
+
+impl fmt::Debug for EventData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EventData").field(&self.json()).finish()
+    }
+}
+
+/// Written as the object itself, byte for byte (serde_json only; other formats would see
+/// serde_json's private raw-value wrapper).
+impl Serialize for EventData {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.0.serialize(serializer)
+    }
+}
+
+/// Read from serde_json only (a raw value cannot pass through serde's buffering, which is why
+/// `DeliveryMessage` is not decoded as an internally tagged enum).
+impl<'de> Deserialize<'de> for EventData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_raw(Box::<RawValue>::deserialize(deserializer)?)
+    }
+}
+
+#[cfg(test)]
+#[path = "event_data_tests.rs"]
+mod tests;
