@@ -37,55 +37,40 @@ pub fn render(r: &Results, misses: &[String]) -> String {
 
 fn cpu_notes(o: &mut String, r: &Results) {
     let _ = writeln!(o, "### CPU per delivery (item 7)\n");
-    let webhook = cpu_per_delivery(&r.cpu, "webhook").map_or(f64::NAN, |ns| ns / 1e3);
+    let per = |provider: &str| cpu_per_delivery(&r.cpu, provider).map_or(f64::NAN, |ns| ns / 1e3);
+    let webhook = per("webhook");
     let floor = cpu_floor(&r.cpu).map_or(f64::NAN, |ns| ns / 1e3);
-    let share = us(r, "fanout/parse_match_encode_100") / 100.0;
-    let estimate = webhook - (share - 0.5) - 1.0 - 4.5 - 2.5;
-    let pagerduty = cpu_per_delivery(&r.cpu, "pagerduty").map_or(f64::NAN, |ns| ns / 1e3);
+    let hmac = us(r, "floor/hmac_sha256");
     let _ = writeln!(
         o,
-        "The webhook delivery costs {webhook:.1} µs against a {floor:.1} µs floor. Profiled with `perf record -g` \
-         on the criterion binary built with symbols (`CARGO_PROFILE_BENCH_STRIP=none \
-         CARGO_PROFILE_BENCH_DEBUG=line-tables-only`, then `delivery_cpu --bench --profile-time 4 <name>`):\n\n\
-         - **The fan-out re-encodes the event's data once per integration** ({share:.1} µs of every delivery). \
-         65% of `fanout/parse_match_encode_100` is `serde_json::ser::format_escaped_str_contents`: the 10 KB \
-         finding is escaped into each of the 100 queue messages, after `deliveries_for` cloned its `Map` 100 \
-         times (`fanout/match_100`: {:.1} µs for 100). Serialising `data` once (`serde_json::value::RawValue`, \
-         feature `raw_value`) and splicing the same bytes into every message would take this to well under \
-         1 µs per delivery, and carrying the raw value through `DeliveryTask` spares the decode and the \
-         render from re-parsing and re-escaping it ({:.1} µs decode, about a quarter of the render).\n\
-         - **Two HMAC-SHA256 passes over the body** are half of the webhook attempt (`sha2::sha256::x86_sha::compress`, \
-         SHA-NI already in use): {:.1} µs each on 10 KB (`floor/hmac_sha256`). That is the price of sending \
-         both `X-APVISO-Signature` and the Standard Webhooks signature; the two sign different bytes, so \
-         nothing can be shared. Dropping either scheme is a product decision, not an optimisation.\n\
-         - **The delivery log copies the body through `String::from_utf8_lossy`** (12% of the webhook attempt, \
-         `Utf8Chunks::next`): the body is serde_json output and always UTF-8, so keeping the rendered `String` \
-         (or sharing the bytes) removes the validation and the copy, about 2.5 µs.\n\n\
-         Estimated from the profile shares: encoding the data once takes the fan-out's share to about \
-         0.5 µs; passing it through as raw bytes saves about 1 µs of the decode and 4 to 5 µs of the \
-         render's escaping (24% of the attempt); the log copy fix 2.5 µs. Together the webhook delivery \
-         comes to about {:.0} µs, {} the 20 µs target, and PagerDuty ({:.1} µs now) to about {:.0} µs; \
-         the two HMACs alone are {:.1} µs of the webhook's.\n",
-        us(r, "fanout/match_100"),
+        "The webhook delivery costs {webhook:.1} µs against a {floor:.1} µs floor ({:.2}×). Most of what is \
+         left is the two HMAC-SHA256 passes over the 10 KB body ({:.1} µs; `sha2::sha256::x86_sha::compress`, \
+         SHA-NI in use, is about 80% of the attempt under `perf record -g`): the price of sending both \
+         `X-APVISO-Signature` and the Standard Webhooks `webhook-signature`, which sign different bytes, so \
+         nothing can be shared; the floor counts one. Dropping either scheme is a product decision, not an \
+         optimisation.\n\n\
+         How it got here (the previous BENCHMARKS.md measured 31.7 µs; profiled with `perf record -g` on the \
+         criterion binary built with symbols, `CARGO_PROFILE_BENCH_STRIP=none \
+         CARGO_PROFILE_BENCH_DEBUG=line-tables-only`, then `delivery_cpu --bench --profile-time 4 <name>`): \
+         the fan-out escaped the finding into each of its 100 queue messages after cloning its `Map` 100 \
+         times (8.6 µs of every delivery; now {:.2} µs), decode rebuilt the `Map` and the render escaped it \
+         once more. An event's `data` is now its JSON text, written once per event and shared by the \
+         fan-out's messages (`pipeline/event_data.rs`, an `Arc` of a serde_json `RawValue`), kept as it came \
+         by decode ({:.2} µs) and forwarded by the webhook render without re-escaping; the delivery log \
+         stopped copying the body through `String::from_utf8_lossy`. Nothing a receiver sees changed: a \
+         byte-for-byte diff of every request, logged request and re-encoded message, old code against new, \
+         was identical.\n\n\
+         Providers that read fields parse the text once per attempt: PagerDuty {:.1} µs (was 28.3), Slack \
+         {:.1} µs (was 210: its clipping recounted UTF-16 lengths quadratically, and it escaped the whole \
+         description character by character before clipping it), Jira {:.1} µs for its two requests (was \
+         80: `json!` deep-copied every ADF node, text was built character by character).\n",
+        ratio(webhook, floor),
+        2.0 * hmac,
+        us(r, "fanout/parse_match_encode_100") / 100.0,
         us(r, "delivery/decode"),
-        us(r, "floor/hmac_sha256"),
-        estimate,
-        if estimate <= 20.0 { "within" } else { "still over" },
-        pagerduty,
-        pagerduty - (share - 0.5) - 1.0 - 2.5,
-        2.0 * us(r, "floor/hmac_sha256"),
-    );
-    let slack = cpu_per_delivery(&r.cpu, "slack").map_or(f64::NAN, |ns| ns / 1e3);
-    let jira = cpu_per_delivery(&r.cpu, "jira").map_or(f64::NAN, |ns| ns / 1e3);
-    let _ = writeln!(
-        o,
-        "Other providers: **Slack costs {slack:.0} µs** per delivery because `slack_render::mrkdwn` (77% of \
-         its profile) recounts the UTF-16 length of everything kept so far for every character it adds while \
-         clipping a long text, which is quadratic in the clip budget; keeping a running count, as `clip` \
-         beside it does, makes it linear (expected: about the webhook's cost). Jira ({jira:.0} µs, two \
-         requests) spends its time in many small allocations building ADF text character by character \
-         (`jira_adf::text`, `String: FromIterator<char>`, malloc/free ≈ 35%); it is dwarfed by Jira's own \
-         latency but the same slice-based building would help.\n"
+        per("pagerduty"),
+        per("slack"),
+        per("jira"),
     );
 }
 
