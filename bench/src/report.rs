@@ -42,6 +42,9 @@ struct Target {
     ok: Option<bool>,
 }
 
+/// The providers item 7 measures (e-mail's attempt goes to SES and a digest table: no pure path).
+pub const CPU_PROVIDERS: [&str; 4] = ["webhook", "slack", "pagerduty", "jira"];
+
 /// CPU per delivery for a provider: the fan-out's share of one of 100, decode, one attempt (ns).
 pub fn cpu_per_delivery(cpu: &std::collections::BTreeMap<String, Estimate>, provider: &str) -> Option<f64> {
     let share = cpu.get("fanout/parse_match_encode_100")?.mean_ns / 100.0;
@@ -167,15 +170,18 @@ fn targets(r: &Results) -> Vec<Target> {
             ok: c.cold_build.then_some(total <= 900.0),
         });
     }
-    if let (Some(ours), Some(floor)) = (cpu_per_delivery(&r.cpu, "webhook"), cpu_floor(&r.cpu)) {
-        t.push(Target {
-            figure: "7. CPU per delivery (webhook, 10 KB finding)".into(),
-            measured: format!("{} µs", f1(ours / 1e3)),
-            floor: format!("{} µs", f1(floor / 1e3)),
-            ratio: x(ratio(ours, floor)),
-            target: "≤ 20 µs",
-            ok: Some(ours <= 20_000.0),
-        });
+    // One row per provider: the target is per delivery, whichever provider receives it.
+    for provider in CPU_PROVIDERS {
+        if let (Some(ours), Some(floor)) = (cpu_per_delivery(&r.cpu, provider), cpu_floor(&r.cpu)) {
+            t.push(Target {
+                figure: format!("7. CPU per delivery ({provider}, 10 KB finding)"),
+                measured: format!("{} µs", f1(ours / 1e3)),
+                floor: format!("{} µs", f1(floor / 1e3)),
+                ratio: x(ratio(ours, floor)),
+                target: "≤ 20 µs",
+                ok: Some(ours <= 20_000.0),
+            });
+        }
     }
     t
 }
