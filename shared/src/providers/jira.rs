@@ -13,7 +13,8 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -29,6 +30,7 @@ use crate::{
         webhook::{OutboundRequest, USER_AGENT},
     },
 };
+use finding::Finding;
 
 /// Jira's summary limit. Jira counts UTF-16 code units (Java strings), so we do too.
 pub const SUMMARY_LIMIT: usize = 255;
@@ -49,24 +51,22 @@ pub async fn attempt<H: Sender>(
         Ok(site) => site,
         Err(why) => return ProviderAttempt::not_sent(why),
     };
-    let empty = Map::new();
-    let data = task.data.fields();
+    let empty = Finding::default();
+    let data = Finding::parse(task.data.json());
     let plan = match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let Some(id) = data.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()) else {
+            let Some(id) = data.id.as_deref().filter(|id| !id.trim().is_empty()) else {
                 return ProviderAttempt::not_sent(
                     "The finding has no id, so its Jira issue could not be de-duplicated; no issue was created",
                 );
             };
-            let severity = data.get("severity").and_then(Value::as_str).unwrap_or("finding");
+            let severity = data.severity.as_deref().unwrap_or("finding");
             Plan { finding: &data, prefix: format!("[{}]", severity.to_uppercase()), label: Some(finding_label(id)) }
         }
         // A test issue is created on request and never retried, so it needs no label to find it by.
-        EventType::IntegrationTest => Plan {
-            finding: data.get("finding").and_then(Value::as_object).unwrap_or(&empty),
-            prefix: "[APVISO TEST]".to_owned(),
-            label: None,
-        },
+        EventType::IntegrationTest => {
+            Plan { finding: data.sample.as_deref().unwrap_or(&empty), prefix: "[APVISO TEST]".to_owned(), label: None }
+        }
         other => {
             return ProviderAttempt::not_sent(format!(
                 "Jira integrations create issues for findings only; {other} events are not sent to Jira"
@@ -77,7 +77,7 @@ pub async fn attempt<H: Sender>(
     let mut searched = None;
     if let Some(label) = &plan.label {
         let reconcile = recalled(integration.id, label);
-        let request = site.request("/rest/api/3/search/jql", &search_body(&site.project_key, label, reconcile));
+        let request = site.request("/rest/api/3/search/jql", &search_body(&site.project_key, label, reconcile), 256);
         let mut verdict = None;
         let attempt = http::send(sender, &request.0, request.1, now, |status, body, retry_after| {
             let judged = judge_search(status, body, retry_after);
@@ -99,13 +99,14 @@ pub async fn attempt<H: Sender>(
     }
 
     let test = plan.label.is_none();
-    let title = plan.finding.get("title").and_then(Value::as_str).unwrap_or_default();
+    let title = plan.finding.title.as_deref().unwrap_or_default();
     // The sample finding's own "[TEST]" marker would only repeat the summary's prefix.
     let title = if test { title.trim_start().strip_prefix("[TEST]").unwrap_or(title) } else { title };
     let labels = [APVISO_LABEL.to_owned(), plan.label.clone().unwrap_or_else(|| TEST_LABEL.to_owned())];
     let description = jira_adf::description(plan.finding, plan.label.as_deref(), test);
-    let body = create_body(&site.project_key, &site.issue_type, &summary(&plan.prefix, title), description, &labels);
-    let request = site.request("/rest/api/3/issue", &body);
+    let summary = summary(&plan.prefix, title);
+    let body = create_body(&site.project_key, &site.issue_type, &summary, description, &labels);
+    let request = site.request("/rest/api/3/issue", &body, body_size_hint(plan.finding));
     let mut created = None;
     let mut attempt = http::send(sender, &request.0, request.1, now, |status, body, retry_after| {
         let judged = judge_create(status, body, retry_after);
@@ -127,7 +128,7 @@ pub async fn attempt<H: Sender>(
 /// What one delivery turns into: the finding shown, the summary's prefix, and the label that
 /// finds its issue again (`None` for a test issue).
 struct Plan<'a> {
-    finding: &'a Map<String, Value>,
+    finding: &'a Finding<'a>,
     prefix: String,
     label: Option<String>,
 }
@@ -161,7 +162,7 @@ impl Site {
 
     /// A JSON POST to `path` under the site, and how the log shows it: the Authorization header
     /// masked (by the shared rule), the fixed Accept value shown.
-    fn request(&self, path: &str, body: &Value) -> (OutboundRequest, LoggedRequest) {
+    fn request(&self, path: &str, body: &impl Serialize, size_hint: usize) -> (OutboundRequest, LoggedRequest) {
         let url = format!("{}{path}", self.root);
         let headers = vec![
             ("Authorization".to_owned(), self.authorization.expose().to_owned()),
@@ -169,9 +170,14 @@ impl Site {
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ];
-        // `to_vec` writes the same compact JSON as `Value`'s `Display`, without going through
-        // the formatter a fragment at a time. Cannot fail: a `Value` with string keys.
-        let body = serde_json::to_vec(body).unwrap_or_default();
+        // Written once, compactly, into a buffer sized for it (growing a 10 KB body from
+        // serde_json's default would copy it several times). Cannot fail: our bodies are
+        // structs of strings and numbers, and writing to a `Vec` does no I/O.
+        let mut bytes = Vec::with_capacity(size_hint);
+        let body = match serde_json::to_writer(&mut bytes, body) {
+            Ok(()) => bytes,
+            Err(_) => Vec::new(),
+        };
         let request = OutboundRequest { url: url.clone(), method: "POST", headers, body };
         let mut logged = http::logged_request(&request, url);
         for (name, value) in &mut logged.headers {
@@ -244,25 +250,79 @@ pub fn jql_string(value: &str) -> String {
 
 /// The search for an existing issue. Only the key is asked for; `reconcileIssues` makes Jira
 /// include an issue we created moments ago even if its search index has not caught up yet.
-pub fn search_body(project_key: &str, label: &str, reconcile: Option<u64>) -> Value {
-    let jql = format!("project = {} AND labels = {} ORDER BY created ASC", jql_string(project_key), jql_string(label));
-    let mut body = json!({"jql": jql, "fields": ["key"], "maxResults": 1});
-    if let Some(id) = reconcile {
-        body["reconcileIssues"] = json!([id]);
-    }
-    body
+/// Fields in alphabetical order: the order serde_json writes an object's keys in, which is what
+/// Jira has always been sent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchBody {
+    fields: [&'static str; 1],
+    jql: String,
+    max_results: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconcile_issues: Option<[u64; 1]>,
 }
 
-pub fn create_body(project_key: &str, issue_type: &str, summary: &str, description: Value, labels: &[String]) -> Value {
-    let mut body = json!({"fields": {
-        "project": {"key": project_key},
-        "issuetype": {"name": issue_type},
-        "summary": summary,
-        "labels": labels,
-    }});
-    // Moved in after: `json!` would serialise the description (most of the body) into a copy.
-    body["fields"]["description"] = description;
-    body
+pub fn search_body(project_key: &str, label: &str, reconcile: Option<u64>) -> SearchBody {
+    let jql = format!("project = {} AND labels = {} ORDER BY created ASC", jql_string(project_key), jql_string(label));
+    SearchBody { fields: ["key"], jql, max_results: 1, reconcile_issues: reconcile.map(|id| [id]) }
+}
+
+/// The issue to create, `description` written in place rather than first copied into a
+/// `Value`. Fields in alphabetical order: the order serde_json writes an object's keys in,
+/// which is what Jira has always been sent.
+#[derive(Serialize)]
+pub struct CreateBody<'a, D> {
+    fields: IssueFields<'a, D>,
+}
+
+#[derive(Serialize)]
+struct IssueFields<'a, D> {
+    description: D,
+    issuetype: Name<'a>,
+    labels: &'a [String],
+    project: Key<'a>,
+    summary: &'a str,
+}
+
+#[derive(Serialize)]
+struct Name<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Key<'a> {
+    key: &'a str,
+}
+
+pub fn create_body<'a, D: Serialize>(
+    project_key: &'a str,
+    issue_type: &'a str,
+    summary: &'a str,
+    description: D,
+    labels: &'a [String],
+) -> CreateBody<'a, D> {
+    CreateBody {
+        fields: IssueFields {
+            description,
+            issuetype: Name { name: issue_type },
+            labels,
+            project: Key { key: project_key },
+            summary,
+        },
+    }
+}
+
+/// Room for the create request's body: its free text, which the description can only cut, plus
+/// the fixed parts around it. A guess: too little only costs a reallocation.
+fn body_size_hint(finding: &Finding<'_>) -> usize {
+    let text =
+        |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().map_or(0, str::len).min(2 * jira_adf::SECTION_LIMIT);
+    let steps = match &finding.reproduction_steps {
+        finding::Loose::Str(s) => s.len(),
+        finding::Loose::Strings(items) => items.iter().map(|s| s.len() + 64).sum(),
+        _ => 0,
+    };
+    1024 + text(&finding.description) + text(&finding.remediation) + steps.min(4 * jira_adf::SECTION_LIMIT)
 }
 
 /// Issues this process created lately, by integration and label. Jira's search is eventually
@@ -291,6 +351,10 @@ fn recalled(integration: IntegrationId, label: &str) -> Option<u64> {
     let recent = RECENT.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     recent.iter().find(|(k, _)| *k == key).map(|(_, id)| *id)
 }
+
+/// Read by the ADF rendering too, which sits beside this module.
+#[path = "jira_finding.rs"]
+pub(super) mod finding;
 
 #[path = "jira_judge.rs"]
 mod judge;

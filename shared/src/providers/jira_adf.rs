@@ -5,7 +5,11 @@
 //! bulletList, orderedList, listItem, text; strong and code marks), and no text node is ever
 //! empty: Jira refuses the whole issue over one empty text node, which would lose the alert.
 
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use super::jira::finding::{Finding, Loose};
 
 /// Characters kept of each free-text section. Jira refuses descriptions over 32,767 characters;
 /// three sections at this size plus the details stay well below that, and a longer report
@@ -15,54 +19,92 @@ pub const SECTION_LIMIT: usize = 8_000;
 const TEST_NOTICE: &str = "This is a test issue created by APVISO to check this Jira integration. \
                            It is not a real vulnerability and can be deleted.";
 
+/// The marker a cut section ends with.
+const TRUNCATED: &str = " … (truncated)";
+
+/// An ADF document, written straight to JSON: no `Value` tree is built and no text copied into
+/// one. Fields are declared in alphabetical order, the order serde_json writes a `Map` in, so
+/// the bytes are those a `Value` of the same document would write.
+#[derive(Serialize)]
+pub struct Doc<'a> {
+    content: Vec<Node<'a>>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: u8,
+}
+
+/// Any ADF node we write: a block with children, a heading, or a (possibly marked) text.
+#[derive(Serialize)]
+pub struct Node<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attrs: Option<Level>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<Vec<Node<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marks: Option<[Mark; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Level {
+    level: u8,
+}
+
+#[derive(Serialize)]
+struct Mark {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
 /// The full description of the issue for `finding` (the finding event's `data`, or the sample
 /// finding of a test). `label` is the de-duplication label, named so people keep it.
-pub fn description(finding: &Map<String, Value>, label: Option<&str>, test: bool) -> Value {
+pub fn description<'a>(finding: &'a Finding<'_>, label: Option<&str>, test: bool) -> Doc<'a> {
     let mut content = Vec::new();
     if test {
-        content.extend(paragraph(vec![text(TEST_NOTICE)]));
+        content.extend(paragraph([text(Cow::Borrowed(TEST_NOTICE))]));
     }
     content.extend(section("Details", bullet_list(details(finding))));
-    content.extend(section("Description", paragraphs(str_field(finding, "description"))));
-    content.extend(section("Reproduction steps", steps(finding.get("reproductionSteps"))));
-    content.extend(section("Remediation", paragraphs(str_field(finding, "remediation"))));
+    content.extend(section("Description", paragraphs(finding.description.as_deref())));
+    content.extend(section("Reproduction steps", steps(&finding.reproduction_steps)));
+    content.extend(section("Remediation", paragraphs(finding.remediation.as_deref())));
     if let Some(label) = label {
         let note = format!(
             "Created by APVISO. Keep the label {label} on this issue: APVISO finds the issue by it, so repeated \
              alerts for this finding do not open a second one."
         );
-        content.extend(paragraph(vec![text(&note)]));
+        content.extend(paragraph([text(Cow::Owned(note))]));
     }
-    let mut doc = node("doc", content);
-    doc["version"] = json!(1);
-    doc
+    Doc { content, kind: "doc", version: 1 }
 }
 
 /// Severity, CVSS score, endpoint and ids, one bullet each; missing values are left out.
-fn details(finding: &Map<String, Value>) -> Vec<Value> {
+fn details<'a>(finding: &'a Finding<'_>) -> Vec<Node<'a>> {
     let mut items = Vec::new();
-    let mut item = |name: &str, value: Option<String>, code: bool| {
+    let mut item = |name: &'static str, value: Option<Cow<'a, str>>, code: bool| {
         let Some(value) = value else { return };
-        let value = if code { code_text(&value) } else { text(&value) };
+        let value = if code { code_text(value) } else { text(value) };
         if value.is_some() {
-            items.extend(paragraph(vec![strong(&format!("{name}: ")), value]));
+            items.extend(paragraph([strong(name), value]));
         }
     };
-    item("Severity", str_field(finding, "severity").map(str::to_uppercase), false);
-    item("CVSS score", finding.get("cvssScore").and_then(Value::as_f64).map(|n| format!("{n:.1}")), false);
-    item("Endpoint", str_field(finding, "endpoint").map(str::to_owned), true);
-    item("Scan ID", str_field(finding, "scanId").map(str::to_owned), true);
-    item("Finding ID", str_field(finding, "id").map(str::to_owned), true);
+    item("Severity: ", finding.severity.as_deref().map(|s| Cow::Owned(s.to_uppercase())), false);
+    item("CVSS score: ", finding.cvss_score.map(|n| Cow::Owned(format!("{n:.1}"))), false);
+    item("Endpoint: ", finding.endpoint.as_deref().map(Cow::Borrowed), true);
+    item("Scan ID: ", finding.scan_id.as_deref().map(Cow::Borrowed), true);
+    item("Finding ID: ", finding.id.as_deref().map(Cow::Borrowed), true);
     items
 }
 
 /// Reproduction steps: an array becomes an ordered list; so does a string whose every line is
 /// numbered ("1. ...", "2) ..."), since that is how scanners write lists in plain text. Other
 /// strings become paragraphs.
-fn steps(raw: Option<&Value>) -> Vec<Value> {
+fn steps<'a>(raw: &'a Loose<'_>) -> Vec<Node<'a>> {
     let lines: Vec<&str> = match raw {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(s)) => {
+        Loose::Strings(items) => items.iter().map(AsRef::as_ref).collect(),
+        Loose::Str(s) => {
             let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             match lines.iter().map(|l| strip_number(l)).collect::<Option<Vec<_>>>() {
                 Some(numbered) if numbered.len() > 1 => numbered,
@@ -79,7 +121,7 @@ fn steps(raw: Option<&Value>) -> Vec<Value> {
         }
         let line = clip(line, budget);
         budget = budget.saturating_sub(line.chars().count());
-        items.extend(paragraph(vec![text(&line)]).map(|p| node("listItem", vec![p])));
+        items.extend(paragraph([text(line)]).map(|p| node("listItem", vec![p])));
     }
     if items.is_empty() {
         return Vec::new();
@@ -96,24 +138,45 @@ fn strip_number(line: &str) -> Option<&str> {
     rest.strip_prefix('.').or_else(|| rest.strip_prefix(')')).map(str::trim)
 }
 
-/// One paragraph per non-blank line, the whole section cut at [`SECTION_LIMIT`].
-fn paragraphs(raw: Option<&str>) -> Vec<Value> {
+/// One paragraph per non-blank line, the whole section cut at [`SECTION_LIMIT`]. The lines are
+/// those of the cut text, taken from `raw` itself so only the last one, which carries the
+/// marker, is copied.
+fn paragraphs<'a>(raw: Option<&'a str>) -> Vec<Node<'a>> {
     let Some(raw) = raw else { return Vec::new() };
-    let clipped = clip(raw, SECTION_LIMIT);
-    clipped.lines().filter_map(|line| paragraph(vec![text(line.trim())])).collect()
-}
-
-fn str_field<'a>(finding: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    finding.get(name).and_then(Value::as_str)
+    let line = |line: &'a str| paragraph([text(Cow::Borrowed(line.trim()))]);
+    let Some(head) = clipped_head(raw, SECTION_LIMIT) else { return raw.lines().filter_map(line).collect() };
+    // The cut text never ends in a line break, so its lines are its '\n'-separated pieces (a
+    // '\r' before a break is trimmed with the other whitespace), the last one marked.
+    let mut blocks = Vec::new();
+    let last = match head.rsplit_once('\n') {
+        Some((whole, last)) => {
+            blocks.extend(whole.split('\n').filter_map(line));
+            last
+        }
+        None => head,
+    };
+    // Trimmed as the whole marked line was: a blank last line leaves the marker alone.
+    let last = last.trim_start();
+    let marked = if last.is_empty() { TRUNCATED.trim_start().to_owned() } else { format!("{last}{TRUNCATED}") };
+    blocks.extend(paragraph([text(Cow::Owned(marked))]));
+    blocks
 }
 
 /// At most `limit` characters, marked when cut so readers know there is more in APVISO.
-fn clip(raw: &str, limit: usize) -> String {
+fn clip(raw: &str, limit: usize) -> Cow<'_, str> {
+    match clipped_head(raw, limit) {
+        None => Cow::Borrowed(raw),
+        Some(head) => Cow::Owned(format!("{head}{TRUNCATED}")),
+    }
+}
+
+/// What [`clip`] keeps of `raw` before its marker, or `None` when `raw` fits whole.
+fn clipped_head(raw: &str, limit: usize) -> Option<&str> {
     // Bytes bound characters from above, so short texts skip the count.
     if raw.len() <= limit || raw.chars().count() <= limit {
-        return raw.to_owned();
+        return None;
     }
-    format!("{} … (truncated)", first_chars(raw, limit.saturating_sub(14)))
+    Some(first_chars(raw, limit.saturating_sub(TRUNCATED.chars().count())))
 }
 
 /// The first `n` characters of `raw` (all of it when shorter), found without decoding every
@@ -127,12 +190,12 @@ fn first_chars(raw: &str, n: usize) -> &str {
 
 /// Control characters other than tab are dropped: Jira's editor cannot show them, and a value
 /// made only of them must not become an empty text node. Text without any (nearly all of it) is
-/// copied whole instead of character by character.
-fn clean(raw: &str) -> String {
+/// passed on as it is, borrowed or owned, never copied.
+fn clean(raw: Cow<'_, str>) -> Cow<'_, str> {
     if !may_have_controls(raw.as_bytes()) {
-        return raw.to_owned();
+        return raw;
     }
-    raw.chars().filter(|c| !c.is_control() || *c == '\t').collect()
+    Cow::Owned(raw.chars().filter(|c| !c.is_control() || *c == '\t').collect())
 }
 
 /// Whether `bytes` may encode a control character other than tab: C0 and DEL are single bytes,
@@ -147,65 +210,61 @@ fn may_have_controls(bytes: &[u8]) -> bool {
 
 /// A text node, or `None` when nothing printable is left: Jira rejects empty text nodes, and a
 /// blank one says nothing.
-pub fn text(raw: &str) -> Option<Value> {
+fn text(raw: Cow<'_, str>) -> Option<Node<'_>> {
     let cleaned = clean(raw);
     if cleaned.trim().is_empty() {
         return None;
     }
-    let mut node = json!({"type": "text"});
-    node["text"] = Value::String(cleaned);
-    Some(node)
+    Some(Node { attrs: None, content: None, marks: None, text: Some(cleaned), kind: "text" })
 }
 
-fn marked(raw: &str, mark: &str) -> Option<Value> {
+fn marked<'a>(raw: Cow<'a, str>, mark: &'static str) -> Option<Node<'a>> {
     let mut node = text(raw)?;
-    node["marks"] = json!([{"type": mark}]);
+    node.marks = Some([Mark { kind: mark }]);
     Some(node)
 }
 
-fn strong(raw: &str) -> Option<Value> {
-    marked(raw, "strong")
+fn strong(raw: &'static str) -> Option<Node<'static>> {
+    marked(Cow::Borrowed(raw), "strong")
 }
 
-fn code_text(raw: &str) -> Option<Value> {
+fn code_text(raw: Cow<'_, str>) -> Option<Node<'_>> {
     marked(raw, "code")
 }
 
 /// A paragraph of the inline nodes that exist, or `None` when none do: an empty paragraph is
 /// valid ADF but says nothing.
-fn paragraph(inline: Vec<Option<Value>>) -> Option<Value> {
-    let content: Vec<Value> = inline.into_iter().flatten().collect();
+fn paragraph<const N: usize>(inline: [Option<Node<'_>>; N]) -> Option<Node<'_>> {
+    let content: Vec<Node<'_>> = inline.into_iter().flatten().collect();
     (!content.is_empty()).then(|| node("paragraph", content))
 }
 
 /// A level-3 heading over `blocks`, or nothing when there are no blocks: a heading over an
 /// absent value would only confuse.
-fn section(title: &str, blocks: Vec<Value>) -> Vec<Value> {
+fn section<'a>(title: &'static str, blocks: Vec<Node<'a>>) -> Vec<Node<'a>> {
     if blocks.is_empty() {
         return blocks;
     }
-    let heading = json!({"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": title}]});
-    // Moved, not `concat`ed: that would clone every block, the description's text included.
+    let title = Node { attrs: None, content: None, marks: None, text: Some(Cow::Borrowed(title)), kind: "text" };
+    let heading =
+        Node { attrs: Some(Level { level: 3 }), content: Some(vec![title]), marks: None, text: None, kind: "heading" };
     let mut section = Vec::with_capacity(blocks.len() + 1);
     section.push(heading);
     section.extend(blocks);
     section
 }
 
-fn bullet_list(paragraphs: Vec<Value>) -> Vec<Value> {
+fn bullet_list(paragraphs: Vec<Node<'_>>) -> Vec<Node<'_>> {
     if paragraphs.is_empty() {
         return Vec::new();
     }
-    let items: Vec<Value> = paragraphs.into_iter().map(|p| node("listItem", vec![p])).collect();
+    let items: Vec<Node<'_>> = paragraphs.into_iter().map(|p| node("listItem", vec![p])).collect();
     vec![node("bulletList", items)]
 }
 
-/// `{"type": kind, "content": content}`, the children moved in: `json!` would serialise them
-/// into a copy, which for the description's text is most of the work.
-fn node(kind: &str, content: Vec<Value>) -> Value {
-    let mut node = json!({"type": kind});
-    node["content"] = Value::Array(content);
-    node
+/// `{"type": kind, "content": content}`.
+fn node<'a>(kind: &'static str, content: Vec<Node<'a>>) -> Node<'a> {
+    Node { attrs: None, content: Some(content), marks: None, text: None, kind }
 }
 
 #[cfg(test)]

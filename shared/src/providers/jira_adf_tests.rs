@@ -120,6 +120,13 @@ fn all_text(doc: &Value) -> String {
     out.join("\n")
 }
 
+/// The document for a finding given as the `Map` an event's data denotes, read the way an
+/// attempt reads it (from the data's JSON text), as a `Value` to inspect.
+fn description(finding: &Map<String, Value>, label: Option<&str>, test: bool) -> Value {
+    let text = serde_json::to_string(finding).unwrap();
+    serde_json::to_value(super::description(&Finding::parse(&text), label, test)).unwrap()
+}
+
 fn finding(extra: Value) -> Map<String, Value> {
     let mut base = json!({
         "id": "fnd_01JD8ZC6", "scanId": "scn_01JD8Z9K", "title": "SQL injection in login form",
@@ -257,7 +264,7 @@ fn clean_and_clip_match_the_character_by_character_rules() {
     ];
     for text in texts {
         let cleaned: String = text.chars().filter(|c| !c.is_control() || *c == '\t').collect();
-        assert_eq!(clean(text), cleaned, "{text:?}");
+        assert_eq!(clean(text.into()), cleaned, "{text:?}");
         for limit in [0, 5, 14, 15, 20, 60, 99, 100, 101, 200] {
             let expected = if text.chars().count() <= limit {
                 text.to_owned()
@@ -268,4 +275,46 @@ fn clean_and_clip_match_the_character_by_character_rules() {
             assert_eq!(clip(text, limit), expected, "{text:?} {limit}");
         }
     }
+}
+
+#[test]
+fn cut_sections_keep_the_lines_the_cut_text_has() {
+    // Lines are taken from the uncut text; they must be those of the cut text, however the cut
+    // falls: on a break, a blank or whitespace-led last line, a "\r\n", a control character.
+    let tails = ["", "\n", "\n   ", "\r\n", "\r\nab", "\n\u{85} q", "  \u{1c}x", "\n\n\n", "\t\n\t"];
+    for fill in ["x", "é"] {
+        for tail in tails {
+            for at in [20, 16, 15, 14, 13, 10] {
+                let raw = format!("a\nb\r\n{}{tail}{}", fill.repeat(SECTION_LIMIT - at), "z".repeat(40));
+                let expected: Vec<String> = clip(&raw, SECTION_LIMIT)
+                    .lines()
+                    .filter_map(|l| text(Cow::Owned(l.trim().to_owned())))
+                    .filter_map(|t| t.text.map(Cow::into_owned))
+                    .collect();
+                let actual: Vec<String> = paragraphs(Some(&raw))
+                    .into_iter()
+                    .flat_map(|p| p.content.unwrap_or_default())
+                    .filter_map(|t| t.text.map(Cow::into_owned))
+                    .collect();
+                assert_eq!(actual, expected, "{fill:?} {tail:?} {at}");
+            }
+        }
+    }
+}
+
+#[test]
+fn findings_are_read_as_loosely_as_the_map_was() {
+    let text = r#"{"id":"a\"b","title":7,"severity":null,"cvssScore":9,"endpoint":["x"],"description":"d\u0001",
+                  "reproductionSteps":["s",1,{"t":"u"},"\u00e9"],"remediation":"r","remediation":false,
+                  "finding":{"title":"sample"},"extra":{"id":"nested"}}"#;
+    let finding = Finding::parse(text);
+    assert_eq!(finding.id.as_deref(), Some("a\"b"));
+    assert_eq!((finding.title, finding.severity, finding.endpoint), (None, None, None), "not strings: absent");
+    assert_eq!(finding.cvss_score, Some(9.0));
+    assert_eq!(finding.description.as_deref(), Some("d\u{1}"));
+    assert_eq!(finding.remediation, None, "the last of a repeated key counts");
+    let Loose::Strings(steps) = &finding.reproduction_steps else { panic!("an array") };
+    assert_eq!(steps, &["s", "é"]);
+    assert_eq!(finding.sample.and_then(|s| s.title).as_deref(), Some("sample"));
+    assert!(Finding::parse("[1]").id.is_none() && Finding::parse("{\"finding\":3}").sample.is_none());
 }
