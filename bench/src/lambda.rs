@@ -112,13 +112,9 @@ impl Binaries {
         self.dir.join(binary)
     }
 
-    /// Every distinct binary, sorted, plus the hello-world floor.
+    /// Every binary the stack deploys, sorted, plus the hello-world floor.
     pub fn binaries(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.functions.iter().map(|(_, b)| b.clone()).collect();
-        names.sort_unstable();
-        names.dedup();
-        names.push(HELLO.to_owned());
-        names
+        apviso_infra::wiring::binaries().into_iter().map(str::to_owned).chain([HELLO.to_owned()]).collect()
     }
 
     /// Every function with its binary, plus the floor (its own binary).
