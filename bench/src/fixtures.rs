@@ -13,7 +13,6 @@ use apviso_shared::{
         integration::{Credentials, Integration, ProviderConfig, Settings},
     },
     pipeline::{
-        delivery_id::delivery_id,
         ingest::EventId,
         message::{DeliveryMessage, DeliveryTask},
     },
@@ -130,18 +129,15 @@ pub fn delivery_message(
     data: &Map<String, Value>,
 ) -> Result<String, BoxError> {
     let event_id = EventId::parse(event_id)?;
-    Ok(DeliveryMessage::DeliveryV1(DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration),
-        account_id: account.clone(),
-        integration_id: integration,
+    let task = DeliveryTask::first(
+        account.clone(),
+        integration,
         event_id,
-        event_type: EventType::FindingNew,
-        timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.into(),
-        attempt: 1,
-        first_attempted_at: None,
-    })
-    .encode())
+        EventType::FindingNew,
+        "2026-11-24T01:00:00Z".into(),
+        data.into(),
+    );
+    Ok(DeliveryMessage::DeliveryV1(task).encode())
 }
 
 /// An SQS event (as Lambda's event source mapping delivers it) holding `bodies`.

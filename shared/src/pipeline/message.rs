@@ -3,7 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{delivery_id::DeliveryId, event_data::EventData, ingest::EventId};
+use super::{
+    delivery_id::{DeliveryId, delivery_id},
+    event_data::EventData,
+    ingest::EventId,
+};
 use crate::domain::{
     events::EventType,
     ids::{AccountId, IntegrationId},
@@ -111,6 +115,29 @@ impl From<Wire> for DeliveryMessage {
 }
 
 impl DeliveryTask {
+    /// The first attempt at delivering `event_id` to an integration. The delivery id is derived
+    /// from the pair, so an event fanned out twice is delivered under the same id.
+    pub fn first(
+        account_id: AccountId,
+        integration_id: IntegrationId,
+        event_id: EventId,
+        event_type: EventType,
+        timestamp: String,
+        data: EventData,
+    ) -> Self {
+        Self {
+            delivery_id: delivery_id(&event_id, integration_id),
+            account_id,
+            integration_id,
+            event_id,
+            event_type,
+            timestamp,
+            data,
+            attempt: 1,
+            first_attempted_at: None,
+        }
+    }
+
     /// The same delivery, queued for attempt `attempt`. `attempted_at` is when the attempt that
     /// just failed ran; it is recorded only if no earlier time is, so the delivery log can show
     /// how long a delivery has been failing.
@@ -170,7 +197,6 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::pipeline::delivery_id::delivery_id;
 
     fn task() -> DeliveryTask {
         let event_id = EventId::parse("evt_1").unwrap();
@@ -178,17 +204,14 @@ mod tests {
         let Value::Object(data) = json!({"id": "f1", "severity": "critical", "nested": {"a": [1, 2]}}) else {
             unreachable!()
         };
-        DeliveryTask {
-            delivery_id: delivery_id(&event_id, integration_id),
-            account_id: AccountId::parse("acct_local").unwrap(),
+        DeliveryTask::first(
+            AccountId::parse("acct_local").unwrap(),
             integration_id,
             event_id,
-            event_type: EventType::FindingCritical,
-            timestamp: "2026-04-10T16:30:22Z".into(),
-            data: data.into(),
-            attempt: 1,
-            first_attempted_at: None,
-        }
+            EventType::FindingCritical,
+            "2026-04-10T16:30:22Z".into(),
+            data.into(),
+        )
     }
 
     #[test]

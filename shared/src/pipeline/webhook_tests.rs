@@ -8,7 +8,7 @@ use sha2::Sha256;
 use super::*;
 use crate::{
     domain::ids::{AccountId, IntegrationId},
-    pipeline::{delivery_id::delivery_id, message::DeliveryMessage},
+    pipeline::message::DeliveryMessage,
 };
 
 const SECRET: &str = "whsec_test_secret_value_1234";
@@ -22,15 +22,15 @@ fn task() -> DeliveryTask {
         unreachable!()
     };
     DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration_id),
-        account_id: AccountId::parse("acct").unwrap(),
-        integration_id,
-        event_id,
-        event_type: EventType::FindingHigh,
-        timestamp: "2026-04-10T16:30:22Z".into(),
-        data: data.into(),
         attempt: 2,
-        first_attempted_at: None,
+        ..DeliveryTask::first(
+            AccountId::parse("acct").unwrap(),
+            integration_id,
+            event_id,
+            EventType::FindingHigh,
+            "2026-04-10T16:30:22Z".into(),
+            data.into(),
+        )
     }
 }
 

@@ -1,22 +1,16 @@
 use serde_json::json;
 
 use super::*;
-use crate::pipeline::{delivery_id::delivery_id, ingest::EventId};
+use crate::pipeline::ingest::EventId;
+
+/// The event time every task here carries.
+const TS: &str = "2026-11-24T01:00:00Z";
 
 fn task(event_type: EventType, data: Value) -> DeliveryTask {
     let event_id = EventId::parse("evt_1").unwrap();
     let integration = crate::domain::ids::IntegrationId::new();
-    DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration),
-        account_id: crate::domain::ids::AccountId::parse("acct").unwrap(),
-        integration_id: integration,
-        event_id,
-        event_type,
-        timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().into(),
-        attempt: 1,
-        first_attempted_at: None,
-    }
+    let account = crate::domain::ids::AccountId::parse("acct").unwrap();
+    DeliveryTask::first(account, integration, event_id, event_type, TS.into(), data.as_object().unwrap().into())
 }
 
 /// The alert for `task`, its data parsed as the provider does.

@@ -12,7 +12,7 @@ use crate::{
         integration::{Credentials, MASK, ProviderConfig, Settings},
     },
     outbound::SendResult,
-    pipeline::{delivery_id::delivery_id, ingest::EventId},
+    pipeline::ingest::EventId,
 };
 
 const TOKEN: &str = "ATATT3xFfGF0-secret-api-token";
@@ -218,19 +218,13 @@ fn integration(config: Value) -> Integration {
     Integration::create(AccountId::parse("acct_a").unwrap(), Provider::Jira, settings, "t".into())
 }
 
+/// The event time every task here carries.
+const TS: &str = "2026-11-24T01:00:00Z";
+
 fn task(integration: &Integration, event_type: EventType, data: Value) -> DeliveryTask {
     let event_id = EventId::parse("evt_1").unwrap();
-    DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration.id),
-        account_id: integration.account_id.clone(),
-        integration_id: integration.id,
-        event_id,
-        event_type,
-        timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().into(),
-        attempt: 1,
-        first_attempted_at: None,
-    }
+    let account = integration.account_id.clone();
+    DeliveryTask::first(account, integration.id, event_id, event_type, TS.into(), data.as_object().unwrap().into())
 }
 
 fn finding_data() -> Value {

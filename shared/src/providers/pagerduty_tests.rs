@@ -10,25 +10,19 @@ use crate::{
         integration::{Credentials, ProviderConfig, Settings},
     },
     outbound::{SendResult, Sender},
-    pipeline::{delivery_id::delivery_id, ingest::EventId},
+    pipeline::ingest::EventId,
 };
 
 const KEY: &str = "R0UTINGKEY0123456789abcdefABCDEF";
 
+/// The event time every task here carries.
+const TS: &str = "2026-11-24T01:00:00Z";
+
 fn task(event_type: EventType, event_id: &str, data: Value) -> DeliveryTask {
     let event_id = EventId::parse(event_id).unwrap();
     let integration_id: IntegrationId = "01900000-0000-7000-8000-000000000001".parse().unwrap();
-    DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration_id),
-        account_id: AccountId::parse("acct_a").unwrap(),
-        integration_id,
-        event_id,
-        event_type,
-        timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().into(),
-        attempt: 1,
-        first_attempted_at: None,
-    }
+    let account = AccountId::parse("acct_a").unwrap();
+    DeliveryTask::first(account, integration_id, event_id, event_type, TS.into(), data.as_object().unwrap().into())
 }
 
 /// The event as JSON, to look fields up in.

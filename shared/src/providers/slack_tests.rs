@@ -8,24 +8,18 @@ use crate::{
         events::EventType,
         ids::{AccountId, IntegrationId},
     },
-    pipeline::{delivery_id::delivery_id, ingest::EventId},
+    pipeline::ingest::EventId,
     providers::slack_render::{self, BLOCKS_MAX, FIELD_TEXT_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, units},
 };
+
+/// The event time every task here carries.
+const TS: &str = "2026-11-24T01:00:00Z";
 
 fn task(event_type: EventType, data: Value) -> DeliveryTask {
     let event_id = EventId::parse("evt_1").unwrap();
     let integration_id: IntegrationId = "01900000-0000-7000-8000-000000000001".parse().unwrap();
-    DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration_id),
-        account_id: AccountId::parse("acct").unwrap(),
-        integration_id,
-        event_id,
-        event_type,
-        timestamp: "2026-11-24T01:00:00Z".into(),
-        data: data.as_object().unwrap().into(),
-        attempt: 1,
-        first_attempted_at: None,
-    }
+    let account = AccountId::parse("acct").unwrap();
+    DeliveryTask::first(account, integration_id, event_id, event_type, TS.into(), data.as_object().unwrap().into())
 }
 
 fn finding() -> Value {

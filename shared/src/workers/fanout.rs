@@ -6,7 +6,6 @@ use super::{WorkerError, batch::for_each_record};
 use crate::{
     domain::{catalog::Provider, events::EventType, integration::Integration},
     pipeline::{
-        delivery_id::delivery_id,
         event_data::EventData,
         ingest::{IngestEvent, parse_ingest},
         matching::delivered_type,
@@ -76,17 +75,14 @@ pub fn deliveries_for(
             let event_type =
                 delivered_type(&i.enabled_events, i.minimum_severity, event).or_else(|| digest_flush(i, event))?;
             i.provider.spec().supports(event_type).then(|| {
-                DeliveryMessage::DeliveryV1(DeliveryTask {
-                    delivery_id: delivery_id(&event.id, i.id),
-                    account_id: event.account_id.clone(),
-                    integration_id: i.id,
-                    event_id: event.id.clone(),
+                DeliveryMessage::DeliveryV1(DeliveryTask::first(
+                    event.account_id.clone(),
+                    i.id,
+                    event.id.clone(),
                     event_type,
-                    timestamp: event.timestamp.clone(),
-                    data: data.get_or_insert_with(|| EventData::from_map(&event.data)).clone(),
-                    attempt: 1,
-                    first_attempted_at: None,
-                })
+                    event.timestamp.clone(),
+                    data.get_or_insert_with(|| EventData::from_map(&event.data)).clone(),
+                ))
             })
         })
         .collect()

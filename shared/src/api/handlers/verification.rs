@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 use crate::{
     domain::{catalog::Provider, events::EventType, integration::Integration},
     pipeline::{
-        delivery_id::delivery_id,
         ingest::EventId,
         message::{DeliveryMessage, DeliveryTask},
     },
@@ -29,17 +28,8 @@ pub fn needs_verification(previous: Option<&Integration>, next: &Integration) ->
 pub fn direct_task(integration: &Integration, event_type: EventType, data: Map<String, Value>) -> Option<DeliveryTask> {
     let prefix = if event_type == EventType::IntegrationTest { "evt_test_" } else { "evt_verify_" };
     let event_id = EventId::parse(&format!("{prefix}{}", uuid::Uuid::now_v7().simple())).ok()?;
-    Some(DeliveryTask {
-        delivery_id: delivery_id(&event_id, integration.id),
-        account_id: integration.account_id.clone(),
-        integration_id: integration.id,
-        event_id,
-        event_type,
-        timestamp: time_fmt::now(),
-        data: data.into(),
-        attempt: 1,
-        first_attempted_at: None,
-    })
+    let account = integration.account_id.clone();
+    Some(DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::now(), data.into()))
 }
 
 pub async fn send_if_needed(queue: &impl DeliveryQueue, previous: Option<&Integration>, next: &Integration) {
