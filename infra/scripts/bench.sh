@@ -58,7 +58,7 @@ start_moto "$CARGO_TARGET_DIR/moto-bench.log"
 aws_local_env
 echo "== moto for the benchmarks: $AWS_ENDPOINT_URL (pid $MOTO_PID)"
 BENCH_RUSTC=$(rustc --version)
-BENCH_MOTO=$(python3 -c 'import moto; print(moto.__version__)')
+BENCH_MOTO=$("$MOTO_PYTHON" -c 'import moto; print(moto.__version__)')
 export BENCH_RUSTC BENCH_MOTO
 
 status=0

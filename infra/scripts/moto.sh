@@ -1,25 +1,47 @@
-# Sourced by the local-stack and test scripts: makes sure moto is installed and starts a private
-# moto server on a free loopback port. Sets AWS_ENDPOINT_URL and MOTO_PID.
+# Sourced by the local-stack, test and bench scripts: installs moto into the project's own venv
+# (.venv/moto, so a stock Debian/Ubuntu Python with PEP 668 works) and starts a private emulator
+# (infra/emulator/serve.py: moto with DynamoDB requests serialized) on a free loopback port.
+# Sets AWS_ENDPOINT_URL, MOTO_PID and MOTO_PYTHON.
+
+MOTO_VENV=.venv/moto
+MOTO_PYTHON=$MOTO_VENV/bin/python
+
+# ensure_venv_module: Debian and Ubuntu ship `python3 -m venv` in a separate package.
+ensure_venv_module() {
+    if python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "python3 has no venv module; installing python3-venv with apt-get" >&2
+        apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2
+    else
+        echo "python3 has no venv module: install python3-venv (Debian/Ubuntu) and retry" >&2
+        return 1
+    fi
+}
 
 ensure_moto() {
-    if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
-        echo "moto server not found; installing moto[server] with pip" >&2
-        python3 -m pip install --quiet 'moto[server]>=5.1,<6'
+    if ! "$MOTO_PYTHON" -c 'import moto.server, flask' >/dev/null 2>&1; then
+        echo "moto server not found in $MOTO_VENV; installing moto[server] with pip" >&2
+        ensure_venv_module
+        rm -rf "$MOTO_VENV"
+        python3 -m venv "$MOTO_VENV" >&2
+        "$MOTO_VENV/bin/pip" install --quiet 'moto[server]>=5.1,<6' >&2
     fi
 }
 
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    "$MOTO_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # start_moto LOGFILE: start moto in the background and wait until it answers.
 start_moto() {
     local log=${1:-/dev/null}
     ensure_moto
-    local port
+    local port host=${MOTO_HOST:-127.0.0.1}
     port=$(free_port)
-    # The module entry point, not a shim, so MOTO_PID is the server's own PID.
-    python3 -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    # The venv's interpreter itself, not a shim, so MOTO_PID is the server's own PID.
+    "$MOTO_PYTHON" infra/emulator/serve.py "$host" "$port" >"$log" 2>&1 &
     MOTO_PID=$!
     export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
     for _ in $(seq 1 100); do

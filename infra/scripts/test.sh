@@ -11,6 +11,9 @@ start_moto target/moto-test.log
 aws_local_env
 # Tests create their own uniquely named tables, so nothing else needs resetting between runs.
 echo "moto server for tests: $AWS_ENDPOINT_URL"
+# The emulator must give DynamoDB's conditional-write guarantee under concurrency (moto alone
+# does not); the optimistic-concurrency tests rely on it.
+"$MOTO_PYTHON" infra/emulator/race_check.py
 
 cargo fmt --all --check
 ./infra/scripts/lint-template.sh
