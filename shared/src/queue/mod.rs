@@ -1,5 +1,6 @@
 //! Messaging ports: the deliveries queue, dead-letter queues and the retry scheduler.
 
+pub mod limits;
 pub mod scheduler;
 pub mod sqs;
 
@@ -23,7 +24,8 @@ impl QueueError {
 }
 
 pub trait DeliveryQueue: Send + Sync {
-    /// Sends every message, in SendMessageBatch calls of at most ten. Returns the number of
+    /// Sends every message, in SendMessageBatch calls within SQS's count and byte limits
+    /// ([`limits::batches`]). Returns the number of
     /// calls made; fails if any message could not be sent.
     fn send_all(&self, messages: &[DeliveryMessage]) -> impl Future<Output = Result<usize, QueueError>> + Send;
 

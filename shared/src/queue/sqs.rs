@@ -7,10 +7,8 @@ use aws_sdk_sqs::{
     types::{MessageAttributeValue, SendMessageBatchRequestEntry},
 };
 
-use super::{DeadLetters, DeliveryQueue, QueueError};
+use super::{DeadLetters, DeliveryQueue, QueueError, limits};
 use crate::pipeline::message::DeliveryMessage;
-
-const BATCH_LIMIT: usize = 10;
 
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
@@ -53,7 +51,9 @@ impl DeliveryQueue for SqsQueue {
         // A batch can partly fail (throttling); the failed entries get one more round.
         for _round in 0..2 {
             let mut failed = Vec::new();
-            for chunk in pending.chunks(BATCH_LIMIT) {
+            let sizes: Vec<usize> = pending.iter().map(|(_, body)| body.len()).collect();
+            for range in limits::batches(&sizes) {
+                let chunk = &pending[range];
                 calls += 1;
                 let rejected = self.send_batch(chunk).await?;
                 failed.extend(chunk.iter().filter(|(i, _)| rejected.contains(i)).cloned());
