@@ -102,6 +102,7 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
             aws_sdk_sqs::Client::new(&ctx.pipe_sdk),
             &local.config.queues.deliveries_url,
         )),
+        payloads: apviso_shared::runtime::payloads(&ctx.pipe_sdk, &local.config),
         dead_letter_url: local.config.queues.events_dlq_url.clone(),
     });
     let sqs = ctx.sqs();

@@ -6,8 +6,9 @@ use std::time::Duration;
 use aws_sdk_scheduler::Client as SchedulerClient;
 use aws_sdk_sqs::{Client, types::QueueAttributeName};
 
-/// Receives before SQS moves a message to its dead-letter queue (the template uses the same).
-pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// Receives before SQS moves a message to its dead-letter queue (the template uses the same,
+/// and the consumers dead-letter a record themselves on that receive).
+pub const MAX_RECEIVE_COUNT: u32 = apviso_shared::queue::limits::MAX_RECEIVES;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{what}: {message}")]
@@ -54,6 +55,21 @@ async fn arn(client: &Client, url: &str) -> Result<String, ProvisionError> {
     out.attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .ok_or_else(|| err(format!("reading the ARN of {url}"), "no QueueArn attribute"))
+}
+
+/// Creates the payload bucket (an existing one is fine). The template gives it a lifecycle rule
+/// that expires objects with the delivery logs; the emulator never expires anything.
+pub async fn ensure_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), ProvisionError> {
+    match client.create_bucket().bucket(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(err(format!("creating bucket {name}"), aws_sdk_s3::error::DisplayErrorContext(e))),
+    }
 }
 
 /// Creates `name` and `name-dlq` with a redrive policy between them.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use apviso_shared::config::Tables;
+use apviso_shared::config::{PayloadBucket, Tables};
 use aws_config::SdkConfig;
 
 use crate::{
@@ -20,6 +20,7 @@ pub struct Provisioned {
     pub events: QueuePair,
     pub deliveries: QueuePair,
     pub schedule_group: String,
+    pub payload_bucket: String,
 }
 
 impl Provisioned {
@@ -36,13 +37,21 @@ impl Provisioned {
             ("APVISO_DELIVERIES_QUEUE_ARN", self.deliveries.arn.clone()),
             ("APVISO_SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE.into()),
             ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
+            (PayloadBucket::BUCKET_VAR, self.payload_bucket.clone()),
         ]
+    }
+
+    /// What only the emulator needs: S3 requests addressed by path, since the endpoint is a bare
+    /// address that bucket subdomains cannot resolve under.
+    pub fn local_only_env() -> [(&'static str, String); 1] {
+        [(PayloadBucket::PATH_STYLE_VAR, "true".into())]
     }
 
     /// A configuration lookup: this stack's values first, then `fallback` (the process
     /// environment for `make run`, fixed settings in tests).
     pub fn lookup(&self, fallback: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
-        let env = self.env();
+        let mut env = self.env();
+        env.extend(Self::local_only_env());
         move |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).or_else(|| fallback(name))
     }
 }
@@ -65,7 +74,10 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let deliveries = queues::ensure_queue(&sqs, &format!("{prefix}deliveries"), visibility).await?;
     let schedule_group = format!("{prefix}retries");
     queues::ensure_schedule_group(&aws_sdk_scheduler::Client::new(sdk), &schedule_group).await?;
-    Ok(Provisioned { tables, events, deliveries, schedule_group })
+    let payload_bucket = format!("{prefix}{}", crate::wiring::PAYLOAD_BUCKET_SUFFIX);
+    let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+    queues::ensure_bucket(&aws_sdk_s3::Client::from_conf(s3), &payload_bucket).await?;
+    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket })
 }
 
 /// SES refuses to send from an unverified address; in AWS the sender is verified once by the

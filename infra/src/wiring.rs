@@ -8,7 +8,7 @@
 
 use apviso_shared::{
     api::routes::Route,
-    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, Tables},
+    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, PayloadBucket, Tables},
     pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY},
     store::{
         delivery_logs::TTL_ATTR,
@@ -147,6 +147,11 @@ pub const SCHEDULE_GROUP_VAR: &str = "APVISO_SCHEDULE_GROUP";
 /// The role Scheduler assumes to send a due retry to the deliveries queue.
 pub const SCHEDULER_ROLE_ARN_VAR: &str = "APVISO_SCHEDULER_ROLE_ARN";
 
+/// The S3 bucket of claim-checked event data (`<prefix>payloads`; in AWS the template adds the
+/// account id and region, since bucket names are global).
+pub const PAYLOAD_BUCKET_SUFFIX: &str = "payloads";
+pub const PAYLOAD_BUCKET_VAR: &str = PayloadBucket::BUCKET_VAR;
+
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
 pub const SETTINGS: [(&str, &str); 6] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
@@ -158,14 +163,14 @@ pub const SETTINGS: [(&str, &str); 6] = [
 ];
 
 /// Read by the code but only for local use: never set in a deployed stack.
-pub const LOCAL_ONLY_VARS: [&str; 1] = ["APVISO_ALLOW_LOOPBACK_TARGETS"];
+pub const LOCAL_ONLY_VARS: [&str; 2] = ["APVISO_ALLOW_LOOPBACK_TARGETS", PayloadBucket::PATH_STYLE_VAR];
 
 /// Every variable a deployed function gets (each reads the one typed `Config`).
 pub fn env_vars() -> Vec<&'static str> {
     let mut vars: Vec<&'static str> = TABLES.iter().map(|t| t.var).collect();
     vars.extend([DELIVERIES_QUEUE_URL_VAR, DELIVERIES_QUEUE_ARN_VAR]);
     vars.extend(QUEUES.iter().map(|q| q.dlq_url_var));
-    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR]);
+    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR, PAYLOAD_BUCKET_VAR]);
     vars.extend(SETTINGS.iter().map(|(name, _)| *name));
     vars
 }

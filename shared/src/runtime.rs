@@ -18,7 +18,7 @@ use crate::{
     queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
-        integrations::DynamoIntegrationStore,
+        integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
     },
     workers::{
         delivery::{self, DeliveryDeps},
@@ -76,14 +76,26 @@ pub async fn serve_authorizer() -> Result<(), Error> {
     .await
 }
 
-pub type LiveFanoutDeps = FanoutDeps<DynamoIntegrationStore, SqsQueue>;
-pub type LiveDeliveryDeps =
-    DeliveryDeps<DynamoIntegrationStore, DynamoDeliveryLogStore, SqsQueue, EventBridgeScheduler, GuardedClient>;
+pub type LiveFanoutDeps = FanoutDeps<DynamoIntegrationStore, SqsQueue, S3PayloadStore>;
+pub type LiveDeliveryDeps = DeliveryDeps<
+    DynamoIntegrationStore,
+    DynamoDeliveryLogStore,
+    SqsQueue,
+    EventBridgeScheduler,
+    GuardedClient,
+    S3PayloadStore,
+>;
+
+pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
+    let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(config.payloads.path_style).build();
+    S3PayloadStore::new(aws_sdk_s3::Client::from_conf(s3), &config.payloads.bucket)
+}
 
 pub fn fanout_deps(sdk: &SdkConfig, config: &Config) -> LiveFanoutDeps {
     FanoutDeps {
         store: DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.integrations),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
+        payloads: payloads(sdk, config),
         dead_letter_url: config.queues.events_dlq_url.clone(),
     }
 }
@@ -95,6 +107,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
+        payloads: payloads(sdk, config),
         providers: providers(sdk, config)?,
         retry: config.retry.clone(),
         log_retention: config.log_retention,

@@ -28,6 +28,7 @@ fn names_the_config_reads() -> BTreeSet<String> {
         match name {
             n if n.ends_with("_URL") => Some(format!("http://127.0.0.1:1/123456789012/{n}")),
             n if n.ends_with("_ARN") => Some("arn:aws:sqs:us-east-1:123456789012:q".to_owned()),
+            n if n.ends_with("_BUCKET") => Some("apviso-payloads".to_owned()),
             _ => None,
         }
     });
@@ -55,6 +56,7 @@ fn the_local_stack_sets_the_same_resource_variables() {
         events: pair("apviso-events"),
         deliveries: pair("apviso-deliveries"),
         schedule_group: "apviso-retries".into(),
+        payload_bucket: "apviso-payloads".into(),
     };
     let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
     let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
@@ -80,6 +82,7 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     }
     expected.insert(wiring::SCHEDULE_GROUP_VAR, ("Ref", group));
     expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
+    expected.insert(wiring::PAYLOAD_BUCKET_VAR, ("Ref", payload_bucket(&t)));
     for (var, _) in wiring::SETTINGS {
         expected.insert(var, ("Ref", setting_parameter(&t, var)));
     }
@@ -101,6 +104,13 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
             assert_eq!(actual.as_ref(), Some(target), "{name}: {var} = {value:?}");
         }
     }
+}
+
+/// The template's one bucket: claim-checked event data.
+fn payload_bucket(t: &Template) -> String {
+    let buckets = t.of_type("AWS::S3::Bucket");
+    assert_eq!(buckets.len(), 1, "one bucket");
+    buckets[0].0.to_owned()
 }
 
 /// The parameter a setting variable is bound to; its default must be the code's default.
@@ -133,8 +143,16 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
     let g = |pairs: &[(&str, &str)]| -> BTreeSet<(String, String)> {
         pairs.iter().map(|(a, r)| ((*a).to_owned(), (*r).to_owned())).collect()
     };
-    let mut fanout =
-        g(&[("dynamodb:Query", &integrations), ("sqs:SendMessage", &deliveries), ("sqs:SendMessage", &events_dlq)]);
+    let bucket = payload_bucket(t);
+    let (stored_events, stored_dead_letters) =
+        (format!("objects:{bucket}/events/*"), format!("objects:{bucket}/dead-letters/*"));
+    let mut fanout = g(&[
+        ("dynamodb:Query", &integrations),
+        ("sqs:SendMessage", &deliveries),
+        ("sqs:SendMessage", &events_dlq),
+        ("s3:PutObject", &stored_events),
+        ("s3:PutObject", &stored_dead_letters),
+    ]);
     fanout.extend(poll(&events));
     let mut delivery = g(&[
         ("dynamodb:GetItem", &integrations),
@@ -146,6 +164,8 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
+        ("s3:GetObject", &stored_events),
+        ("s3:PutObject", &stored_dead_letters),
         ("scheduler:CreateSchedule", &format!("schedules:{group}")),
         ("iam:PassRole", &format!("role:{}", scheduler_role(t))),
     ]);

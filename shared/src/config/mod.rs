@@ -59,6 +59,21 @@ pub struct Config {
     /// How long delivery logs are kept (DynamoDB TTL).
     pub log_retention: Duration,
     pub providers: ProviderEndpoints,
+    pub payloads: PayloadBucket,
+}
+
+/// The S3 bucket of claim-checked event data and oversized dead letters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayloadBucket {
+    pub bucket: String,
+    /// Path-style requests (`endpoint/bucket/key`): what an emulator on a bare address needs.
+    /// Local only; AWS gets virtual-hosted requests.
+    pub path_style: bool,
+}
+
+impl PayloadBucket {
+    pub const BUCKET_VAR: &'static str = "APVISO_PAYLOAD_BUCKET";
+    pub const PATH_STYLE_VAR: &'static str = "APVISO_S3_PATH_STYLE";
 }
 
 /// Where providers that are not addressed by the integration's own credentials are reached.
@@ -107,6 +122,10 @@ impl Config {
                 pagerduty_url: lookup("APVISO_PAGERDUTY_URL").unwrap_or_else(|| DEFAULT_PAGERDUTY_URL.into()),
                 email_from: lookup("APVISO_EMAIL_FROM").unwrap_or_else(|| DEFAULT_EMAIL_FROM.into()),
             },
+            payloads: PayloadBucket {
+                bucket: pipeline::required(&lookup, PayloadBucket::BUCKET_VAR)?,
+                path_style: flag(&lookup, PayloadBucket::PATH_STYLE_VAR)?,
+            },
         })
     }
 }
@@ -134,7 +153,8 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    const REQUIRED: [(&str, &str); 5] = [
+    const REQUIRED: [(&str, &str); 6] = [
+        ("APVISO_PAYLOAD_BUCKET", "apviso-payloads"),
         ("APVISO_DELIVERIES_QUEUE_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries"),
         ("APVISO_EVENTS_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-events-dlq"),
         ("APVISO_DELIVERIES_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries-dlq"),

@@ -25,7 +25,7 @@ pub struct SchedulerTarget {
     pub role_arn: String,
 }
 
-fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+pub(super) fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     match lookup(name).map(|v| v.trim().to_owned()) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(ConfigError { name, problem: "is required".into() }),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::{
     ids::{AccountId, IntegrationId},
@@ -11,6 +12,15 @@ use super::{
 
 /// Bytes of a response body kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4096;
+/// Bytes of a request body kept in the log; its full size and SHA-256 are kept beside it.
+pub const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+/// Response headers kept: at most this many, and at most [`RESPONSE_HEADER_BYTES`] of names and
+/// values together (a receiver decides what it answers, and a log item must stay far below
+/// DynamoDB's 400 KB whatever it sends).
+pub const RESPONSE_HEADER_COUNT: usize = 50;
+pub const RESPONSE_HEADER_BYTES: usize = 8 * 1024;
+/// Characters kept of texts that can carry what a receiver sent (error messages, ids, URLs).
+const TEXT_LIMIT: usize = 2048;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,7 +29,32 @@ pub struct LoggedRequest {
     pub method: String,
     /// Header name and value, secrets already masked.
     pub headers: Vec<(String, String)>,
+    /// The body as logged (secrets masked), cut to [`REQUEST_BODY_LIMIT`] bytes by
+    /// [`LoggedRequest::bounded`].
     pub body: String,
+    /// Size in bytes and lowercase hex SHA-256 of the whole body as logged, before the cut.
+    /// Absent from entries written before bodies were cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_size: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
+}
+
+impl LoggedRequest {
+    pub fn new(url: String, method: String, headers: Vec<(String, String)>, body: String) -> Self {
+        Self { url, method, headers, body, body_size: None, body_sha256: None }
+    }
+
+    /// Cuts the body to [`REQUEST_BODY_LIMIT`] bytes, keeping its full size and SHA-256.
+    pub fn bounded(mut self) -> Self {
+        if self.body_size.is_none() {
+            self.body_size = Some(self.body.len());
+            self.body_sha256 = Some(hex::encode(Sha256::digest(self.body.as_bytes())));
+        }
+        truncate_text(&mut self.body, REQUEST_BODY_LIMIT);
+        truncate_text(&mut self.url, TEXT_LIMIT);
+        self
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +62,29 @@ pub struct LoggedRequest {
 pub struct LoggedResponse {
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+}
+
+impl LoggedResponse {
+    /// Keeps the first headers within [`RESPONSE_HEADER_COUNT`] and [`RESPONSE_HEADER_BYTES`]
+    /// (a header that would cross the byte limit is dropped with every one after it) and at most
+    /// [`RESPONSE_BODY_LIMIT`] bytes of body.
+    pub fn bounded(mut self) -> Self {
+        let mut room = RESPONSE_HEADER_BYTES;
+        let mut kept = 0;
+        for (name, value) in self.headers.iter().take(RESPONSE_HEADER_COUNT) {
+            let size = name.len() + value.len();
+            if size > room {
+                break;
+            }
+            room -= size;
+            kept += 1;
+        }
+        self.headers.truncate(kept);
+        if let Some(body) = self.body.as_mut() {
+            truncate_text(body, RESPONSE_BODY_LIMIT);
+        }
+        self
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,6 +125,17 @@ fn header_object(headers: &[(String, String)]) -> Value {
 }
 
 impl DeliveryLog {
+    /// The entry with everything a sender or receiver controls cut to its documented bound, so
+    /// the item always fits in DynamoDB (about 80 KiB at most, against a 400 KB limit).
+    pub fn bounded(mut self) -> Self {
+        self.request = self.request.bounded();
+        self.response = self.response.map(LoggedResponse::bounded);
+        for text in [self.error.as_mut(), self.external_id.as_mut()].into_iter().flatten() {
+            truncate_text(text, TEXT_LIMIT);
+        }
+        self
+    }
+
     /// The entry as the list route shows it.
     pub fn to_summary(&self) -> Value {
         json!({
@@ -91,12 +160,25 @@ impl DeliveryLog {
             "method": self.request.method,
             "headers": header_object(&self.request.headers),
             "body": self.request.body,
+            "bodySize": self.request.body_size.unwrap_or(self.request.body.len()),
+            "bodySha256": self.request.body_sha256,
         });
         view["response"] = match &self.response {
             Some(r) => json!({ "headers": header_object(&r.headers), "body": r.body }),
             None => Value::Null,
         };
         view
+    }
+}
+
+/// Cuts `text` to at most `limit` bytes, on a character boundary.
+fn truncate_text(text: &mut String, limit: usize) {
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
     }
 }
 
@@ -108,4 +190,42 @@ pub fn truncate_body(bytes: &[u8]) -> String {
         end -= 1;
     }
     text[..end].to_owned()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_body_keeps_its_first_64_kib_with_its_full_size_and_hash() {
+        let body = "€".repeat(30_000); // 90,000 bytes; 65,536 falls inside a three-byte €
+        let logged = LoggedRequest::new("https://x.example/h".into(), "POST".into(), Vec::new(), body).bounded();
+        assert_eq!(logged.body.len(), 65_535);
+        assert_eq!(logged.body_size, Some(90_000));
+        // sha256 of 30,000 times "€" (e2 82 ac), from sha256sum.
+        assert_eq!(
+            logged.body_sha256.as_deref(),
+            Some("fa0dd74e6490283a068ef42a4801ba17d322bea482f707ac45b79f97f6efbe84")
+        );
+        let small = LoggedRequest::new(String::new(), "POST".into(), Vec::new(), "{}".into()).bounded();
+        assert_eq!((small.body.as_str(), small.body_size), ("{}", Some(2)));
+    }
+
+    #[test]
+    fn response_headers_are_capped_in_count_and_bytes() {
+        let many = (0..80).map(|i| (format!("h{i:02}"), "v".into())).collect();
+        let kept = LoggedResponse { headers: many, body: None }.bounded();
+        assert_eq!(kept.headers.len(), 50);
+        // 3 headers of 3,000 bytes: the third would pass 8 KiB, so it and all after it go.
+        let big = vec![
+            ("a".into(), "x".repeat(2999)),
+            ("b".into(), "x".repeat(2999)),
+            ("c".into(), "x".repeat(2999)),
+            ("d".into(), "x".into()),
+        ];
+        let kept = LoggedResponse { headers: big, body: Some("y".repeat(10_000)) }.bounded();
+        assert_eq!(kept.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(kept.body.unwrap().len(), 4096);
+    }
 }

@@ -2,6 +2,7 @@
 //! policy and provider request rendering. No I/O here.
 
 mod canonical_json;
+pub mod data_ref;
 pub mod delivery_id;
 pub mod event_data;
 pub mod ingest;

@@ -40,16 +40,12 @@ fn recipients(integration: &Integration) -> Vec<String> {
 }
 
 fn logged(mail: &Mail, from: &str) -> LoggedRequest {
-    LoggedRequest {
-        url: "ses:SendEmail".into(),
-        method: "SendEmail".into(),
-        headers: vec![
-            ("From".into(), from.into()),
-            ("To".into(), mail.to.join(", ")),
-            ("Subject".into(), mail.subject.clone()),
-        ],
-        body: mail.text.clone(),
-    }
+    LoggedRequest::new(
+        "ses:SendEmail".into(),
+        "SendEmail".into(),
+        vec![("From".into(), from.into()), ("To".into(), mail.to.join(", ")), ("Subject".into(), mail.subject.clone())],
+        mail.text.clone(),
+    )
 }
 
 fn infrastructure_failure(message: String) -> ProviderAttempt {
@@ -103,12 +99,12 @@ pub async fn attempt(
             }
             let mut attempt = ProviderAttempt::not_sent(String::new());
             attempt.outcome = AttemptOutcome::Delivered { status: 202 };
-            attempt.request = LoggedRequest {
-                url: format!("digest:{scan}"),
-                method: "CollectForDigest".into(),
-                headers: Vec::new(),
-                body: format!("Held for the digest sent when scan {scan} completes or fails"),
-            };
+            attempt.request = LoggedRequest::new(
+                format!("digest:{scan}"),
+                "CollectForDigest".into(),
+                Vec::new(),
+                format!("Held for the digest sent when scan {scan} completes or fails"),
+            );
             attempt
         }
         (true, Some(scan)) if matches!(task.event_type, EventType::ScanCompleted | EventType::ScanFailed) => {

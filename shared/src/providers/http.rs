@@ -68,7 +68,7 @@ pub fn logged_request(request: &OutboundRequest, logged_url: String) -> LoggedRe
             (name.clone(), if safe { value.clone() } else { MASK.to_owned() })
         })
         .collect();
-    LoggedRequest { url: logged_url, method: request.method.to_owned(), headers, body: body_text(&request.body) }
+    LoggedRequest::new(logged_url, request.method.to_owned(), headers, body_text(&request.body))
 }
 
 /// The body as text for the log. Bodies we render are serde_json output, always UTF-8, so the

@@ -47,12 +47,7 @@ impl ProviderAttempt {
     pub fn not_sent(message: impl Into<String>) -> Self {
         Self {
             outcome: AttemptOutcome::invalid_request(message),
-            request: LoggedRequest {
-                url: String::new(),
-                method: String::new(),
-                headers: Vec::new(),
-                body: String::new(),
-            },
+            request: LoggedRequest::new(String::new(), String::new(), Vec::new(), String::new()),
             response: None,
             response_code: None,
             elapsed: None,

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod delivery_logs;
 pub mod digests;
 pub mod integrations;
+pub mod payloads;
 pub mod schema;
 
 use std::future::Future;
@@ -24,6 +25,8 @@ pub enum StoreError {
     Conflict,
     #[error("DynamoDB {operation} failed: {message}")]
     Backend { operation: &'static str, message: String },
+    #[error("S3 {operation} failed: {message}")]
+    Objects { operation: &'static str, message: String },
     #[error("stored item could not be decoded: {0}")]
     Corrupt(#[source] BoxError),
 }
@@ -33,6 +36,14 @@ impl StoreError {
     pub fn backend(operation: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
         StoreError::Backend { operation, message: ErrorChain(err).to_string() }
     }
+}
+
+/// Event data stored once per event when it is too large for queue messages (the claim check,
+/// `pipeline::data_ref`), and bodies too large to dead-letter as they are.
+pub trait PayloadStore: Send + Sync {
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// `None` when there is no such object (expired, or never written).
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
 }
 
 pub trait IntegrationStore: Send + Sync {

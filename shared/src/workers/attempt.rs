@@ -34,7 +34,7 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Sender>(
     deps: &AttemptDeps<'_, S, L, H>,
     integration: &Integration,
     task: &DeliveryTask,
-) -> Result<AttemptReport, StoreError> {
+) -> AttemptReport {
     let started = OffsetDateTime::now_utc();
     let attempt = deps.providers.attempt(integration, task, started).await;
     let outcome = attempt.outcome;
@@ -57,9 +57,20 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Sender>(
         request: attempt.request,
         response: attempt.response,
         expires_at: (started + deps.log_retention).unix_timestamp(),
-    };
-    deps.logs.append(&log).await?;
-    deps.store.record_delivery(&integration.account_id, integration.id, &delivered_at, status).await?;
+    }
+    .bounded();
+    // From here on the request has been sent: a failure must not fail the message, or SQS would
+    // redeliver it and the receiver would get the same delivery again. The log write is retried
+    // instead; the status on the integration is a convenience and only warned about.
+    if let Err(err) = append_with_retries(deps.logs, &log).await {
+        // Sending again to get a log entry would be worse than the missing entry: the attempt
+        // is kept in the function's own log instead, whole, for an operator to find.
+        let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
+        tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
+    }
+    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &delivered_at, status).await {
+        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
+    }
     tracing::info!(
         integration_id = %integration.id,
         delivery_id = %task.delivery_id,
@@ -70,7 +81,25 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Sender>(
         error_code = ?log.error_code,
         "delivery attempt recorded"
     );
-    Ok(AttemptReport { outcome, log })
+    AttemptReport { outcome, log }
+}
+
+/// Waits between tries of a log write that failed (DynamoDB throttling or a brief outage; the
+/// SDK has already retried each call). About 3.5 s in all, well within the function timeout.
+const LOG_WRITE_BACKOFF: [Duration; 4] =
+    [Duration::from_millis(100), Duration::from_millis(400), Duration::from_millis(1000), Duration::from_millis(2000)];
+
+/// Writes the entry, trying again after each backoff; the last error when every try failed.
+/// The item itself can no longer be refused for its size, see [`DeliveryLog::bounded`].
+async fn append_with_retries<L: DeliveryLogStore>(logs: &L, log: &DeliveryLog) -> Result<(), StoreError> {
+    let mut result = logs.append(log).await;
+    for wait in LOG_WRITE_BACKOFF {
+        let Err(err) = &result else { break };
+        tracing::warn!(log_id = %log.id, error = %err, "delivery log write failed; trying again");
+        tokio::time::sleep(wait).await;
+        result = logs.append(log).await;
+    }
+    result
 }
 
 fn failure_message(outcome: &AttemptOutcome) -> Option<String> {

@@ -10,26 +10,30 @@ use super::{
     WorkerError,
     attempt::{self, AttemptDeps},
     batch::for_each_record,
+    dead_letters,
 };
 use crate::{
     domain::events::EventType,
     outbound::Sender,
     pipeline::{
-        message::{DeliveryMessage, DeliveryTask},
+        event_data::EventData,
+        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
     providers::Providers,
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
-    store::{DeliveryLogStore, IntegrationStore},
+    store::{DeliveryLogStore, IntegrationStore, PayloadStore},
     time_fmt,
 };
 
-pub struct DeliveryDeps<S, L, Q, R, H> {
+pub struct DeliveryDeps<S, L, Q, R, H, P> {
     pub store: S,
     pub logs: L,
     pub queue: Q,
     pub scheduler: R,
+    /// Where claim-checked event data is read from.
+    pub payloads: P,
     pub providers: Providers<H>,
     pub retry: RetryPolicy,
     pub log_retention: Duration,
@@ -50,30 +54,43 @@ pub enum Disposition {
     DeadLettered,
 }
 
-pub async fn handle_batch<S, L, Q, R, H>(deps: &DeliveryDeps<S, L, Q, R, H>, event: &SqsEvent) -> SqsBatchResponse
+pub async fn handle_batch<S, L, Q, R, H, P>(deps: &DeliveryDeps<S, L, Q, R, H, P>, event: &SqsEvent) -> SqsBatchResponse
 where
     S: IntegrationStore,
     L: DeliveryLogStore,
     Q: DeliveryQueue + DeadLetters,
     R: RetryScheduler,
     H: Sender,
+    P: PayloadStore,
 {
-    for_each_record(event, |body| deliver(deps, body)).await
+    let park = |body, reason: String| async move {
+        dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
+    };
+    for_each_record(event, |body| deliver(deps, body), park).await
 }
 
-pub async fn deliver<S, L, Q, R, H>(deps: &DeliveryDeps<S, L, Q, R, H>, body: &str) -> Result<Disposition, WorkerError>
+pub async fn deliver<S, L, Q, R, H, P>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P>,
+    body: &str,
+) -> Result<Disposition, WorkerError>
 where
     S: IntegrationStore,
     L: DeliveryLogStore,
     Q: DeliveryQueue + DeadLetters,
     R: RetryScheduler,
     H: Sender,
+    P: PayloadStore,
 {
-    let task = match DeliveryMessage::decode(body) {
+    let decoded = match DeliveryMessage::decode_any(body) {
+        Ok(Decoded::Ready(message)) => Ok(message),
+        Ok(Decoded::NeedsData(pending)) => resolve(&deps.payloads, pending).await?,
+        Err(reason) => Err(reason),
+    };
+    let task = match decoded {
         Ok(message) => message.into_task(),
         Err(reason) => {
-            tracing::warn!(%reason, "malformed delivery message sent to the dead-letter queue");
-            deps.queue.dead_letter(&deps.dead_letter_url, body, &reason).await?;
+            tracing::warn!(%reason, "delivery message that can never be delivered sent to the dead-letter queue");
+            dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await?;
             return Ok(Disposition::DeadLettered);
         }
     };
@@ -96,15 +113,34 @@ where
         providers: &deps.providers,
         log_retention: deps.log_retention,
     };
-    let report = attempt::run(&attempt_deps, &integration, &task).await?;
+    let report = attempt::run(&attempt_deps, &integration, &task).await;
     if report.outcome.is_delivered() {
         return Ok(Disposition::Delivered);
     }
     schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at).await
 }
 
-async fn schedule_retry<S, L, Q, R, H>(
-    deps: &DeliveryDeps<S, L, Q, R, H>,
+/// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was
+/// stored); a store failure is a `WorkerError`, so SQS offers the message again.
+async fn resolve<P: PayloadStore>(
+    payloads: &P,
+    pending: PendingData,
+) -> Result<Result<DeliveryMessage, String>, WorkerError> {
+    let data_ref = pending.data_ref();
+    let Some(text) = payloads.get(&data_ref.key).await? else {
+        return Ok(Err(format!("event data {} is no longer stored (expired or never written)", data_ref.key)));
+    };
+    if !data_ref.matches(&text) {
+        return Ok(Err(format!("event data {} is not what the message refers to (size or SHA-256)", data_ref.key)));
+    }
+    match serde_json::from_slice::<EventData>(&text) {
+        Ok(data) => Ok(Ok(pending.resolve(data))),
+        Err(e) => Ok(Err(format!("event data {} is not a JSON object: {e}", data_ref.key))),
+    }
+}
+
+async fn schedule_retry<S, L, Q, R, H, P>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P>,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,

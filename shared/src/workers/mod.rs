@@ -3,6 +3,7 @@
 
 pub mod attempt;
 pub mod batch;
+pub mod dead_letters;
 pub mod delivery;
 pub mod fanout;
 

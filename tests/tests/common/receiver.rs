@@ -124,7 +124,13 @@ async fn answer(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
     *response.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap();
     for (name, value) in reply.headers {
-        response.headers_mut().insert(name, value.parse().unwrap());
+        // Characters up to U+00FF that are not visible ASCII are sent as their single Latin-1
+        // byte (obs-text): what a careless or hostile receiver can put in a header.
+        let value = value.parse().unwrap_or_else(|_| {
+            let bytes: Vec<u8> = value.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+            http::HeaderValue::from_bytes(&bytes).unwrap()
+        });
+        response.headers_mut().append(name, value);
     }
     response
 }

@@ -257,6 +257,11 @@ pub fn resource_label(t: &Template, r: &Value) -> String {
     if sub == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*" {
         return "ses-identities".into();
     }
+    // Objects under one prefix of a bucket: `${Bucket.Arn}/prefix/*`.
+    if let Some((bucket, prefix)) = sub.strip_prefix("${").and_then(|rest| rest.split_once(".Arn}/")) {
+        assert_eq!(t.resource(bucket)["Type"].as_str(), Some("AWS::S3::Bucket"), "{sub}");
+        return format!("objects:{bucket}/{prefix}");
+    }
     let group = sub
         .strip_prefix("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${")
         .and_then(|rest| rest.strip_suffix("}/*"))

@@ -44,7 +44,7 @@ pub async fn test(deps: &ApiDeps, account: &AccountId, req: &Request) -> Result<
         providers: &deps.providers,
         log_retention: deps.log_retention,
     };
-    let report = attempt::run(&attempt_deps, &integration, &task).await.map_err(ApiError::internal)?;
+    let report = attempt::run(&attempt_deps, &integration, &task).await;
     let log = &report.log;
     let mut body = json!({
         "success": report.outcome.is_delivered(),
