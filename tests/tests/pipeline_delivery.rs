@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use base64::Engine;
-use common::{KEY_A, Settings, TestApp, finding_event, receiver::Receiver, scan_event};
+use common::{ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, receiver::Receiver, scan_event, slack_check};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 
@@ -72,6 +72,38 @@ async fn a_finding_arrives_signed_both_ways_with_the_documented_payload() {
         app.expect("GET", &format!("/v1/integrations/{id}"), "/v1/integrations/{id}", Some(KEY_A), None, 200).await;
     assert_eq!(view.body["lastDeliveryStatus"], "success");
     assert!(view.body["lastDeliveryAt"].is_string());
+}
+
+/// Issue 10: a finding with only what routing and de-duplication need (`id`, `severity`) is
+/// delivered, not dead-lettered. The webhook gets its data as published, an unknown field
+/// included; Slack gets an alert titled "Untitled finding" with no CVSS or endpoint field.
+#[tokio::test]
+async fn a_minimal_finding_reaches_a_webhook_unchanged_and_slack_as_an_untitled_alert() {
+    let app = TestApp::spawn_with(Settings::pipeline()).await;
+    let (hook, slack) = (Receiver::start().await, Receiver::start().await);
+    slack.script([slack_check::ok()]);
+    let hook_id = app.webhook(&hook.url("/hook"), &["finding.new"], json!({})).await;
+    let slack_settings = json!({
+        "provider": "slack", "name": "Security Slack", "enabledEvents": ["finding.high"],
+        "credentials": {"webhookUrl": slack.url("/services/T0/B0/minimal")},
+    });
+    let slack_id = app.create(KEY_A, &slack_settings).await["id"].as_str().unwrap().to_owned();
+    // Written by hand, compact and with keys in order, as the delivered data is written.
+    let data = r#"{"id":"fnd_min","scannerRule":{"name":"logic-flaw","version":2},"severity":"high"}"#;
+    let head = r#"{"id":"evt_min","event":"finding.new","timestamp":"2026-11-24T01:00:00Z""#;
+    let published = format!(r#"{head},"accountId":"{ACCOUNT_A}","data":{data}}}"#);
+    app.sqs.send_message().queue_url(&app.stack.events.url).message_body(published).send().await.unwrap();
+
+    let got = hook.wait_for_events(1, WAIT).await.remove(0);
+    assert_eq!(String::from_utf8(got.body).unwrap(), format!(r#"{head},"data":{data}}}"#));
+    let message = slack.wait_for_events(1, WAIT).await.remove(0).json();
+    assert!(slack_check::problems(&message).is_empty(), "{message:#}");
+    assert_eq!(message["text"], "[HIGH] Untitled finding");
+    assert_eq!(message["blocks"][0]["text"]["text"], ":large_orange_circle: High · Untitled finding");
+    assert_eq!(message["blocks"][1]["fields"], json!([{"type": "mrkdwn", "text": "*Severity*\nHigh"}]));
+    for id in [hook_id, slack_id] {
+        assert_eq!(app.wait_for_attempts(&id, 1, WAIT).await[0]["status"], "success", "{id}");
+    }
 }
 
 #[tokio::test]

@@ -53,6 +53,17 @@ fn there_is_a_valid_ingest_sample_for_every_event_type() {
     DeliveryMessage::decode(message.records[0].body.as_deref().unwrap()).unwrap();
 }
 
+/// The minimal finding sample carries only what ingest requires, and ingest accepts it.
+#[test]
+fn the_minimal_finding_sample_has_only_the_required_fields() {
+    let batch = sqs_fixture("sqs-ingest-finding-minimal.json");
+    let parsed = parse_ingest(batch.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(parsed.event.as_str(), "finding.new");
+    let mut fields: Vec<&str> = parsed.data.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["id", "severity"]);
+}
+
 /// Stores a webhook integration under the fixtures' account and id.
 async fn fixture_integration(app: &TestApp, url: &str) {
     let body = json!({

@@ -38,7 +38,7 @@ pub(super) fn check(event: EventType, data: &Map<String, Value>) -> Check {
         }
         EventType::ReportReady => check_report(data),
         // Schedules carry whatever the scheduler knows; only an id, when present, must be usable.
-        EventType::ScheduleTriggered | EventType::ScheduleSkipped => optional_str(data, "scheduleId"),
+        EventType::ScheduleTriggered | EventType::ScheduleSkipped => optional_identifier(data, "scheduleId"),
         // Never reached: the parser refuses filter and APVISO-internal types before `data`.
         EventType::FindingCritical
         | EventType::FindingHigh
@@ -47,10 +47,13 @@ pub(super) fn check(event: EventType, data: &Map<String, Value>) -> Check {
     }
 }
 
+/// Only `id` (de-duplication: Jira labels, PagerDuty keys, delivery ids) and `severity`
+/// (routing: `finding.critical`/`finding.high`, `minimumSeverity`) are required. Many real
+/// findings have no CVSS score, endpoint or remediation; each provider leaves out what is
+/// absent, so refusing them would only lose the alert. A field that is present must still have
+/// its type: that is a producer bug worth a dead letter.
 fn check_finding(data: &Map<String, Value>) -> Check {
-    for name in ["id", "scanId", "title"] {
-        identifier(data, name)?;
-    }
+    identifier(data, "id")?;
     let severity = string(data, "severity")?;
     if severity.parse::<Severity>().is_err() {
         return Err(fail(
@@ -58,23 +61,26 @@ fn check_finding(data: &Map<String, Value>) -> Check {
             format!("{} is not a severity; expected one of: critical, high, medium, low, info", quote(severity)),
         ));
     }
-    number_in(data, "cvssScore", 0.0, 10.0, true)?;
+    optional_identifier(data, "scanId")?;
+    // A blank title is shown as "Untitled finding", like a missing one, so it is not refused.
+    optional_text(data, "title")?;
+    number_in(data, "cvssScore", 0.0, 10.0)?;
     for name in ["endpoint", "description", "remediation"] {
-        string(data, name)?;
+        optional_text(data, name)?;
     }
     match data.get("reproductionSteps") {
-        Some(Value::String(_)) => Ok(()),
+        None | Some(Value::Null | Value::String(_)) => Ok(()),
         Some(Value::Array(steps)) if steps.iter().all(Value::is_string) => Ok(()),
-        None | Some(Value::Null) => Err(fail("reproductionSteps", "is required")),
         Some(_) => Err(fail("reproductionSteps", "must be a string or an array of strings")),
     }
 }
 
+/// Only `scanId` is required: it names the scan in every message and closes e-mail digests.
 fn check_scan(data: &Map<String, Value>) -> Check {
-    for name in ["scanId", "target", "status"] {
-        identifier(data, name)?;
-    }
-    number_in(data, "progress", 0.0, 100.0, false)?;
+    identifier(data, "scanId")?;
+    optional_text(data, "target")?;
+    optional_identifier(data, "status")?;
+    number_in(data, "progress", 0.0, 100.0)?;
     match data.get("summary") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(counts)) => {
@@ -95,11 +101,12 @@ fn check_scan(data: &Map<String, Value>) -> Check {
     }
 }
 
+/// Only `reportId` is required; a report without a link is still news (it is in APVISO).
 fn check_report(data: &Map<String, Value>) -> Check {
     identifier(data, "reportId")?;
-    identifier(data, "scanId")?;
-    let raw = string(data, "downloadUrl")?;
-    // Receivers follow this link, so it must be a secure, absolute URL.
+    optional_identifier(data, "scanId")?;
+    let Some(raw) = optional_text(data, "downloadUrl")? else { return Ok(()) };
+    // Receivers follow this link, so when there is one it must be a secure, absolute URL.
     match Url::parse(raw) {
         Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(()),
         _ => Err(fail("downloadUrl", "must be an absolute https:// URL")),
@@ -122,7 +129,8 @@ fn identifier(data: &Map<String, Value>, name: &str) -> Check {
     Ok(())
 }
 
-fn optional_str(data: &Map<String, Value>, name: &str) -> Check {
+/// An identifier that may be absent (or null); when present, as strict as [`identifier`].
+fn optional_identifier(data: &Map<String, Value>, name: &str) -> Check {
     match data.get(name) {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(()),
@@ -131,10 +139,20 @@ fn optional_str(data: &Map<String, Value>, name: &str) -> Check {
     }
 }
 
-fn number_in(data: &Map<String, Value>, name: &str, min: f64, max: f64, required: bool) -> Check {
+/// Free text that may be absent (or null); when present it must be a string, blank or not
+/// (providers leave blank text out as they leave out missing text).
+fn optional_text<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, DataError> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(fail(name, "must be a string")),
+    }
+}
+
+/// A number that may be absent (or null); when present it must lie in `min..=max`.
+fn number_in(data: &Map<String, Value>, name: &str, min: f64, max: f64) -> Check {
     let out_of_range = || fail(name, format!("must be a number from {min:.1} to {max:.1}"));
     match data.get(name) {
-        None | Some(Value::Null) if required => Err(fail(name, "is required")),
         None | Some(Value::Null) => Ok(()),
         Some(value) => match value.as_f64() {
             Some(n) if (min..=max).contains(&n) => Ok(()),

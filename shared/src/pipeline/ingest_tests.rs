@@ -149,12 +149,11 @@ fn finding_field_rules() {
         (with(finding_data(), "cvssScore", json!(10.5)), "field `data.cvssScore`: must be a number from 0.0 to 10.0"),
         (with(finding_data(), "cvssScore", json!(-0.1)), "field `data.cvssScore`: must be a number"),
         (with(finding_data(), "cvssScore", json!("9.8")), "field `data.cvssScore`: must be a number"),
-        (without(finding_data(), "cvssScore"), "field `data.cvssScore`: is required"),
-        (without(finding_data(), "title"), "field `data.title`: is required"),
+        (with(finding_data(), "title", json!(5)), "field `data.title`: must be a string"),
         (with(finding_data(), "scanId", json!(" ")), "field `data.scanId`: must not be empty"),
         (with(finding_data(), "endpoint", json!(1)), "field `data.endpoint`: must be a string"),
-        (without(finding_data(), "remediation"), "field `data.remediation`: is required"),
-        (without(finding_data(), "reproductionSteps"), "field `data.reproductionSteps`: is required"),
+        (with(finding_data(), "remediation", json!(["x"])), "field `data.remediation`: must be a string"),
+        (with(finding_data(), "reproductionSteps", json!(3)), "field `data.reproductionSteps`: must be a string"),
         (
             with(finding_data(), "reproductionSteps", json!(["a", 2])),
             "field `data.reproductionSteps`: must be a string or an array",
@@ -182,7 +181,7 @@ fn finding_accepts_step_lists_and_boundary_scores() {
 fn scan_field_rules() {
     let cases = [
         (without(scan_data(), "scanId"), "field `data.scanId`: is required"),
-        (without(scan_data(), "target"), "field `data.target`: is required"),
+        (with(scan_data(), "target", json!(["x"])), "field `data.target`: must be a string"),
         (with(scan_data(), "status", json!(3)), "field `data.status`: must be a string"),
         (with(scan_data(), "progress", json!(101)), "field `data.progress`: must be a number from 0.0 to 100.0"),
         (with(scan_data(), "progress", json!("50")), "field `data.progress`: must be a number"),
@@ -213,6 +212,81 @@ fn report_needs_an_https_download_url() {
         assert!(why.starts_with("field `data.downloadUrl`:"), "{why}");
     }
     assert!(reason("report.ready", json!({"scanId": "s1", "downloadUrl": "https://a.io/r"})).contains("data.reportId"));
+}
+
+/// The contract of issue 10: only routing and de-duplication fields are required.
+#[test]
+fn minimal_events_carry_only_what_routing_and_de_duplication_need() {
+    for (event, data) in [
+        ("finding.new", json!({"id": "fnd_1", "severity": "info", "scannerSpecific": {"kept": true}})),
+        ("scan.started", json!({"scanId": "scan_1"})),
+        ("scan.failed", json!({"scanId": "scan_1"})),
+        ("report.ready", json!({"reportId": "rpt_1"})),
+    ] {
+        let parsed = parse(&envelope(event, data.clone())).unwrap_or_else(|e| panic!("{event}: {e}"));
+        assert_eq!(Value::Object(parsed.data), data, "{event}: data kept as sent");
+    }
+    let minimal = parse(&envelope("finding.new", json!({"id": "fnd_1", "severity": "high"}))).unwrap();
+    assert_eq!(minimal.finding_severity(), Some(Severity::High));
+    assert_eq!(minimal.scan_id(), None);
+}
+
+#[test]
+fn null_optional_fields_count_as_absent_and_a_blank_title_is_allowed() {
+    let mut finding = json!({"id": "fnd_1", "severity": "low", "title": "  "});
+    for name in ["scanId", "cvssScore", "endpoint", "description", "remediation", "reproductionSteps"] {
+        finding[name] = Value::Null;
+    }
+    assert!(parse(&envelope("finding.new", finding)).is_ok());
+    let scan = json!({"scanId": "s1", "target": null, "status": null});
+    assert!(parse(&envelope("scan.completed", scan)).is_ok());
+    let report = json!({"reportId": "r1", "scanId": null, "downloadUrl": null});
+    assert!(parse(&envelope("report.ready", report)).is_ok());
+}
+
+#[test]
+fn required_fields_and_present_fields_of_the_wrong_type_are_still_refused() {
+    let finding = |extra: Value| {
+        let mut data = json!({"id": "fnd_1", "severity": "high"});
+        data.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        data
+    };
+    let cases = [
+        ("finding.new", json!({"severity": "high"}), "field `data.id`: is required"),
+        ("finding.new", json!({"id": "fnd_1"}), "field `data.severity`: is required"),
+        ("finding.new", json!({"id": "", "severity": "high"}), "field `data.id`: must not be empty"),
+        (
+            "finding.new",
+            finding(json!({"cvssScore": "9.8"})),
+            "field `data.cvssScore`: must be a number from 0.0 to 10.0",
+        ),
+        ("finding.new", finding(json!({"cvssScore": 11})), "field `data.cvssScore`: must be a number from 0.0 to 10.0"),
+        ("finding.new", finding(json!({"title": false})), "field `data.title`: must be a string"),
+        ("finding.new", finding(json!({"scanId": 7})), "field `data.scanId`: must be a string"),
+        ("finding.new", finding(json!({"scanId": ""})), "field `data.scanId`: must not be empty"),
+        ("finding.new", finding(json!({"endpoint": {}})), "field `data.endpoint`: must be a string"),
+        ("finding.new", finding(json!({"description": 1})), "field `data.description`: must be a string"),
+        ("finding.new", finding(json!({"remediation": []})), "field `data.remediation`: must be a string"),
+        (
+            "finding.new",
+            finding(json!({"reproductionSteps": [1]})),
+            "field `data.reproductionSteps`: must be a string or an array of strings",
+        ),
+        ("scan.completed", json!({"target": "https://a.io"}), "field `data.scanId`: is required"),
+        ("scan.completed", json!({"scanId": "s1", "target": 1}), "field `data.target`: must be a string"),
+        ("scan.completed", json!({"scanId": "s1", "status": ""}), "field `data.status`: must not be empty"),
+        ("report.ready", json!({"scanId": "s1"}), "field `data.reportId`: is required"),
+        ("report.ready", json!({"reportId": "r1", "scanId": 2}), "field `data.scanId`: must be a string"),
+        (
+            "report.ready",
+            json!({"reportId": "r1", "downloadUrl": "http://apviso.com/r.pdf"}),
+            "field `data.downloadUrl`: must be an absolute https:// URL",
+        ),
+        ("report.ready", json!({"reportId": "r1", "downloadUrl": 1}), "field `data.downloadUrl`: must be a string"),
+    ];
+    for (event, data, expected) in cases {
+        assert_eq!(reason(event, data.clone()), expected, "{event} {data}");
+    }
 }
 
 #[test]

@@ -91,6 +91,7 @@ pub async fn attempt(
     let data = task.data.fields();
     let scan_id = data.get("scanId").and_then(Value::as_str);
     let (account, id) = (&integration.account_id, integration.id);
+    // scanId is optional on findings: one without it belongs to no digest and is mailed at once.
     match (digest_mode(integration), scan_id) {
         (true, Some(scan)) if is_finding(task.event_type) => {
             let finding_id = data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());

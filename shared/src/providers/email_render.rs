@@ -1,11 +1,15 @@
 //! E-mail rendering: a subject naming severity and title, a plain-text part and an HTML part.
 //! Everything from the event is untrusted text: subjects are flattened to one line (no header
 //! injection) and HTML is escaped (no markup from a finding reaches a mail client).
+//!
+//! Only a finding's id and severity (and a scan's or report's id) are sure to be there: every
+//! other value may be missing, null or blank, and its row or phrase is then left out.
 
 use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use super::{finding_title, present};
 use crate::{domain::events::EventType, mail::Mail, pipeline::message::DeliveryTask};
 
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
@@ -21,6 +25,20 @@ fn text(data: &Map<String, Value>, key: &str) -> String {
             .join("\n"),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// An optional text field: `None` when missing, null or blank.
+fn opt<'a>(data: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    present(data.get(key).and_then(Value::as_str))
+}
+
+/// `Scan failed: https://app.example.com`: the scan named by its target, or without one by its
+/// id (required at ingest, so a scan is never nameless in practice).
+fn scan_heading(verb: &str, data: &Map<String, Value>) -> String {
+    match opt(data, "target").or_else(|| opt(data, "scanId")) {
+        Some(name) => format!("Scan {verb}: {name}"),
+        None => format!("Scan {verb}"),
     }
 }
 
@@ -57,6 +75,7 @@ impl Doc {
         Self { heading: heading.into(), rows: Vec::new() }
     }
 
+    /// A row, left out when `value` is blank: that is how absent fields are omitted.
     fn row(mut self, label: &str, value: String) -> Self {
         if !value.trim().is_empty() {
             self.rows.push((label.to_owned(), value));
@@ -117,7 +136,7 @@ pub fn alert(task: &DeliveryTask, d: &Map<String, Value>, to: &[String]) -> Mail
     match task.event_type {
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
             let severity = text(d, "severity").to_uppercase();
-            let title = text(d, "title");
+            let title = finding_title(d.get("title").and_then(Value::as_str));
             finding_doc(format!("[{severity}] {title}"), d).mail(to, &format!("[APVISO] [{severity}] {title}"))
         }
         EventType::ScanCompleted | EventType::ScanFailed | EventType::ScanStarted | EventType::ScanProgress => {
@@ -127,20 +146,26 @@ pub fn alert(task: &DeliveryTask, d: &Map<String, Value>, to: &[String]) -> Mail
                 EventType::ScanProgress => "in progress",
                 _ => "completed",
             };
-            let target = text(d, "target");
-            Doc::new(format!("Scan {verb}: {target}"))
-                .row("Target", target.clone())
+            let heading = scan_heading(verb, d);
+            Doc::new(heading.clone())
+                .row("Target", text(d, "target"))
                 .row("Status", text(d, "status"))
                 .row("Findings", summary_line(d))
                 .row("Error", text(d, "error"))
                 .row("Scan", text(d, "scanId"))
-                .mail(to, &format!("[APVISO] Scan {verb}: {target}"))
+                .mail(to, &format!("[APVISO] {heading}"))
         }
         EventType::ReportReady => Doc::new("Your APVISO report is ready")
             .row("Download", text(d, "downloadUrl"))
             .row("Scan", text(d, "scanId"))
             .row("Report", text(d, "reportId"))
-            .mail(to, &format!("[APVISO] Report ready for scan {}", text(d, "scanId"))),
+            .mail(
+                to,
+                &match opt(d, "scanId") {
+                    Some(scan) => format!("[APVISO] Report ready for scan {scan}"),
+                    None => format!("[APVISO] Report {} ready", text(d, "reportId")),
+                },
+            ),
         EventType::IntegrationTest | EventType::IntegrationVerification => {
             let sample = d.get("finding").and_then(Value::as_object).cloned().unwrap_or_default();
             let doc = finding_doc("This is a test e-mail from APVISO. No action is needed.".into(), &sample)
@@ -157,29 +182,17 @@ pub fn alert(task: &DeliveryTask, d: &Map<String, Value>, to: &[String]) -> Mail
 /// One mail for a finished scan (`d` is its data, parsed) listing the collected findings, most
 /// severe first.
 pub fn digest(scan: &DeliveryTask, d: &Map<String, Value>, findings: &[Map<String, Value>], to: &[String]) -> Mail {
-    let target = text(d, "target");
     let verb = if scan.event_type == EventType::ScanFailed { "failed" } else { "completed" };
+    let heading = scan_heading(verb, d);
     let mut counts = Vec::new();
-    let mut doc =
-        Doc::new(format!("Scan {verb}: {target}")).row("Status", text(d, "status")).row("Error", text(d, "error"));
+    let mut doc = Doc::new(heading.clone()).row("Status", text(d, "status")).row("Error", text(d, "error"));
     for severity in SEVERITIES {
         let of: Vec<&Map<String, Value>> = findings.iter().filter(|f| text(f, "severity") == severity).collect();
         if of.is_empty() {
             continue;
         }
         counts.push(format!("{} {severity}", of.len()));
-        let lines: Vec<String> = of
-            .iter()
-            .map(|f| {
-                format!(
-                    "- {} (CVSS {}) at {}\n  Fix: {}",
-                    text(f, "title"),
-                    text(f, "cvssScore"),
-                    text(f, "endpoint"),
-                    text(f, "remediation")
-                )
-            })
-            .collect();
+        let lines: Vec<String> = of.iter().map(|f| digest_line(f)).collect();
         doc = doc.row(&format!("{} ({})", severity.to_uppercase(), of.len()), lines.join("\n"));
     }
     let found = if findings.is_empty() {
@@ -188,7 +201,22 @@ pub fn digest(scan: &DeliveryTask, d: &Map<String, Value>, findings: &[Map<Strin
         format!("{} findings ({})", findings.len(), counts.join(", "))
     };
     doc = doc.row("Findings", found.clone());
-    doc.mail(to, &format!("[APVISO] Scan {verb}: {target}: {found}"))
+    doc.mail(to, &format!("[APVISO] {heading}: {found}"))
+}
+
+/// `- <title> (CVSS 9.8) at <endpoint>` and a `Fix:` line, each part only when the finding has it.
+fn digest_line(f: &Map<String, Value>) -> String {
+    let mut line = format!("- {}", finding_title(f.get("title").and_then(Value::as_str)));
+    if let Some(score) = f.get("cvssScore").filter(|s| s.is_number()) {
+        let _ = write!(line, " (CVSS {score})");
+    }
+    if let Some(endpoint) = opt(f, "endpoint") {
+        let _ = write!(line, " at {endpoint}");
+    }
+    if let Some(remediation) = opt(f, "remediation") {
+        let _ = write!(line, "\n  Fix: {remediation}");
+    }
+    line
 }
 
 #[cfg(test)]

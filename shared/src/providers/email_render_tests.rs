@@ -32,6 +32,49 @@ fn finding_subject_names_severity_and_title() {
     assert!(mail.html.contains("<th align=\"left\" valign=\"top\">Remediation</th><td>fix it</td>"));
 }
 
+/// Issue 10: a finding with only an id and a severity is mailed with "Untitled finding" and
+/// a Severity row, and nothing printed as empty, "null" or "N/A".
+#[test]
+fn a_minimal_finding_mails_only_what_it_has() {
+    let data = json!({"id": "fnd_min", "severity": "low", "cvssScore": null, "scannerSpecific": 1});
+    let mail = alert_for(&task(EventType::FindingNew, data), &["a@example.com".into()]);
+    assert_eq!(mail.subject, "[APVISO] [LOW] Untitled finding");
+    assert_eq!(
+        mail.text,
+        "[LOW] Untitled finding\n\nSeverity:\nLOW\n\n--\nSent by APVISO. Manage notifications under Settings > Integrations.\n"
+    );
+    assert_eq!(
+        mail.html,
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><h2>[LOW] Untitled finding</h2><table cellpadding=\"6\">\
+         <tr><th align=\"left\" valign=\"top\">Severity</th><td>LOW</td></tr></table><p style=\"color:#666\">Sent by \
+         APVISO. Manage notifications under Settings &gt; Integrations.</p></body></html>"
+    );
+}
+
+#[test]
+fn a_digest_and_scan_mails_leave_out_what_is_missing() {
+    let scan = task(EventType::ScanCompleted, json!({"scanId": "scn_1"}));
+    let findings = [json!({"id": "f1", "severity": "high"}), finding("high", "SQL injection")]
+        .map(|f| f.as_object().cloned().unwrap());
+    let mail = digest(&scan, &scan.data.fields(), &findings, &[]);
+    assert_eq!(mail.subject, "[APVISO] Scan completed: scn_1: 2 findings (2 high)");
+    assert_eq!(
+        mail.text,
+        "Scan completed: scn_1\n\nHIGH (2):\n- Untitled finding\n- SQL injection (CVSS 9.8) at https://a.example.com/x\n  \
+         Fix: fix it\n\nFindings:\n2 findings (2 high)\n\n--\nSent by APVISO. Manage notifications under Settings > \
+         Integrations.\n"
+    );
+    let failed = alert_for(&task(EventType::ScanFailed, json!({"scanId": "scn_1"})), &[]);
+    assert_eq!(failed.subject, "[APVISO] Scan failed: scn_1");
+    let report = alert_for(&task(EventType::ReportReady, json!({"reportId": "rpt_1"})), &[]);
+    assert_eq!(report.subject, "[APVISO] Report rpt_1 ready");
+    assert_eq!(
+        report.text,
+        "Your APVISO report is ready\n\nReport:\nrpt_1\n\n--\nSent by APVISO. Manage notifications under Settings > \
+         Integrations.\n"
+    );
+}
+
 #[test]
 fn untrusted_text_cannot_inject_headers_or_markup() {
     let mail =

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, http, jira_adf};
+use super::{ProviderAttempt, finding_title, http, jira_adf};
 use crate::{
     domain::{
         delivery_log::LoggedRequest, events::EventType, ids::IntegrationId, integration::Integration, secret::Secret,
@@ -99,7 +99,7 @@ pub async fn attempt<H: Sender>(
     }
 
     let test = plan.label.is_none();
-    let title = plan.finding.title.as_deref().unwrap_or_default();
+    let title = finding_title(plan.finding.title.as_deref());
     // The sample finding's own "[TEST]" marker would only repeat the summary's prefix.
     let title = if test { title.trim_start().strip_prefix("[TEST]").unwrap_or(title) } else { title };
     let labels = [APVISO_LABEL.to_owned(), plan.label.clone().unwrap_or_else(|| TEST_LABEL.to_owned())];

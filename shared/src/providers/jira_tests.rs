@@ -329,6 +329,36 @@ async fn what_cannot_become_an_issue_is_not_sent() {
     assert!(jira.sent().is_empty());
 }
 
+/// Issue 10: a finding with only an id and a severity still becomes one de-duplicated issue,
+/// titled "Untitled finding", with no CVSS, endpoint, description, reproduction or remediation
+/// parts.
+#[tokio::test]
+async fn a_minimal_finding_becomes_an_issue_with_only_what_it_has() {
+    let jira = Scripted::new(&[(200, EMPTY_SEARCH), (201, CREATED)]);
+    let integration = integration(json!({"projectKey": "SEC"}));
+    let data = json!({"id": "fnd_min", "severity": "medium", "scannerSpecific": 1});
+    let task = task(&integration, EventType::FindingNew, data);
+    assert!(attempt(&jira, &integration, &task, OffsetDateTime::now_utc()).await.outcome.is_delivered());
+    let sent = jira.sent();
+    assert_eq!(sent[0].1["jql"], "project = \"SEC\" AND labels = \"apviso-finding-fnd_min\" ORDER BY created ASC");
+    let fields = &sent[1].1["fields"];
+    assert_eq!(fields["summary"], "[MEDIUM] Untitled finding");
+    assert_eq!(fields["labels"], json!(["apviso", "apviso-finding-fnd_min"]));
+    let bold = |t: &str| json!({"type": "text", "text": t, "marks": [{"type": "strong"}]});
+    let item = |parts: Value| json!({"type": "listItem", "content": [{"type": "paragraph", "content": parts}]});
+    let note = "Created by APVISO. Keep the label apviso-finding-fnd_min on this issue: APVISO finds the issue by it, \
+                so repeated alerts for this finding do not open a second one.";
+    let expected = json!({"type": "doc", "version": 1, "content": [
+        {"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": "Details"}]},
+        {"type": "bulletList", "content": [
+            item(json!([bold("Severity: "), {"type": "text", "text": "MEDIUM"}])),
+            item(json!([bold("Finding ID: "), {"type": "text", "text": "fnd_min", "marks": [{"type": "code"}]}])),
+        ]},
+        {"type": "paragraph", "content": [{"type": "text", "text": note}]},
+    ]});
+    assert_eq!(fields["description"], expected);
+}
+
 async fn attempt_of(jira: &Scripted, integration: &Integration, task: &DeliveryTask) -> AttemptOutcome {
     attempt(jira, integration, task, OffsetDateTime::now_utc()).await.outcome
 }

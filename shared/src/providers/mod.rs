@@ -27,6 +27,22 @@ use crate::{
     store::digests::DynamoDigestStore,
 };
 
+/// What a finding is called when the scanner sent no title, or a blank one: many informational
+/// findings and logic flaws have none, and an alert must still read as a sentence.
+pub const UNTITLED_FINDING: &str = "Untitled finding";
+
+/// `text` when it says something. Only `id` and `severity` of a finding (and the scan or
+/// report id of other events) are required at ingest; every other field may be missing, null
+/// or blank, and all three are left out of a message alike rather than shown as empty.
+pub(crate) fn present(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
+/// The finding's title, or [`UNTITLED_FINDING`].
+pub(crate) fn finding_title(title: Option<&str>) -> &str {
+    present(title).unwrap_or(UNTITLED_FINDING)
+}
+
 /// What one attempt did, as the delivery log records it.
 #[derive(Debug)]
 pub struct ProviderAttempt {

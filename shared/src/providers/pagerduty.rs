@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, http};
+use super::{ProviderAttempt, finding_title, http, present};
 use crate::{
     domain::{
         events::{EventType, Severity},
@@ -112,30 +112,39 @@ pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> Trigger
     let data = task.data.fields();
     let data = &data;
     let (summary, source, severity, class, component) = match task.event_type {
+        // Only id and severity are sure to be there; the endpoint, when known, names the source.
         EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let endpoint = str_field(data, "endpoint");
+            let endpoint = opt_field(data, "endpoint");
             let raw_severity = str_field(data, "severity");
-            let summary = format!("[{}] {} on {endpoint}", raw_severity.to_uppercase(), str_field(data, "title"));
+            let title = finding_title(data.get("title").and_then(Value::as_str));
+            let mut summary = format!("[{}] {title}", raw_severity.to_uppercase());
+            if let Some(endpoint) = endpoint {
+                summary.push_str(&format!(" on {endpoint}"));
+            }
             let severity = raw_severity.parse().map_or("error", pd_severity);
-            (summary, host_of(endpoint), severity, "vulnerability", path_of(endpoint))
+            (summary, endpoint.map(host_of), severity, "vulnerability", endpoint.and_then(path_of))
         }
         EventType::ScanFailed => {
-            let target = str_field(data, "target");
-            let summary = match str_field(data, "error") {
-                "" => format!("Scan {} failed on {target}", str_field(data, "scanId")),
-                error => format!("Scan failed on {target}: {error}"),
+            let scan = str_field(data, "scanId");
+            let target = opt_field(data, "target");
+            let summary = match (target, opt_field(data, "error")) {
+                (Some(target), Some(error)) => format!("Scan failed on {target}: {error}"),
+                (Some(target), None) => format!("Scan {scan} failed on {target}"),
+                (None, Some(error)) => format!("Scan {scan} failed: {error}"),
+                (None, None) => format!("Scan {scan} failed"),
             };
-            (summary, host_of(target), "error", "scan failure", None)
+            (summary, target.map(host_of), "error", "scan failure", None)
         }
         EventType::IntegrationTest => {
-            let endpoint = data.get("finding").and_then(Value::as_object).map_or("", |f| str_field(f, "endpoint"));
+            let endpoint = data.get("finding").and_then(Value::as_object).and_then(|f| opt_field(f, "endpoint"));
             let summary = "[TEST] APVISO test event: this PagerDuty integration works. No action is needed.".to_owned();
             // Info, so a test never pages anyone at high urgency.
-            (summary, host_of(endpoint), "info", "integration test", None)
+            (summary, endpoint.map(host_of), "info", "integration test", None)
         }
-        other => (format!("APVISO event {other}"), String::new(), "info", "apviso event", None),
+        other => (format!("APVISO event {other}"), None, "info", "apviso event", None),
     };
-    let source = if source.is_empty() { CLIENT.to_owned() } else { clip_bytes(&source, SOURCE_MAX) };
+    // PagerDuty requires a source; without an endpoint or target to name one, APVISO is it.
+    let source = source.filter(|s| !s.is_empty()).map_or_else(|| CLIENT.to_owned(), |s| clip_bytes(&s, SOURCE_MAX));
     let payload = TriggerPayload {
         class,
         component: component.map(|c| clip_bytes(&c, SOURCE_MAX)),
@@ -257,8 +266,14 @@ fn scrub(attempt: &mut ProviderAttempt, key: &str) {
     }
 }
 
+/// A field ingest requires (severity, ids).
 fn str_field<'a>(data: &'a Map<String, Value>, name: &str) -> &'a str {
     data.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// An optional field: `None` when missing, null or blank, so the summary leaves it out.
+fn opt_field<'a>(data: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    present(data.get(name).and_then(Value::as_str))
 }
 
 /// The host of a URL (`app.example.com`), or the text itself when it is not a URL.

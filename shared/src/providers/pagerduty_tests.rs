@@ -55,6 +55,38 @@ fn a_finding_becomes_a_trigger_event_with_the_documented_fields() {
     assert_eq!(payload["custom_details"], finding("critical"));
 }
 
+/// Issue 10: a finding with only an id and a severity pages with "Untitled finding", no
+/// endpoint phrase or component, APVISO as the source, and its data passed on as it came.
+#[test]
+fn a_minimal_finding_pages_with_what_it_has() {
+    let data = json!({"id": "fnd_min", "severity": "critical", "scannerSpecific": {"kept": true}});
+    let event = rendered(&task(EventType::FindingCritical, "evt_1", data), KEY);
+    let expected = json!({
+        "client": "APVISO",
+        "client_url": "https://apviso.com",
+        "dedup_key": "apviso:acct_a:finding:fnd_min",
+        "event_action": "trigger",
+        "payload": {
+            "class": "vulnerability",
+            "custom_details": {"id": "fnd_min", "severity": "critical", "scannerSpecific": {"kept": true}},
+            "severity": "critical",
+            "source": "APVISO",
+            "summary": "[CRITICAL] Untitled finding",
+            "timestamp": "2026-11-24T01:00:00Z"
+        },
+        "routing_key": KEY
+    });
+    assert_eq!(event, expected);
+
+    let failed = |data: Value| rendered(&task(EventType::ScanFailed, "evt_2", data), KEY)["payload"].clone();
+    let bare = failed(json!({"scanId": "scn_9"}));
+    assert_eq!((&bare["summary"], &bare["source"]), (&json!("Scan scn_9 failed"), &json!("APVISO")));
+    assert_eq!(
+        failed(json!({"scanId": "scn_9", "error": "Target unreachable"}))["summary"],
+        "Scan scn_9 failed: Target unreachable"
+    );
+}
+
 #[test]
 fn severities_map_onto_pagerdutys_four() {
     for (ours, theirs) in

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{finding_title, present};
 use crate::{
     domain::events::{EventType, Severity},
     pipeline::message::DeliveryTask,
@@ -53,72 +54,91 @@ pub fn render(task: &DeliveryTask, channel: Option<&str>) -> Value {
 
 fn finding_message(data: &Map<String, Value>) -> (String, Vec<Value>) {
     let f = Finding::read(data);
-    let text = format!("{} {} (CVSS {}) on {}", f.severity_tag(), escape(f.title), f.cvss, escape(f.endpoint));
+    let mut text = format!("{} {}", f.severity_tag(), escape(f.title));
+    if let Some(cvss) = &f.cvss {
+        text.push_str(&format!(" (CVSS {cvss})"));
+    }
+    if let Some(endpoint) = f.endpoint {
+        text.push_str(&format!(" on {}", escape(endpoint)));
+    }
     (text, finding_blocks(&f))
 }
 
+/// Header, the facts the finding has, then description and remediation when it has them.
 fn finding_blocks(f: &Finding<'_>) -> Vec<Value> {
-    let mut blocks = vec![
-        header(&format!("{} {} · {}", f.emoji(), f.severity_label(), f.title)),
-        fields(&[
-            ("Severity", f.severity_label()),
-            ("CVSS score", f.cvss.clone()),
-            ("Endpoint", f.endpoint.to_owned()),
-            ("Scan", f.scan_id.to_owned()),
-        ]),
-    ];
-    if !f.description.trim().is_empty() {
-        blocks.push(section(&mrkdwn(f.description, DESCRIPTION_MAX)));
+    let mut facts = vec![("Severity", f.severity_label())];
+    facts.extend(f.cvss.clone().map(|cvss| ("CVSS score", cvss)));
+    facts.extend(f.endpoint.map(|endpoint| ("Endpoint", endpoint.to_owned())));
+    facts.extend(f.scan_id.map(|scan| ("Scan", scan.to_owned())));
+    let mut blocks = vec![header(&format!("{} {} · {}", f.emoji(), f.severity_label(), f.title))];
+    blocks.extend(fields(&facts));
+    if let Some(description) = f.description {
+        blocks.push(section(&mrkdwn(description, DESCRIPTION_MAX)));
     }
-    if !f.remediation.trim().is_empty() {
-        blocks.push(section(&format!("*Remediation*\n{}", mrkdwn(f.remediation, REMEDIATION_MAX))));
+    if let Some(remediation) = f.remediation {
+        blocks.push(section(&format!("*Remediation*\n{}", mrkdwn(remediation, REMEDIATION_MAX))));
     }
     blocks
 }
 
 fn scan_message(event: EventType, data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let target = str_field(data, "target");
+    let target = opt_field(data, "target");
     let (emoji, verb) = match event {
         EventType::ScanStarted => (":arrow_forward:", "started"),
         EventType::ScanCompleted => (":white_check_mark:", "completed"),
         EventType::ScanFailed => (":x:", "failed"),
         _ => (":hourglass_flowing_sand:", "in progress"),
     };
-    let mut facts = vec![
-        ("Target", target.to_owned()),
-        ("Status", str_field(data, "status").to_owned()),
-        ("Scan", str_field(data, "scanId").to_owned()),
-    ];
+    let scan_id = opt_field(data, "scanId");
+    let mut facts = Vec::new();
+    facts.extend(target.map(|target| ("Target", target.to_owned())));
+    facts.extend(opt_field(data, "status").map(|status| ("Status", status.to_owned())));
+    facts.extend(scan_id.map(|scan| ("Scan", scan.to_owned())));
     if let Some(progress) = data.get("progress").and_then(Value::as_f64) {
         facts.push(("Progress", format!("{progress:.0}%")));
     }
-    let mut blocks = vec![header(&format!("{emoji} Scan {verb}: {target}")), fields(&facts)];
-    let mut text = format!("Scan {verb} for {}", escape(target));
+    // The target names the scan for people; without one, the scan id (always sent) does.
+    let (mut heading, mut text) = (format!("{emoji} Scan {verb}"), format!("Scan {verb}"));
+    if let Some(name) = target.or(scan_id) {
+        heading.push_str(&format!(": {name}"));
+        text.push_str(&format!(" for {}", escape(name)));
+    }
+    let mut blocks = vec![header(&heading)];
+    blocks.extend(fields(&facts));
     if let Some(summary) = data.get("summary").and_then(Value::as_object) {
         let count = |s: Severity| summary.get(s.as_str()).and_then(Value::as_u64).unwrap_or(0);
         let mut per_severity: Vec<(&str, String)> =
             Severity::ALL.iter().map(|s| (severity_label(*s), count(*s).to_string())).collect();
         per_severity.push(("Total", Severity::ALL.iter().map(|s| count(*s)).sum::<u64>().to_string()));
-        let mut block = fields(&per_severity);
-        block["text"] = json!({"type": "mrkdwn", "text": "*Findings by severity*"});
-        blocks.push(block);
+        // Never `None`: the severities and the total are always listed.
+        if let Some(mut block) = fields(&per_severity) {
+            block["text"] = json!({"type": "mrkdwn", "text": "*Findings by severity*"});
+            blocks.push(block);
+        }
         let counts: Vec<String> = Severity::ALL.iter().map(|s| format!("{} {}", count(*s), s.as_str())).collect();
         text.push_str(&format!(": {}", counts.join(", ")));
     }
-    let error = str_field(data, "error");
-    if !error.trim().is_empty() {
+    if let Some(error) = opt_field(data, "error") {
         blocks.push(section(&format!("*Error*\n{}", mrkdwn(error, ERROR_MAX))));
         text.push_str(&format!(": {}", escape(error)));
     }
     (text, blocks)
 }
 
+/// The report id is always sent; the scan and the download link only when the event has them.
 fn report_message(data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let (report, scan, url) = (str_field(data, "reportId"), str_field(data, "scanId"), str_field(data, "downloadUrl"));
-    let link = link_target(url);
-    let text = format!("Report {} for scan {} is ready: {}", escape(report), escape(scan), escape(url));
-    let body =
-        format!("Report `{}` for scan `{}` is ready.\n<{link}|Download the report>", escape(report), escape(scan));
+    let report = escape(str_field(data, "reportId"));
+    let (mut text, mut body) = (format!("Report {report}"), format!("Report `{report}`"));
+    if let Some(scan) = opt_field(data, "scanId") {
+        text.push_str(&format!(" for scan {}", escape(scan)));
+        body.push_str(&format!(" for scan `{}`", escape(scan)));
+    }
+    text.push_str(" is ready");
+    body.push_str(" is ready.");
+    if let Some(url) = opt_field(data, "downloadUrl") {
+        text.push_str(&format!(": {}", escape(url)));
+        body.push_str(&format!("\n<{}|Download the report>", link_target(url)));
+    }
     (text, vec![header(":page_facing_up: Report ready"), section(&body)])
 }
 
@@ -146,17 +166,18 @@ fn context(task: &DeliveryTask) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": clip_escaped(&text, SECTION_TEXT_MAX)}]})
 }
 
-/// The finding fields a message shows, read leniently: ingest checked their presence, and a
-/// test's sample finding comes from APVISO itself.
+/// The finding fields a message shows. Ingest requires only `id` and `severity`; every other
+/// field is `None` when missing, null or blank, and its line is left out.
 struct Finding<'a> {
     severity: Option<Severity>,
     raw_severity: &'a str,
+    /// The title, or "Untitled finding".
     title: &'a str,
-    cvss: String,
-    endpoint: &'a str,
-    scan_id: &'a str,
-    description: &'a str,
-    remediation: &'a str,
+    cvss: Option<String>,
+    endpoint: Option<&'a str>,
+    scan_id: Option<&'a str>,
+    description: Option<&'a str>,
+    remediation: Option<&'a str>,
 }
 
 impl<'a> Finding<'a> {
@@ -165,12 +186,12 @@ impl<'a> Finding<'a> {
         Self {
             severity: raw_severity.parse().ok(),
             raw_severity,
-            title: str_field(data, "title"),
-            cvss: data.get("cvssScore").and_then(Value::as_f64).map_or_else(|| "n/a".into(), |s| format!("{s:.1}")),
-            endpoint: str_field(data, "endpoint"),
-            scan_id: str_field(data, "scanId"),
-            description: str_field(data, "description"),
-            remediation: str_field(data, "remediation"),
+            title: finding_title(data.get("title").and_then(Value::as_str)),
+            cvss: data.get("cvssScore").and_then(Value::as_f64).map(|score| format!("{score:.1}")),
+            endpoint: opt_field(data, "endpoint"),
+            scan_id: opt_field(data, "scanId"),
+            description: opt_field(data, "description"),
+            remediation: opt_field(data, "remediation"),
         }
     }
 
@@ -206,8 +227,14 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
+/// A field ingest requires (severity, report id), or text that comes from APVISO itself.
 fn str_field<'a>(data: &'a Map<String, Value>, name: &str) -> &'a str {
     data.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// An optional field: `None` when missing, null or blank, so its line is left out.
+fn opt_field<'a>(data: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    present(data.get(name).and_then(Value::as_str))
 }
 
 /// A header block: plain text (no mrkdwn, so no escaping), one line, at most 150 characters.
@@ -222,18 +249,20 @@ fn section(text: &str) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": clip_escaped(text, SECTION_TEXT_MAX)}})
 }
 
-/// A two-column section of `*label*\nvalue` pairs; values are raw and escaped here.
-fn fields(pairs: &[(&str, String)]) -> Value {
+/// A two-column section of `*label*\nvalue` pairs; values are raw and escaped here. Callers
+/// pass only the facts an event has. `None` when there are none: Slack refuses a section with
+/// no fields, and a message made only of placeholders says nothing.
+fn fields(pairs: &[(&str, String)]) -> Option<Value> {
     let items: Vec<Value> = pairs
         .iter()
+        .filter(|(_, value)| !value.trim().is_empty())
         .take(FIELDS_MAX)
         .map(|(label, value)| {
-            let value = if value.trim().is_empty() { "n/a" } else { value.as_str() };
             let budget = FIELD_TEXT_MAX.saturating_sub(units(label) + 3);
             json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", mrkdwn(value, budget))})
         })
         .collect();
-    json!({"type": "section", "fields": items})
+    (!items.is_empty()).then(|| json!({"type": "section", "fields": items}))
 }
 
 /// Slack's three control characters, as its formatting reference asks; nothing else is encoded.

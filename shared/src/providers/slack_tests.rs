@@ -205,6 +205,54 @@ fn a_failed_scan_names_its_error_and_a_report_links_to_its_download() {
     assert!(message["text"].as_str().unwrap().contains("https://apviso.com/r/1.pdf"));
 }
 
+/// Issue 10: a finding with only the required fields is an alert without empty lines, "n/a" or
+/// "null": no CVSS, endpoint or scan field, no description or remediation, and a title.
+#[test]
+fn a_minimal_finding_shows_only_what_it_has() {
+    let data = json!({"id": "fnd_min", "severity": "high", "scannerSpecific": {"kept": true}});
+    let message = slack_render::render(&task(EventType::FindingHigh, data), None);
+    let expected = json!({
+        "text": "[HIGH] Untitled finding",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": ":large_orange_circle: High · Untitled finding", "emoji": true}},
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Severity*\nHigh"}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "APVISO · finding.high · 2026-11-24T01:00:00Z"}]}
+        ],
+        "unfurl_links": false,
+        "unfurl_media": false
+    });
+    assert_eq!(message, expected);
+
+    let some = json!({"id": "f", "severity": "low", "title": "Verbose errors", "cvssScore": null, "endpoint": " ",
+                      "remediation": "Turn debug off."});
+    let message = slack_render::render(&task(EventType::FindingNew, some), None);
+    assert_eq!(message["text"], "[LOW] Verbose errors");
+    assert_eq!(
+        message["blocks"][1],
+        json!({"type": "section", "fields": [{"type": "mrkdwn", "text": "*Severity*\nLow"}]})
+    );
+    assert_eq!(message["blocks"][2]["text"]["text"], "*Remediation*\nTurn debug off.");
+}
+
+#[test]
+fn a_scan_or_report_without_its_optional_fields_leaves_them_out() {
+    let message = slack_render::render(&task(EventType::ScanCompleted, json!({"scanId": "scn_1"})), None);
+    assert_eq!(message["text"], "Scan completed for scn_1");
+    assert_eq!(message["blocks"][0]["text"]["text"], ":white_check_mark: Scan completed: scn_1");
+    assert_eq!(
+        message["blocks"][1],
+        json!({"type": "section", "fields": [{"type": "mrkdwn", "text": "*Scan*\nscn_1"}]})
+    );
+    assert_eq!(message["blocks"].as_array().unwrap().len(), 3, "header, facts, context");
+
+    let message = slack_render::render(&task(EventType::ReportReady, json!({"reportId": "rpt_1"})), None);
+    assert_eq!(message["text"], "Report rpt_1 is ready");
+    assert_eq!(
+        message["blocks"][1],
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": "Report `rpt_1` is ready."}})
+    );
+}
+
 #[test]
 fn a_test_is_clearly_marked_and_shows_the_sample_finding() {
     let data = json!({"test": true, "message": "No action is needed.", "finding": finding()});
