@@ -32,6 +32,7 @@ pub async fn attempt<H: Sender>(
         .map(|h| h.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
         .unwrap_or_default();
     let request = render_webhook(task, url, secret.as_ref(), &headers, now.unix_timestamp());
-    let logged = http::logged_request(&request, http::url_without_query_values(url));
+    // Only the origin: many endpoint URLs carry their token in the path, not just the query.
+    let logged = http::logged_request(&request, http::origin_only(url));
     http::send(sender, &request, logged, now, |status, _, retry_after| classify_webhook(status, retry_after)).await
 }
