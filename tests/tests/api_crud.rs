@@ -139,12 +139,12 @@ async fn credentials_merge_field_by_field_and_stay_write_only() {
             200,
         )
         .await;
-    assert!(!answer.text.contains("whsec_") && !answer.text.contains("header-token"), "{}", answer.text);
+    assert!(!answer.text.contains("test_secret_value") && !answer.text.contains("header-token"), "{}", answer.text);
 
     let item = stored_item(&app, ACCOUNT_A, id).await;
     let credentials = item["credentials"].as_m().unwrap();
     assert_eq!(credentials["url"].as_s().unwrap(), "https://other.example.com/x");
-    assert_eq!(credentials["secret"].as_s().unwrap(), "whsec_test_secret_value_0123456789", "secret kept");
+    assert_eq!(credentials["secret"].as_s().unwrap(), "test_secret_value_0123456789", "secret kept");
     let headers = item["config"].as_m().unwrap()["headers"].as_m().unwrap();
     assert_eq!(headers["Authorization"].as_s().unwrap(), "Bearer header-token-do-not-leak");
 

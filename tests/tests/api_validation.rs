@@ -92,6 +92,15 @@ async fn credential_and_config_rules() {
         (with(webhook_body("ftp://hooks.example.com/"), "/name", json!("w")), "credentials.url"),
         (with(webhook_body("https://hooks.example.com/"), "/credentials/secret", json!("short")), "credentials.secret"),
         (
+            // `_` is not base64: a whsec_ secret must carry a Standard Webhooks key.
+            with(
+                webhook_body("https://hooks.example.com/"),
+                "/credentials/secret",
+                json!("whsec_not_base64_0123456789"),
+            ),
+            "credentials.secret",
+        ),
+        (
             with(webhook_body("https://hooks.example.com/"), "/config/headers", json!({"Content-Type": "text/plain"})),
             "config.headers.Content-Type",
         ),

@@ -8,5 +8,6 @@ pub mod integration;
 pub mod ip_guard;
 pub mod secret;
 pub mod settings;
+pub mod signing_key;
 pub mod target;
 pub mod validation;
