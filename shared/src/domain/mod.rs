@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod delivery_log;
+pub mod destination;
 pub mod events;
 pub mod ids;
 pub mod integration;
