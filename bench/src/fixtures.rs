@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use crate::BoxError;
 
-pub const SECRET: &str = "whsec_bench_secret_value_0123456789";
+pub const SECRET: &str = "bench_secret_value_0123456789";
 
 pub struct LocalStack {
     pub stack: Provisioned,

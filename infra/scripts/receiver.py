@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A throw-away webhook receiver for trying the local stack: prints each delivery, checks the
 X-APVISO-Signature when WEBHOOK_SECRET is set, and answers 200 (or RECEIVER_STATUS)."""
+import base64
 import hashlib
 import hmac
 import json
@@ -8,7 +9,9 @@ import os
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-SECRET = os.environ.get("WEBHOOK_SECRET", "").encode()
+_RAW = os.environ.get("WEBHOOK_SECRET", "")
+# The key is what APVISO signs with: the decoded bytes of a whsec_ secret, else the text itself.
+SECRET = base64.b64decode(_RAW[len("whsec_"):], validate=True) if _RAW.startswith("whsec_") else _RAW.encode()
 STATUS = int(os.environ.get("RECEIVER_STATUS", "200"))
 
 

@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 
 const INTEGRATIONS: usize = 100;
 const FINDING_BYTES: usize = 10 * 1024;
-const SECRET: &str = "whsec_bench_secret_value_0123456789";
+const SECRET: &str = "bench_secret_value_0123456789";
 
 /// Answers like each provider's API would, at once, without I/O.
 struct InstantSender;
@@ -180,7 +180,7 @@ fn benches(c: &mut Criterion) {
     let mut delivery = c.benchmark_group("delivery");
     delivery.bench_function("decode", |b| b.iter(|| DeliveryMessage::decode(black_box(&message)).unwrap()));
     let headers = vec![("Authorization".to_owned(), "Bearer internal-token".to_owned())];
-    let secret = apviso_shared::domain::secret::Secret::new(SECRET);
+    let secret = apviso_shared::domain::signing_key::SigningKey::parse(SECRET).unwrap();
     delivery.bench_function("webhook_render_sign", |b| {
         b.iter(|| {
             render_webhook(black_box(&task), "https://hooks.example.com/apviso", Some(&secret), &headers, 1_795_482_000)

@@ -135,22 +135,72 @@ async fn credentials_merge_field_by_field_and_stay_write_only() {
             &p,
             ONE,
             Some(KEY_A),
-            Some(&json!({"credentials": {"url": "https://other.example.com/x"}})),
+            // Only the path changes: the same origin keeps the stored secrets.
+            Some(&json!({"credentials": {"url": "https://hooks.example.com/other-path"}})),
             200,
         )
         .await;
-    assert!(!answer.text.contains("whsec_") && !answer.text.contains("header-token"), "{}", answer.text);
+    assert!(!answer.text.contains("test_secret_value") && !answer.text.contains("header-token"), "{}", answer.text);
 
     let item = stored_item(&app, ACCOUNT_A, id).await;
     let credentials = item["credentials"].as_m().unwrap();
-    assert_eq!(credentials["url"].as_s().unwrap(), "https://other.example.com/x");
-    assert_eq!(credentials["secret"].as_s().unwrap(), "whsec_test_secret_value_0123456789", "secret kept");
+    assert_eq!(credentials["url"].as_s().unwrap(), "https://hooks.example.com/other-path");
+    assert_eq!(credentials["secret"].as_s().unwrap(), "test_secret_value_0123456789", "secret kept");
     let headers = item["config"].as_m().unwrap()["headers"].as_m().unwrap();
     assert_eq!(headers["Authorization"].as_s().unwrap(), "Bearer header-token-do-not-leak");
 
     // The merged result is what gets validated: dropping the required URL is refused.
     let refused = app.expect("PATCH", &p, ONE, Some(KEY_A), Some(&json!({"credentials": {"url": null}})), 422).await;
     assert_eq!(refused.body["error"]["details"][0]["field"], "credentials.url");
+}
+
+fn fields(answer: &common::Answer) -> Vec<&str> {
+    answer.body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn moving_a_webhook_to_another_origin_without_its_secrets_is_refused() {
+    let app = TestApp::spawn().await;
+    let created = app.create(KEY_A, &webhook_body("https://hooks.example.com/apviso")).await;
+    let p = path(&created["id"]);
+    // Another host, then the same host on another port: both are another origin.
+    for url in ["https://collector.example.net/apviso", "https://hooks.example.com:8443/apviso"] {
+        let patch = json!({"name": "Moved", "credentials": {"url": url}});
+        let refused = app.expect("PATCH", &p, ONE, Some(KEY_A), Some(&patch), 422).await;
+        assert_eq!(refused.body["error"]["code"], "validation_failed");
+        assert_eq!(fields(&refused), ["credentials.secret", "config.headers.Authorization"], "{url}");
+        assert_eq!(
+            refused.body["error"]["details"][0]["message"],
+            "must be given again: credentials.url moves to another origin, and stored secrets never follow it"
+        );
+        assert!(!refused.text.contains("header-token-do-not-leak"), "{}", refused.text);
+    }
+    // Nothing was written.
+    let item = stored_item(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
+    assert_eq!(item["credentials"].as_m().unwrap()["url"].as_s().unwrap(), "https://hooks.example.com/apviso");
+    assert_eq!(item["name"].as_s().unwrap(), "Security webhook");
+    assert_eq!(item["version"].as_n().unwrap(), "1");
+}
+
+#[tokio::test]
+async fn moving_a_webhook_with_its_secrets_given_again_stores_the_new_ones() {
+    let app = TestApp::spawn().await;
+    let created = app.create(KEY_A, &webhook_body("https://hooks.example.com/apviso")).await;
+    let patch = json!({
+        "credentials": {"url": "https://collector.example.net/apviso", "secret": "a-secret-for-the-new-receiver"},
+        "config": {"headers": {"Authorization": "Bearer token-for-the-new-receiver"}}
+    });
+    let answer = app.expect("PATCH", &path(&created["id"]), ONE, Some(KEY_A), Some(&patch), 200).await;
+    assert_eq!(answer.body["config"], json!({"headers": {"Authorization": "********"}}));
+    for secret in ["a-secret-for-the-new-receiver", "token-for-the-new-receiver"] {
+        assert!(!answer.text.contains(secret), "{secret} echoed: {}", answer.text);
+    }
+    let item = stored_item(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
+    let credentials = item["credentials"].as_m().unwrap();
+    assert_eq!(credentials["url"].as_s().unwrap(), "https://collector.example.net/apviso");
+    assert_eq!(credentials["secret"].as_s().unwrap(), "a-secret-for-the-new-receiver");
+    let headers = item["config"].as_m().unwrap()["headers"].as_m().unwrap();
+    assert_eq!(headers["Authorization"].as_s().unwrap(), "Bearer token-for-the-new-receiver");
 }
 
 #[tokio::test]

@@ -92,6 +92,15 @@ async fn credential_and_config_rules() {
         (with(webhook_body("ftp://hooks.example.com/"), "/name", json!("w")), "credentials.url"),
         (with(webhook_body("https://hooks.example.com/"), "/credentials/secret", json!("short")), "credentials.secret"),
         (
+            // `_` is not base64: a whsec_ secret must carry a Standard Webhooks key.
+            with(
+                webhook_body("https://hooks.example.com/"),
+                "/credentials/secret",
+                json!("whsec_not_base64_0123456789"),
+            ),
+            "credentials.secret",
+        ),
+        (
             with(webhook_body("https://hooks.example.com/"), "/config/headers", json!({"Content-Type": "text/plain"})),
             "config.headers.Content-Type",
         ),
@@ -122,6 +131,11 @@ async fn private_and_loopback_targets_are_refused() {
         "https://[::ffff:10.0.0.1]/hook",
         "https://metadata.google.internal/",
         "http://127.0.0.1:8080/hook",
+        "https://192.88.99.1/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "https://[3fff::1]/hook",
+        "https://[5f00::1]/hook",
     ] {
         let fields = rejected_fields(&app, &webhook_body(target)).await;
         assert_eq!(fields, ["credentials.url"], "{target}");

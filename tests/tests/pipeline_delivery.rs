@@ -12,7 +12,7 @@ use common::{ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, receiver::Recei
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 
-const SECRET: &str = "whsec_test_secret_value_0123456789";
+const SECRET: &str = "test_secret_value_0123456789";
 const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test]
@@ -104,6 +104,35 @@ async fn a_minimal_finding_reaches_a_webhook_unchanged_and_slack_as_an_untitled_
     for id in [hook_id, slack_id] {
         assert_eq!(app.wait_for_attempts(&id, 1, WAIT).await[0]["status"], "success", "{id}");
     }
+}
+
+#[tokio::test]
+async fn a_standard_webhooks_secret_signs_with_its_decoded_key() {
+    let app = TestApp::spawn_with(Settings::pipeline()).await;
+    let receiver = Receiver::start().await;
+    // Generated the way Standard Webhooks libraries do: random bytes, base64, `whsec_` prefix.
+    let mut key = [0_u8; 32];
+    getrandom::fill(&mut key).unwrap();
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+    let url = receiver.url("/hook");
+    app.webhook(&url, &["finding.new"], json!({"credentials": {"url": url, "secret": secret}})).await;
+    app.publish(&finding_event("evt_whsec_1", "high")).await;
+
+    let got = receiver.wait_for_events(1, WAIT).await.remove(0);
+    // The secret as pasted, handed to the reference library unchanged.
+    let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+    verifier.verify(&got.body, &got.headers).expect("verifies with the whsec_ secret as generated");
+    let ping = receiver
+        .received()
+        .into_iter()
+        .find(|r| r.header("x-apviso-event") == Some("integration.verification"))
+        .unwrap();
+    verifier.verify(&ping.body, &ping.headers).expect("the verification ping too");
+    // X-APVISO-Signature is keyed with the same decoded bytes.
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(&got.body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(got.header("x-apviso-signature"), Some(expected.as_str()));
 }
 
 #[tokio::test]

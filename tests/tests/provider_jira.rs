@@ -251,6 +251,40 @@ async fn the_test_endpoint_creates_a_clearly_marked_test_issue() {
     assert_eq!(site.issues().len(), 2);
 }
 
+#[tokio::test]
+async fn moving_to_another_site_needs_the_token_again_and_the_old_one_never_goes_there() {
+    let app = TestApp::spawn_with(Settings::pipeline()).await;
+    let site = JiraSite::start().await;
+    let elsewhere = JiraSite::start().await; // another port: another origin
+    let id = jira(&app, &site).await;
+    let (one, test) = (format!("/v1/integrations/{id}"), format!("/v1/integrations/{id}/test"));
+    let (one_t, test_t) = ("/v1/integrations/{id}", "/v1/integrations/{id}/test");
+
+    let moved = json!({"credentials": {"baseUrl": elsewhere.base_url()}});
+    let refused = app.expect("PATCH", &one, one_t, Some(KEY_A), Some(&moved), 422).await;
+    assert_eq!(
+        refused.body["error"]["details"],
+        json!([{
+            "field": "credentials.apiToken",
+            "message": "must be given again: credentials.baseUrl moves to another origin, and stored secrets never follow it"
+        }])
+    );
+    app.expect("POST", &test, test_t, Some(KEY_A), None, 200).await;
+    assert!(elsewhere.seen().is_empty(), "nothing may reach the other site");
+    assert_eq!(site.issues().len(), 1, "the integration still points at its own site");
+
+    let with_token = json!({"credentials": {"baseUrl": elsewhere.base_url(), "apiToken": "token-for-the-other-site"}});
+    let answer = app.expect("PATCH", &one, one_t, Some(KEY_A), Some(&with_token), 200).await;
+    assert!(!answer.text.contains("token-for-the-other-site"), "{}", answer.text);
+    app.expect("POST", &test, test_t, Some(KEY_A), None, 200).await;
+    let seen = elsewhere.seen();
+    assert_eq!(seen.len(), 1);
+    let sent = seen[0].headers["authorization"].to_str().unwrap();
+    // The account's e-mail stays; the token is the one given with the move.
+    assert_eq!(sent, jira_receiver::basic(EMAIL, "token-for-the-other-site"));
+    assert_no_token("the request to the other site", sent);
+}
+
 const FIXTURE_INTEGRATION: &str = "019414e0-f1a2-7b3c-94e5-6f7a8b9c0d2f";
 
 #[tokio::test]

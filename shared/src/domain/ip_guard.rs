@@ -34,6 +34,8 @@ fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
         ([172, 16, 0, 0], 12, "a private address (172.16.0.0/12)"),
         ([192, 0, 0, 0], 24, "a reserved address (192.0.0.0/24)"),
         ([192, 0, 2, 0], 24, "a documentation address (192.0.2.0/24)"),
+        // The deprecated 6to4 relay anycast: whoever answers it is some network's relay router.
+        ([192, 88, 99, 0], 24, "a 6to4 relay anycast address (192.88.99.0/24)"),
         ([192, 168, 0, 0], 16, "a private address (192.168.0.0/16)"),
         ([198, 18, 0, 0], 15, "a benchmarking address (198.18.0.0/15)"),
         ([198, 51, 100, 0], 24, "a documentation address (198.51.100.0/24)"),
@@ -66,6 +68,14 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         return Some("a loopback address (::1)");
     }
     match seg[0] {
+        // Local-use NAT64 (RFC 8215): translated into whatever IPv4 space the operator chose,
+        // private networks included, so the embedded address proves nothing.
+        0x0064 if seg[1] == 0xff9b && seg[2] == 0x0001 => Some("a local-use NAT64 address (64:ff9b:1::/48)"),
+        // IETF protocol assignments: Teredo (whose addresses embed a NAT's address), ORCHID,
+        // benchmarking, AS112 and anycast services; none is a customer's webhook.
+        0x2001 if seg[1] < 0x0200 => Some("an IETF protocol address (2001::/23, Teredo included)"),
+        0x3fff if seg[1] < 0x1000 => Some("a documentation address (3fff::/20)"),
+        0x5f00 => Some("a segment routing (SRv6) address (5f00::/16)"),
         s if s & 0xfe00 == 0xfc00 => Some("a unique local address (fc00::/7)"),
         s if s & 0xffc0 == 0xfe80 => Some("a link-local address (fe80::/10)"),
         s if s & 0xffc0 == 0xfec0 => Some("a site-local address (fec0::/10)"),
@@ -134,6 +144,51 @@ mod tests {
         }
         assert!(!blocked("2606:4700:4700::1111"));
         assert!(!blocked("::ffff:8.8.8.8"));
+    }
+
+    /// Each newly refused range: its first and last address are refused, and the neighbours
+    /// just outside it are not.
+    #[test]
+    fn blocks_the_special_purpose_ranges_at_their_edges() {
+        let table = [
+            ("192.88.99.0", "192.88.99.255", ["192.88.98.255", "192.88.100.0"]),
+            (
+                "64:ff9b:1::",
+                "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+                ["64:ff9b:0:ffff:ffff:ffff:ffff:ffff", "64:ff9b:2::"],
+            ),
+            (
+                "2001::",
+                "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+                ["2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:200::"],
+            ),
+            (
+                "3fff::",
+                "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff",
+                ["3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "3fff:1000::"],
+            ),
+            (
+                "5f00::",
+                "5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                ["5eff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "5f01::"],
+            ),
+        ];
+        for (first, last, outside) in table {
+            assert!(blocked(first), "{first} should be blocked");
+            assert!(blocked(last), "{last} should be blocked");
+            for ip in outside {
+                assert!(!blocked(ip), "{ip} should be allowed");
+            }
+        }
+        // A Teredo address names the server and the client's obfuscated address; refused whole.
+        assert_eq!(
+            blocked_reason("2001:0:4136:e378:8000:63bf:3fff:fdd2".parse().unwrap()),
+            Some("an IETF protocol address (2001::/23, Teredo included)")
+        );
+        assert_eq!(
+            blocked_reason("192.88.99.1".parse().unwrap()),
+            Some("a 6to4 relay anycast address (192.88.99.0/24)")
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 
 pub mod catalog;
 pub mod delivery_log;
+pub mod destination;
 pub mod events;
 pub mod ids;
 pub mod integration;
 pub mod ip_guard;
 pub mod secret;
 pub mod settings;
+pub mod signing_key;
 pub mod target;
 pub mod validation;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{
     catalog::{FieldKind, FieldSpec, Provider},
+    signing_key::{SigningKey, WHSEC_PREFIX},
     target::{TargetPolicy, TargetUrl},
     validation::FieldError,
 };
@@ -132,12 +133,7 @@ fn check_credential(
                 errors.push(FieldError::new(path, why));
             }
         }
-        (Provider::Webhook, "secret") if s.chars().count() < MIN_SECRET_LEN || s.len() > 256 => {
-            errors.push(FieldError::new(
-                path,
-                format!("must be {MIN_SECRET_LEN} to 256 characters; use a long random value"),
-            ));
-        }
+        (Provider::Webhook, "secret") => check_secret(s, path, errors),
         (Provider::Jira, "email") if !is_email(s) => {
             errors.push(FieldError::new(path, "must be an e-mail address"));
         }
@@ -145,6 +141,25 @@ fn check_credential(
             errors.push(FieldError::new(path, "must be a 32-character PagerDuty Events API v2 routing key"));
         }
         _ => {}
+    }
+}
+
+fn check_secret(s: &str, path: &str, errors: &mut Vec<FieldError>) {
+    if s.chars().count() < MIN_SECRET_LEN || s.len() > 256 {
+        errors.push(FieldError::new(
+            path,
+            format!("must be {MIN_SECRET_LEN} to 256 characters; use a long random value"),
+        ));
+    } else if s.starts_with(WHSEC_PREFIX) && SigningKey::parse(s).map_or(true, |key| key.len() < MIN_SECRET_LEN) {
+        // Read any other way, the receiver's Standard Webhooks library and we would disagree on
+        // the key, and every signature would fail to verify.
+        errors.push(FieldError::new(
+            path,
+            format!(
+                "a secret starting with {WHSEC_PREFIX} must continue with the standard base64 of a key of at least \
+                 {MIN_SECRET_LEN} bytes (the Standard Webhooks form); other secrets are used as typed"
+            ),
+        ));
     }
 }
 
@@ -323,5 +338,33 @@ mod tests {
             STRICT,
         );
         assert_eq!(pd_config[0].message, "is not a known field; this provider takes none");
+    }
+
+    fn secret_errors(secret: &str) -> Vec<FieldError> {
+        check(Provider::Webhook, &obj(json!({"url": "https://a.example.com", "secret": secret})), &Map::new(), STRICT)
+    }
+
+    #[test]
+    fn whsec_secrets_must_carry_a_base64_key_of_at_least_16_bytes() {
+        // What Standard Webhooks libraries generate: 24 random bytes, base64.
+        assert_eq!(secret_errors("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), []);
+        let refused = [
+            "whsec_test_secret_value_0123456789",    // `_` is not in the base64 alphabet
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", // cut short: not a whole base64 quantum
+            "whsec_AAECAwQFBgcICQoLDA0ODw",          // 16 bytes, but without the padding base64 requires
+            "whsec_AAECAwQFBgcICQoLDA==",            // a 13-byte key: shorter than any other secret may be
+        ];
+        for secret in refused {
+            let errs = secret_errors(secret);
+            assert_eq!(fields(&errs), ["credentials.secret"], "{secret}");
+            assert_eq!(
+                errs[0].message,
+                "a secret starting with whsec_ must continue with the standard base64 of a key of at least 16 bytes \
+                 (the Standard Webhooks form); other secrets are used as typed",
+                "{secret}"
+            );
+        }
+        // Without the prefix, the same text is an ordinary secret.
+        assert_eq!(secret_errors("test_secret_value_0123456789"), []);
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{
     catalog::Provider,
+    destination,
     events::{EventType, Severity},
     integration::{Credentials, Integration, ProviderConfig, Settings},
     settings,
@@ -98,6 +99,7 @@ pub fn parse_create(body: &Value, policy: TargetPolicy) -> Result<NewIntegration
 
 /// Applies a PATCH body to `current` and validates the merged result. Credentials merge field by
 /// field (a `null` removes an optional one); every other given field replaces the stored value.
+/// Moving a destination to another origin requires its secrets again (see `destination`).
 pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) -> Result<Settings, Vec<FieldError>> {
     let mut errors = Vec::new();
     let Some(obj) = as_body_object(body, &mut errors) else { return Err(errors) };
@@ -147,6 +149,7 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
             }
         }
     }
+    errors.extend(destination::secrets_left_behind(current, &next.credentials.0, obj));
     check_settings(current.provider, &next, policy, &mut errors);
     if errors.is_empty() { Ok(next) } else { Err(errors) }
 }

@@ -98,8 +98,9 @@ fn stored_webhook() -> Integration {
 #[test]
 fn patch_merges_credentials_field_by_field() {
     let current = stored_webhook();
-    let next = apply_patch(&current, &json!({"credentials": {"url": "https://other.example.com/b"}}), STRICT).unwrap();
-    assert_eq!(next.credentials.0["url"], "https://other.example.com/b");
+    // A new path on the same origin keeps the stored secret.
+    let next = apply_patch(&current, &json!({"credentials": {"url": "https://hooks.example.com/b"}}), STRICT).unwrap();
+    assert_eq!(next.credentials.0["url"], "https://hooks.example.com/b");
     assert_eq!(next.credentials.0["secret"], "0123456789abcdef0123");
     let removed = apply_patch(&current, &json!({"credentials": {"secret": null}}), STRICT).unwrap();
     assert!(!removed.credentials.0.contains_key("secret"));
@@ -124,4 +125,133 @@ fn patch_changes_only_given_fields() {
     assert_eq!(next.enabled_events, current.enabled_events);
     let cleared = apply_patch(&current, &json!({"minimumSeverity": null}), STRICT).unwrap();
     assert_eq!(cleared.minimum_severity, None);
+}
+
+fn stored(body: Value) -> Integration {
+    let new = parse_create(&body, STRICT).unwrap();
+    Integration::create(AccountId::parse("acct").unwrap(), new.provider, new.settings, "2026-01-01T00:00:00Z".into())
+}
+
+fn webhook_with_headers() -> Integration {
+    stored(json!({
+        "provider": "webhook",
+        "name": "Hook",
+        "credentials": {"url": "https://hooks.example.com:8443/a", "secret": "0123456789abcdef0123"},
+        "config": {"headers": {"Authorization": "Bearer stored-token", "X-Team": "red"}},
+        "enabledEvents": ["finding.new"]
+    }))
+}
+
+fn jira() -> Integration {
+    stored(json!({
+        "provider": "jira",
+        "name": "Jira",
+        "credentials": {"baseUrl": "https://team.atlassian.net", "email": "bot@example.com", "apiToken": "stored-api-token"},
+        "config": {"projectKey": "SEC"},
+        "enabledEvents": ["finding.new"]
+    }))
+}
+
+#[test]
+fn moving_a_webhook_to_another_origin_requires_its_secrets_again() {
+    let current = webhook_with_headers();
+    // Another host or another port is another origin.
+    for url in ["https://other.example.com:8443/a", "https://hooks.example.com/a", "https://hooks.example.com:9443/a"] {
+        let errs = apply_patch(&current, &json!({"credentials": {"url": url}}), STRICT).unwrap_err();
+        assert_eq!(
+            fields(&errs),
+            ["credentials.secret", "config.headers.Authorization", "config.headers.X-Team"],
+            "{url}"
+        );
+        assert_eq!(
+            errs[0].message,
+            "must be given again: credentials.url moves to another origin, and stored secrets never follow it"
+        );
+    }
+    // Supplying only some of them still names the rest.
+    let errs = apply_patch(
+        &current,
+        &json!({"credentials": {"url": "https://other.example.com/", "secret": "a-new-secret-for-the-new-host"}}),
+        STRICT,
+    )
+    .unwrap_err();
+    assert_eq!(fields(&errs), ["config.headers.Authorization", "config.headers.X-Team"]);
+}
+
+#[test]
+fn moving_a_webhook_with_its_secrets_resupplied_stores_the_new_ones() {
+    let current = webhook_with_headers();
+    let next = apply_patch(
+        &current,
+        &json!({
+            "credentials": {"url": "https://other.example.com/", "secret": "a-new-secret-for-the-new-host"},
+            "config": {"headers": {"Authorization": "Bearer new-token"}}
+        }),
+        STRICT,
+    )
+    .unwrap();
+    assert_eq!(next.credentials.0["url"], "https://other.example.com/");
+    assert_eq!(next.credentials.0["secret"], "a-new-secret-for-the-new-host");
+    assert_eq!(next.config.0["headers"], json!({"Authorization": "Bearer new-token"}));
+    // Dropping the secret and the headers is as good: nothing stored reaches the new host.
+    let bare = apply_patch(
+        &current,
+        &json!({"credentials": {"url": "https://other.example.com/", "secret": null}, "config": null}),
+        STRICT,
+    )
+    .unwrap();
+    assert!(!bare.credentials.0.contains_key("secret"));
+    assert!(bare.config.0.is_empty());
+}
+
+#[test]
+fn a_same_origin_move_keeps_the_webhook_secrets() {
+    let current = webhook_with_headers();
+    // Path, query and the host's letter case do not make another origin.
+    for url in ["https://hooks.example.com:8443/b?x=1", "https://HOOKS.example.com:8443/"] {
+        let next = apply_patch(&current, &json!({"credentials": {"url": url}}), STRICT).unwrap();
+        assert_eq!(next.credentials.0["secret"], "0123456789abcdef0123", "{url}");
+        assert_eq!(next.config.0["headers"]["Authorization"], "Bearer stored-token", "{url}");
+    }
+}
+
+#[test]
+fn moving_jira_to_another_site_requires_the_api_token_again() {
+    let current = jira();
+    let errs =
+        apply_patch(&current, &json!({"credentials": {"baseUrl": "https://other.example"}}), STRICT).unwrap_err();
+    assert_eq!(fields(&errs), ["credentials.apiToken"]);
+    assert_eq!(
+        errs[0].message,
+        "must be given again: credentials.baseUrl moves to another origin, and stored secrets never follow it"
+    );
+    let next = apply_patch(
+        &current,
+        &json!({"credentials": {"baseUrl": "https://other.example", "apiToken": "token-for-the-other-site"}}),
+        STRICT,
+    )
+    .unwrap();
+    assert_eq!(next.credentials.0["apiToken"], "token-for-the-other-site");
+    // The e-mail is the account's name, not a secret: it stays.
+    assert_eq!(next.credentials.0["email"], "bot@example.com");
+    // A pasted board URL on the same site is the same origin.
+    let same = apply_patch(
+        &current,
+        &json!({"credentials": {"baseUrl": "https://team.atlassian.net/jira/software/projects/SEC"}}),
+        STRICT,
+    )
+    .unwrap();
+    assert_eq!(same.credentials.0["apiToken"], "stored-api-token");
+}
+
+#[test]
+fn a_new_slack_url_is_a_full_replacement() {
+    let current = stored(slack_body());
+    let next = apply_patch(
+        &current,
+        &json!({"credentials": {"webhookUrl": "https://hooks.slack.com/services/T1/B1/YYYY"}}),
+        STRICT,
+    )
+    .unwrap();
+    assert_eq!(next.credentials.0["webhookUrl"], "https://hooks.slack.com/services/T1/B1/YYYY");
 }

@@ -28,25 +28,21 @@ pub enum ResolveError {
     Blocked(#[from] BlockedError),
 }
 
-/// Every address a name resolved to was refused; each comes with `ip_guard`'s reason.
+/// Every address a name resolved to was refused. Only the reasons are kept: the message reaches
+/// tenants (delivery log, `/test`), and echoing the addresses would let anyone who can point a
+/// name at us read our internal DNS answers.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct BlockedError {
     pub host: String,
-    pub refused: Vec<(IpAddr, &'static str)>,
+    /// `ip_guard`'s reasons, each once, in the order the addresses came.
+    pub reasons: Vec<&'static str>,
 }
 
 impl fmt::Display for BlockedError {
-    /// `hooks.example.com resolves only to blocked addresses (10.0.0.5: a private address
-    /// (10.0.0.0/8); fd00::1: a unique local address (fc00::/7))`.
+    /// `hooks.example.com resolves only to blocked addresses (a private address (10.0.0.0/8);
+    /// a unique local address (fc00::/7))`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} resolves only to blocked addresses (", self.host)?;
-        for (i, (ip, why)) in self.refused.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{ip}: {why}")?;
-        }
-        f.write_str(")")
+        write!(f, "{} resolves only to blocked addresses ({})", self.host, self.reasons.join("; "))
     }
 }
 
@@ -67,17 +63,17 @@ pub fn filter_addrs(host: &str, addrs: Vec<SocketAddr>, policy: TargetPolicy) ->
         return Err(ResolveError::NoAddresses { host: host.to_owned() });
     }
     let mut allowed: Vec<SocketAddr> = Vec::with_capacity(addrs.len());
-    let mut refused: Vec<(IpAddr, &'static str)> = Vec::new();
+    let mut reasons: Vec<&'static str> = Vec::new();
     for addr in addrs {
         match refusal(addr.ip(), policy) {
             None if !allowed.contains(&addr) => allowed.push(addr),
             None => {}
-            Some(why) if !refused.iter().any(|(ip, _)| *ip == addr.ip()) => refused.push((addr.ip(), why)),
+            Some(why) if !reasons.contains(&why) => reasons.push(why),
             Some(_) => {}
         }
     }
     if allowed.is_empty() {
-        return Err(BlockedError { host: host.to_owned(), refused }.into());
+        return Err(BlockedError { host: host.to_owned(), reasons }.into());
     }
     Ok(allowed)
 }
@@ -143,10 +139,27 @@ mod tests {
         let err = filter_addrs("hooks.example.com", found, STRICT).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "hooks.example.com resolves only to blocked addresses (10.0.0.5: a private address (10.0.0.0/8); \
-             fd00::1: a unique local address (fc00::/7))"
+            "hooks.example.com resolves only to blocked addresses (a private address (10.0.0.0/8); \
+             a unique local address (fc00::/7))"
         );
-        assert!(matches!(err, ResolveError::Blocked(BlockedError { ref refused, .. }) if refused.len() == 2));
+        assert!(matches!(err, ResolveError::Blocked(BlockedError { ref reasons, .. }) if reasons.len() == 2));
+    }
+
+    /// The message reaches tenants (the delivery log, `/test`): it names the reasons, never the
+    /// internal addresses the name resolved to, so DNS cannot be used to map our network.
+    #[test]
+    fn the_refusal_never_echoes_the_resolved_addresses() {
+        let found = addrs(&["10.1.2.3:0", "[fd12:3456::7]:0", "169.254.169.254:0", "10.9.8.7:0"]);
+        let err = filter_addrs("inside.example.com", found, STRICT).unwrap_err();
+        let message = err.to_string();
+        assert_eq!(
+            message,
+            "inside.example.com resolves only to blocked addresses (a private address (10.0.0.0/8); \
+             a unique local address (fc00::/7); a link-local or cloud metadata address (169.254.0.0/16))"
+        );
+        for ip in ["10.1.2.3", "fd12:3456::7", "169.254.169.254", "10.9.8.7"] {
+            assert!(!message.contains(ip), "{ip} echoed: {message}");
+        }
     }
 
     #[test]

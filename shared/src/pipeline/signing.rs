@@ -1,14 +1,14 @@
 //! Request signatures. Both schemes sign the exact body bytes sent, never a re-serialisation,
 //! because receivers verify the raw bytes they received.
 //!
-//! The HMAC key is the UTF-8 bytes of the integration's secret as the user typed it, so one
-//! secret verifies both headers. Standard Webhooks libraries expect `whsec_<base64 key>`
-//! instead; receivers using one pass it `whsec_` + base64(secret), or the library's raw-bytes
-//! constructor (e.g. `Webhook::from_bytes` in the Rust crate).
+//! One key signs both headers: the integration's secret as parsed into a [`SigningKey`] when it
+//! was saved (the decoded bytes of a `whsec_` secret, the UTF-8 bytes of any other).
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use crate::domain::signing_key::SigningKey;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -26,15 +26,15 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// `X-APVISO-Signature` (GitHub's `X-Hub-Signature-256` format): `sha256=<hex HMAC of body>`.
-pub fn github_signature(secret: &str, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac_sha256(secret.as_bytes(), &[body])))
+pub fn github_signature(key: &SigningKey, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(hmac_sha256(key.expose(), &[body])))
 }
 
 /// `webhook-signature` (Standard Webhooks): `v1,<base64 HMAC of "<id>.<timestamp>.<body>">`.
 /// `msg_id` must not contain `.`, or the signed content would be ambiguous; delivery ids
 /// never do.
-pub fn standard_webhooks_signature(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
-    sign_standard(secret.as_bytes(), msg_id, timestamp, body)
+pub fn standard_webhooks_signature(key: &SigningKey, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    sign_standard(key.expose(), msg_id, timestamp, body)
 }
 
 fn sign_standard(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
@@ -48,51 +48,60 @@ fn sign_standard(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Strin
 mod tests {
     use super::*;
 
+    fn key(secret: &str) -> SigningKey {
+        SigningKey::parse(secret).unwrap()
+    }
+
     #[test]
     fn github_test_vector() {
         assert_eq!(
-            github_signature("It's a Secret to Everybody", b"Hello, World!"),
+            github_signature(&key("It's a Secret to Everybody"), b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
     }
 
     #[test]
     fn standard_webhooks_reference_vector() {
-        // The vector the Standard Webhooks libraries test against; their key is the base64
-        // part of the `whsec_` secret, decoded.
-        let key = STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        // The vector the Standard Webhooks libraries test against, with its secret as they
+        // write it: the whsec_ form signs with the decoded key.
         assert_eq!(
-            sign_standard(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#),
+            standard_webhooks_signature(
+                &key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }
 
     #[test]
     fn standard_webhooks_matches_an_independent_recomputation() {
-        let (secret, id, ts, body) = ("whsec-as-typed-by-user", "msg_1", 1_700_000_000_i64, br#"{"a":1}"#);
+        let (secret, id, ts, body) = ("plain-secret-as-typed-by-user", "msg_1", 1_700_000_000_i64, br#"{"a":1}"#);
         let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(format!("{id}.{ts}.").as_bytes());
         mac.update(body);
         let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-        assert_eq!(standard_webhooks_signature(secret, id, ts, body), expected);
+        assert_eq!(standard_webhooks_signature(&key(secret), id, ts, body), expected);
     }
 
     #[test]
     fn signatures_depend_on_every_input() {
-        let base = standard_webhooks_signature("s", "id", 1, b"body");
-        assert_ne!(base, standard_webhooks_signature("t", "id", 1, b"body"));
-        assert_ne!(base, standard_webhooks_signature("s", "ie", 1, b"body"));
-        assert_ne!(base, standard_webhooks_signature("s", "id", 2, b"body"));
-        assert_ne!(base, standard_webhooks_signature("s", "id", 1, b"bodz"));
-        assert_ne!(github_signature("s", b"body"), github_signature("s", b"bodz"));
+        let (s, t) = (key("s"), key("t"));
+        let base = standard_webhooks_signature(&s, "id", 1, b"body");
+        assert_ne!(base, standard_webhooks_signature(&t, "id", 1, b"body"));
+        assert_ne!(base, standard_webhooks_signature(&s, "ie", 1, b"body"));
+        assert_ne!(base, standard_webhooks_signature(&s, "id", 2, b"body"));
+        assert_ne!(base, standard_webhooks_signature(&s, "id", 1, b"bodz"));
+        assert_ne!(github_signature(&s, b"body"), github_signature(&s, b"bodz"));
     }
 
     #[test]
     fn formats() {
-        let gh = github_signature("s", b"");
+        let gh = github_signature(&key("s"), b"");
         assert!(gh.starts_with("sha256=") && gh.len() == 7 + 64);
         assert_eq!(gh, gh.to_lowercase());
-        let sw = standard_webhooks_signature("s", "id", 1, b"");
+        let sw = standard_webhooks_signature(&key("s"), "id", 1, b"");
         assert!(sw.starts_with("v1,"));
         assert_eq!(STANDARD.decode(&sw[3..]).unwrap().len(), 32);
     }

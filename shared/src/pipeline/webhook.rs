@@ -12,7 +12,7 @@ use super::{
     outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status, webhook_status_retryable},
     signing::{github_signature, standard_webhooks_signature},
 };
-use crate::domain::{events::EventType, secret::Secret, settings::RESERVED_HEADERS};
+use crate::domain::{events::EventType, settings::RESERVED_HEADERS, signing_key::SigningKey};
 
 pub const USER_AGENT: &str = "APVISO-Webhooks/1.0 (+https://apviso.com)";
 pub const HEADER_EVENT: &str = "X-APVISO-Event";
@@ -88,7 +88,7 @@ const PAYLOAD_ENVELOPE_BYTES: usize = 256;
 pub fn render_webhook(
     task: &DeliveryTask,
     url: &str,
-    secret: Option<&Secret>,
+    key: Option<&SigningKey>,
     custom_headers: &[(String, String)],
     attempt_unix_ts: i64,
 ) -> OutboundRequest {
@@ -108,14 +108,13 @@ pub fn render_webhook(
         (HEADER_EVENT.to_owned(), task.event_type.as_str().to_owned()),
         (HEADER_DELIVERY.to_owned(), delivery.clone()),
     ];
-    if let Some(secret) = secret {
-        let secret = secret.expose();
-        headers.push((HEADER_SIGNATURE.to_owned(), github_signature(secret, &body)));
+    if let Some(key) = key {
+        headers.push((HEADER_SIGNATURE.to_owned(), github_signature(key, &body)));
         headers.push((HEADER_WEBHOOK_ID.to_owned(), delivery.clone()));
         headers.push((HEADER_WEBHOOK_TIMESTAMP.to_owned(), attempt_unix_ts.to_string()));
         headers.push((
             HEADER_WEBHOOK_SIGNATURE.to_owned(),
-            standard_webhooks_signature(secret, &delivery, attempt_unix_ts, &body),
+            standard_webhooks_signature(key, &delivery, attempt_unix_ts, &body),
         ));
     }
     headers.extend(

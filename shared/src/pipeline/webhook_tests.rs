@@ -11,7 +11,7 @@ use crate::{
     pipeline::message::DeliveryMessage,
 };
 
-const SECRET: &str = "whsec_test_secret_value_1234";
+const SECRET: &str = "test_secret_value_1234";
 const TS: i64 = 1_776_000_000;
 const URL: &str = "https://hooks.example.com/apviso?token=do_not_leak_me";
 
@@ -123,7 +123,7 @@ fn unsigned_headers() {
 #[test]
 fn signed_headers_verify_against_the_exact_body() {
     let t = task();
-    let secret = Secret::new(SECRET);
+    let secret = SigningKey::parse(SECRET).unwrap();
     let req = render_webhook(&t, URL, Some(&secret), &[], TS);
     assert_eq!(
         names(&req),
@@ -154,7 +154,7 @@ fn signed_headers_verify_against_the_exact_body() {
 
 #[test]
 fn retries_keep_the_id_and_refresh_the_timestamp() {
-    let secret = Secret::new(SECRET);
+    let secret = SigningKey::parse(SECRET).unwrap();
     let first = render_webhook(&task(), URL, Some(&secret), &[], TS);
     let later = render_webhook(&task(), URL, Some(&secret), &[], TS + 60);
     assert_eq!(first.header("webhook-id"), later.header("webhook-id"));
@@ -165,7 +165,7 @@ fn retries_keep_the_id_and_refresh_the_timestamp() {
 
 #[test]
 fn custom_headers_are_appended_but_never_replace_ours() {
-    let secret = Secret::new(SECRET);
+    let secret = SigningKey::parse(SECRET).unwrap();
     let extra = custom(&[
         ("Authorization", "Bearer abc"),
         ("content-TYPE", "text/plain"),
@@ -190,7 +190,7 @@ fn custom_headers_are_appended_but_never_replace_ours() {
 
 #[test]
 fn debug_redacts_secrets_tokens_and_signatures() {
-    let secret = Secret::new(SECRET);
+    let secret = SigningKey::parse(SECRET).unwrap();
     let extra = custom(&[("Authorization", "Bearer do_not_leak_me")]);
     let req = render_webhook(&task(), URL, Some(&secret), &extra, TS);
     let debug = format!("{req:?}");

@@ -98,7 +98,8 @@ pub fn url_without_query_values(raw: &str) -> String {
     }
 }
 
-/// Only scheme and host: for URLs whose path is itself the secret (Slack's incoming webhooks).
+/// Only scheme, host and port: for URLs whose path may itself be the secret (Slack's incoming
+/// webhooks, and many generic endpoints).
 pub fn origin_only(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(url) => format!("{}/{MASK}", url.origin().ascii_serialization()),

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{ProviderAttempt, http};
 use crate::{
-    domain::{integration::Integration, secret::Secret},
+    domain::{integration::Integration, signing_key::SigningKey},
     outbound::Sender,
     pipeline::{
         message::DeliveryTask,
@@ -23,7 +23,17 @@ pub async fn attempt<H: Sender>(
     let Some(url) = credentials.get("url").and_then(Value::as_str) else {
         return ProviderAttempt::not_sent("The integration has no webhook URL; set credentials.url");
     };
-    let secret = credentials.get("secret").and_then(Value::as_str).map(Secret::new);
+    // Saving refuses a whsec_ secret without a base64 key, so this only meets one stored before
+    // that rule. Sending it unsigned, or signed with another key than the receiver's library
+    // derives, would fail verification anyway; say so instead.
+    let key = match credentials.get("secret").and_then(Value::as_str).map(SigningKey::parse).transpose() {
+        Ok(key) => key,
+        Err(_) => {
+            return ProviderAttempt::not_sent(
+                "The webhook secret starts with whsec_ but the rest is not a base64 key; set credentials.secret again",
+            );
+        }
+    };
     let headers: Vec<(String, String)> = integration
         .config
         .0
@@ -31,7 +41,8 @@ pub async fn attempt<H: Sender>(
         .and_then(Value::as_object)
         .map(|h| h.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
         .unwrap_or_default();
-    let request = render_webhook(task, url, secret.as_ref(), &headers, now.unix_timestamp());
-    let logged = http::logged_request(&request, http::url_without_query_values(url));
+    let request = render_webhook(task, url, key.as_ref(), &headers, now.unix_timestamp());
+    // Only the origin: many endpoint URLs carry their token in the path, not just the query.
+    let logged = http::logged_request(&request, http::origin_only(url));
     http::send(sender, &request, logged, now, |status, _, retry_after| classify_webhook(status, retry_after)).await
 }

@@ -170,7 +170,7 @@ pub fn webhook_body(url: &str) -> Value {
     serde_json::json!({
         "provider": "webhook",
         "name": "Security webhook",
-        "credentials": {"url": url, "secret": "whsec_test_secret_value_0123456789"},
+        "credentials": {"url": url, "secret": "test_secret_value_0123456789"},
         "config": {"headers": {"Authorization": "Bearer header-token-do-not-leak"}},
         "enabledEvents": ["finding.new", "scan.completed"],
     })

@@ -1,0 +1,111 @@
+//! Stored secrets never follow a changed destination. Whoever holds an API key can PATCH an
+//! integration, but credentials are write-only: if moving the URL to another origin kept them,
+//! the next delivery would hand the customer's Jira token or endpoint credentials to a host of
+//! the caller's choosing. So a PATCH that moves a destination to another origin (scheme, host or
+//! port) must give that provider's secrets again; a new path on the same origin keeps them.
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::{catalog::Provider, integration::Integration, validation::FieldError};
+
+/// Where a provider sends its secrets, and which secrets go there.
+struct Destination {
+    /// The credentials field holding the URL.
+    field: &'static str,
+    /// Credentials fields sent to that URL that a caller cannot read back.
+    secrets: &'static [&'static str],
+    /// Whether the values of `config.headers` go there too (they are masked in every view).
+    headers: bool,
+}
+
+fn destination(provider: Provider) -> Option<Destination> {
+    match provider {
+        Provider::Webhook => Some(Destination { field: "url", secrets: &["secret"], headers: true }),
+        // The e-mail names the account; only the token is secret.
+        Provider::Jira => Some(Destination { field: "baseUrl", secrets: &["apiToken"], headers: false }),
+        // Slack's URL is itself the only secret, so a new one replaces it whole. PagerDuty's
+        // endpoint is the operator's, not the tenant's, and e-mail has no URL.
+        Provider::Slack | Provider::PagerDuty | Provider::Email => None,
+    }
+}
+
+/// The stored secrets a PATCH would carry to another origin without giving them again, one
+/// error per field. `body` is the PATCH body, `next` the merged credentials.
+pub fn secrets_left_behind(
+    current: &Integration,
+    next_credentials: &Map<String, Value>,
+    body: &Map<String, Value>,
+) -> Vec<FieldError> {
+    let Some(dest) = destination(current.provider) else { return Vec::new() };
+    let before = current.credentials.0.get(dest.field).and_then(Value::as_str);
+    let after = next_credentials.get(dest.field).and_then(Value::as_str);
+    let (Some(before), Some(after)) = (before, after) else { return Vec::new() };
+    if !moves_origin(before, after) {
+        return Vec::new();
+    }
+    let message = format!(
+        "must be given again: credentials.{} moves to another origin, and stored secrets never follow it",
+        dest.field
+    );
+    let given = body.get("credentials").and_then(Value::as_object);
+    // A `null` counts as given: the stored value is removed, so it cannot follow either.
+    let mut errors: Vec<FieldError> = dest
+        .secrets
+        .iter()
+        .filter(|name| current.credentials.0.get(**name).is_some_and(|v| !v.is_null()))
+        .filter(|name| !given.is_some_and(|g| g.contains_key(**name)))
+        .map(|name| FieldError::new(format!("credentials.{name}"), message.clone()))
+        .collect();
+    // A PATCH with `config` replaces the headers whole, so only what it carries is sent.
+    if dest.headers && !body.contains_key("config") {
+        let stored = current.config.0.get("headers").and_then(Value::as_object);
+        errors.extend(
+            stored
+                .into_iter()
+                .flat_map(|h| h.keys())
+                .map(|name| FieldError::new(format!("config.headers.{name}"), message.clone())),
+        );
+    }
+    errors
+}
+
+/// Whether `after` is another origin than `before`. An invalid `after` is left to the URL check,
+/// which reports it; an unreadable stored URL counts as moved, to fail closed.
+fn moves_origin(before: &str, after: &str) -> bool {
+    if before == after {
+        return false;
+    }
+    let Ok(after) = Url::parse(after) else { return false };
+    match Url::parse(before) {
+        // `origin()` compares scheme, host and port (a default port made explicit included);
+        // an opaque origin equals nothing, so an odd scheme counts as moved.
+        Ok(before) => !(before.origin().is_tuple() && before.origin() == after.origin()),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        for (before, after) in [
+            ("https://a.example.com/x", "https://a.example.com/y?z=1"),
+            ("https://a.example.com/x", "https://A.EXAMPLE.com:443/"),
+            ("https://a.example.com:8443/x", "https://a.example.com:8443"),
+        ] {
+            assert!(!moves_origin(before, after), "{before} -> {after}");
+        }
+        for (before, after) in [
+            ("https://a.example.com/x", "https://b.example.com/x"),
+            ("https://a.example.com/x", "https://a.example.com:8443/x"),
+            ("https://a.example.com/x", "http://a.example.com/x"),
+            ("https://a.example.com/x", "https://a.example.com./x"),
+            ("not a url", "https://a.example.com/x"),
+        ] {
+            assert!(moves_origin(before, after), "{before} -> {after}");
+        }
+    }
+}
