@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::{ProviderAttempt, email_render};
@@ -46,6 +46,30 @@ fn logged(mail: &Mail, from: &str) -> LoggedRequest {
         vec![("From".into(), from.into()), ("To".into(), mail.to.join(", ")), ("Subject".into(), mail.subject.clone())],
         mail.text.clone(),
     )
+}
+
+/// What a digest line shows of a finding, each text cut to 2 KiB: a digest item then stays a few
+/// KiB however large the finding (DynamoDB refuses items over 400 KB).
+fn digest_entry(finding: &Map<String, Value>) -> Map<String, Value> {
+    const TEXT_MAX: usize = 2048;
+    ["id", "title", "severity", "cvssScore", "endpoint", "remediation"]
+        .into_iter()
+        .filter_map(|key| {
+            let value = match finding.get(key)? {
+                Value::String(s) if s.len() > TEXT_MAX => {
+                    let mut end = TEXT_MAX;
+                    while !s.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    Value::String(format!("{}…", &s[..end]))
+                }
+                Value::String(_) | Value::Number(_) => finding[key].clone(),
+                // Any other shape is not shown in a digest line.
+                _ => return None,
+            };
+            Some((key.to_owned(), value))
+        })
+        .collect()
 }
 
 fn infrastructure_failure(message: String) -> ProviderAttempt {
@@ -95,7 +119,8 @@ pub async fn attempt(
     match (digest_mode(integration), scan_id) {
         (true, Some(scan)) if is_finding(task.event_type) => {
             let finding_id = data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
-            if let Err(e) = digests.add(account, id, scan, finding_id, &data, now.unix_timestamp()).await {
+            let entry = digest_entry(&data);
+            if let Err(e) = digests.add(account, id, scan, finding_id, &entry, now.unix_timestamp()).await {
                 return infrastructure_failure(format!("Could not keep the finding for the scan digest: {e}"));
             }
             let mut attempt = ProviderAttempt::not_sent(String::new());
@@ -133,5 +158,30 @@ pub async fn attempt(
             attempt
         }
         _ => send(mailer, from, &email_render::alert(task, &data, &to)).await,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_digest_keeps_only_what_its_line_shows_each_text_cut_to_2_kib() {
+        let Value::Object(finding) = json!({
+            "id": "f1", "title": "t".repeat(3000), "severity": "high", "cvssScore": 7.5,
+            "endpoint": "https://app.example.com", "description": "d".repeat(400_000),
+            "remediation": ["not", "a", "string"], "scanId": "s1"
+        }) else {
+            unreachable!()
+        };
+        let entry = Value::Object(digest_entry(&finding));
+        assert_eq!(
+            entry,
+            json!({"id": "f1", "title": format!("{}…", "t".repeat(2048)), "severity": "high", "cvssScore": 7.5,
+                   "endpoint": "https://app.example.com"})
+        );
     }
 }

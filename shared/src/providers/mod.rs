@@ -7,6 +7,7 @@ pub mod http;
 pub mod jira;
 mod jira_adf;
 pub mod pagerduty;
+mod pagerduty_details;
 pub mod slack;
 mod slack_render;
 pub mod webhook;

@@ -75,7 +75,8 @@ pub fn masked_body(event: &TriggerEvent<'_>) -> String {
 
 /// A trigger event (Events API v2). Fields are declared in byte order of their names, the
 /// order serde_json writes a `json!` object in (its `Map` is sorted), which is how these bodies
-/// were rendered before; `custom_details` is the task's data text, written without re-escaping.
+/// were rendered before; `custom_details` is the task's data text, written without re-escaping
+/// (cut when too large for PagerDuty, see `pagerduty_details`).
 /// Deliberately not `Debug`: it holds the routing key.
 #[derive(Clone, Serialize)]
 pub struct TriggerEvent<'a> {
@@ -92,7 +93,7 @@ struct TriggerPayload<'a> {
     class: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     component: Option<String>,
-    custom_details: &'a EventData,
+    custom_details: std::borrow::Cow<'a, EventData>,
     severity: &'static str,
     source: String,
     summary: String,
@@ -148,7 +149,7 @@ pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> Trigger
     let payload = TriggerPayload {
         class,
         component: component.map(|c| clip_bytes(&c, SOURCE_MAX)),
-        custom_details: &task.data,
+        custom_details: super::pagerduty_details::custom_details(&task.data),
         severity,
         source,
         summary: clip_bytes(&summary, SUMMARY_MAX),
