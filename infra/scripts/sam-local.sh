@@ -23,7 +23,7 @@ rm -rf "$WORK" && mkdir -p "$WORK/events"
 
 # ------------------------------------------------------------------ tools
 missing=()
-command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
@@ -35,17 +35,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} with apt-get"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# venv_tool NAME PIP_SPEC: NAME from PATH, else from .venv/NAME (installed there on first use).
+# venv_tool NAME PIP_SPEC: .venv/NAME/bin/NAME, installed there with pip on first use.
 venv_tool() {
-    if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return; fi
     if [ ! -x ".venv/$1/bin/$1" ]; then
         echo "$1 not found; installing $2 with pip into .venv/$1" >&2
-        ensure_venv_module && python3 -m venv ".venv/$1" >&2 && ".venv/$1/bin/pip" install --quiet "$2" >&2
+        { ensure_venv_module && python3 -m venv ".venv/$1" >&2 && ".venv/$1/bin/pip" install --quiet "$2" >&2; } ||
+            return 1
     fi
     echo "$PWD/.venv/$1/bin/$1"
 }
+# The SAM CLI of .venv/sam (shared with lint-template.sh) even when another is on PATH: its
+# Python runs the template generator, which uses the SAM CLI's YAML reader.
 SAM=$(venv_tool sam 'aws-sam-cli>=1.120,<2')
-CARGO_LAMBDA=$(venv_tool cargo-lambda 'cargo-lambda>=1.8,<2')
+CARGO_LAMBDA=$(command -v cargo-lambda || venv_tool cargo-lambda 'cargo-lambda>=1.8,<2')
 # cargo-lambda's venv also holds zig (its linker), found through that venv's python.
 PATH="$(dirname "$CARGO_LAMBDA"):$PATH"
 
