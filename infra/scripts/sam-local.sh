@@ -268,7 +268,11 @@ ID=$(jq -r '.body.id // "none"' <<<"$a")
 check "good key: GET /v1/integrations/{id} 200" "$(http GET "/v1/integrations/$ID" "$GOOD_KEY")" ".status == 200 and .body.id == \"$ID\""
 check "wrong key: GET /v1/integrations/{id} 401" "$(http GET "/v1/integrations/$ID" apvk_wrong_key)" '.status == 401'
 check "good key: PATCH /v1/integrations/{id} 200" "$(http PATCH "/v1/integrations/$ID" "$GOOD_KEY" '{"name": "Renamed"}')" '.status == 200 and .body.name == "Renamed"'
-check "good key: GET /v1/integrations/{id}/logs 200" "$(http GET "/v1/integrations/$ID/logs" "$GOOD_KEY")" '.status == 200 and .body.data == []'
+check "good key: POST /v1/integrations/{id}/test 200" "$(http POST "/v1/integrations/$ID/test" "$GOOD_KEY")" '.status == 200 and .body.success == false'
+a=$(http GET "/v1/integrations/$ID/logs" "$GOOD_KEY")
+check "good key: GET /v1/integrations/{id}/logs 200" "$a" '.status == 200 and (.body.data | length) == 1'
+LOG_ID=$(jq -r '.body.data[0].id // "none"' <<<"$a")
+check "good key: GET /v1/integrations/{id}/logs/{logId} 200" "$(http GET "/v1/integrations/$ID/logs/$LOG_ID" "$GOOD_KEY")" ".status == 200 and .body.id == \"$LOG_ID\""
 check "good key: DELETE /v1/integrations/{id} 200" "$(http DELETE "/v1/integrations/$ID" "$GOOD_KEY")" '.status == 200'
 check "no key: GET /v1/openapi.json 200 (no authorizer)" "$(http GET /v1/openapi.json)" '.status == 200 and (.body.openapi | startswith("3.1"))'
 check "no key: unknown path 404 from \$default" "$(http GET /v1/nothing-here)" '.status == 404 and .body.error.code == "not_found"'
