@@ -15,3 +15,8 @@ fmt:
 .PHONY: bench
 bench:
 	./infra/scripts/bench.sh
+
+## sam-local: every function in Lambda containers via the SAM CLI (x86_64, Docker) against moto, answers checked
+.PHONY: sam-local
+sam-local:
+	./infra/scripts/sam-local.sh
