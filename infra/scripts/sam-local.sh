@@ -134,6 +134,7 @@ jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" '{Parameters: {
     APVISO_DELIVERIES_QUEUE_ARN: "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries",
     APVISO_EVENTS_DLQ_URL: "\($q)/apviso-events-dlq", APVISO_DELIVERIES_DLQ_URL: "\($q)/apviso-deliveries-dlq",
     APVISO_SCHEDULE_GROUP: "apviso-retries",
+    APVISO_PAYLOAD_BUCKET: "apviso-payloads", APVISO_S3_PATH_STYLE: "true",
     APVISO_SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/apviso-scheduler-local"}}' >"$WORK/env.json"
 
 # ------------------------------------------------------------------ checks

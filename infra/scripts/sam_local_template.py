@@ -8,9 +8,10 @@ changed:
 - Globals.Function.Architectures is [x86_64]: arm64 images would need qemu here;
 - every function's CodeUri is LAMBDA_DIR/<binary> (the folder holding `cargo lambda build`'s
   `bootstrap`), the binary being the function's Metadata.BuildProperties.Binary;
-- Globals.Function.Environment declares AWS_ENDPOINT_URL (empty). `sam local` passes a
-  function only the variables its template declares (samcli/local/lambdafn/env_vars.py), so
-  without the declaration `--env-vars` cannot point the SDK at the emulator.
+- Globals.Function.Environment declares AWS_ENDPOINT_URL and APVISO_S3_PATH_STYLE (empty).
+  `sam local` passes a function only the variables its template declares
+  (samcli/local/lambdafn/env_vars.py), so without the declaration `--env-vars` cannot point
+  the SDK at the emulator, nor address its S3 by path.
 """
 
 import copy
@@ -19,7 +20,7 @@ import sys
 
 from samcli.yamlhelper import yaml_dump, yaml_parse
 
-LOCAL_ONLY_VARIABLES = {"AWS_ENDPOINT_URL": ""}
+LOCAL_ONLY_VARIABLES = {"AWS_ENDPOINT_URL": "", "APVISO_S3_PATH_STYLE": ""}
 
 
 def functions(template):
