@@ -15,3 +15,8 @@ fmt:
 .PHONY: bench
 bench:
 	./infra/scripts/bench.sh
+
+## chaos: the local stack under AWS faults, pipeline kills and a flaky receiver (CHAOS_DELIVERIES=300 for a short run)
+.PHONY: chaos
+chaos:
+	./infra/scripts/chaos.sh
