@@ -602,6 +602,9 @@ def main() -> int:
                 lost.append(key)
                 if key in dead_pairs:
                     dead_no_reason.append(key)
+        # A duplicated delivery message runs its own retry chain: one copy can succeed while the
+        # other ends in a final failure, so the log shows both for one delivery id.
+        forked = len(delivered & failed_for_good)
         duplicates = sum(max(0, s.ok - 1) for s in pairs.values())
         duplicate_pairs = sum(1 for s in pairs.values() if s.ok > 1)
         wrong_types = [(k, s.wrong_type) for k, s in pairs.items() if s.wrong_type]
@@ -616,39 +619,49 @@ def main() -> int:
 
         counts = stats["counts"]
         n = lambda v: f"{v:,}"  # noqa: E731
+        failed_kinds = lambda code: counts.get(f"failed before {code}", 0) + counts.get(f"failed after {code}", 0)  # noqa: E731
+        rows = [
+            ("wall time", f"{elapsed / 60:.1f} min ({elapsed:.0f} s)"),
+            (
+                "AWS calls through the proxy",
+                f"{n(counts.get('calls', 0))}; failed before the emulator {n(counts.get('failed before', 0))}, "
+                f"after it took effect {n(counts.get('failed after', 0))} (InternalFailure "
+                f"{n(failed_kinds('InternalFailure'))}, ThrottlingException {n(failed_kinds('ThrottlingException'))})",
+            ),
+            (
+                "receiver requests",
+                f"{n(len(records.lines))}: 200 {n(receiver_answers.get('200', 0))}, 5xx "
+                f"{n(sum(v for k, v in receiver_answers.items() if k not in ('200', 'drop')))}, dropped connections "
+                f"{n(receiver_answers.get('drop', 0))}",
+            ),
+            (
+                "pipeline",
+                f"{pipeline.kills} SIGKILLs + restarts, {len(pipeline.unexpected_exits)} exits on its own"
+                f"{' ' + str(pipeline.unexpected_exits) if pipeline.unexpected_exits else ''}; "
+                f"{n(record_failures)} records left to SQS redelivery; "
+                f"{n(scheduled_via)} retries via Scheduler (pump logged {n(fired)} fires)",
+            ),
+        ]
         print()
         print(f"Chaos run report ({len(events):,} events, {len(integrations)} webhook integrations, seed {seed})")
-        print(f"  wall time                          {elapsed / 60:.1f} min ({elapsed:.0f} s)")
-        print(
-            f"  AWS calls through the proxy        {n(counts.get('calls', 0))}; failed before the emulator "
-            f"{n(counts.get('failed before', 0))}, after it took effect {n(counts.get('failed after', 0))} "
-            f"(InternalFailure {n(counts.get('failed before InternalFailure', 0) + counts.get('failed after InternalFailure', 0))}, "
-            f"ThrottlingException {n(counts.get('failed before ThrottlingException', 0) + counts.get('failed after ThrottlingException', 0))})"
-        )
-        print(
-            f"  receiver requests                  {n(len(records.lines))}: 200 {n(receiver_answers.get('200', 0))}, "
-            f"5xx {n(sum(v for k, v in receiver_answers.items() if k not in ('200', 'drop')))}, "
-            f"dropped connections {n(receiver_answers.get('drop', 0))}"
-        )
-        print(
-            f"  pipeline                           {pipeline.kills} SIGKILLs + restarts, "
-            f"{len(pipeline.unexpected_exits)} exits on its own {pipeline.unexpected_exits or ''}; "
-            f"{n(record_failures)} records left to SQS redelivery; retries via Scheduler {n(scheduled_via)} "
-            f"(pump logged {n(fired)} fires)"
-        )
+        for label, value in rows:
+            print(f"  {label:<46} {value}")
         for note in kill_log:
             print(f"    {note}")
-        print(f"  (event, integration) pairs         {n(len(pairs))}")
-        print(f"    delivered                        {n(outcome['delivered'])}")
-        print(f"    failed after all attempts        {n(outcome['failed'])}")
-        print(f"    dead-lettered with a reason      {n(outcome['dead-lettered'])}")
-        print(f"    lost                             {n(len(lost))}")
-        print(f"  duplicates (extra 2xx deliveries)  {n(duplicates)} over {n(duplicate_pairs)} pairs")
-        print(f"  pairs with more than one delivery id {n(several_ids)}")
-        print(f"  pairs with another id than (event, integration) derives {n(wrong_id)}")
-        print(
-            f"  dead-letter depths                 events {len(dead['events'])}, deliveries {len(dead['deliveries'])}"
-        )
+        rows = [
+            ("(event, integration) pairs", n(len(pairs))),
+            ("  delivered", n(outcome["delivered"])),
+            ("  failed after all attempts", n(outcome["failed"])),
+            ("  dead-lettered with a reason", n(outcome["dead-lettered"])),
+            ("  lost", n(len(lost))),
+            ("duplicates (extra 2xx deliveries)", f"{n(duplicates)} over {n(duplicate_pairs)} pairs"),
+            ("delivered, yet a retry chain ended in failure", n(forked)),
+            ("pairs with more than one delivery id", n(several_ids)),
+            ("pairs with another id than the derived one", n(wrong_id)),
+            ("dead-letter depths", f"events {len(dead['events'])}, deliveries {len(dead['deliveries'])}"),
+        ]
+        for label, value in rows:
+            print(f"  {label:<46} {value}")
         if wrong_types:
             print(f"  pairs delivered under a wrong event type: {len(wrong_types)} e.g. {wrong_types[:3]}")
         if unsigned:
@@ -677,6 +690,7 @@ def main() -> int:
             "lost": [list(k) for k in lost],
             "duplicates": duplicates,
             "duplicatePairs": duplicate_pairs,
+            "deliveredAndFailedForGood": forked,
             "deliveryIdProblems": [[list(k), ids] for k, ids in id_problems],
             "deadLetterDepths": {k: len(v) for k, v in dead.items()},
             "kills": kill_log,
