@@ -20,3 +20,8 @@ bench:
 .PHONY: sam-local
 sam-local:
 	./infra/scripts/sam-local.sh
+
+## chaos: the local stack under AWS faults, pipeline kills and a flaky receiver (CHAOS_DELIVERIES=300 for a short run)
+.PHONY: chaos
+chaos:
+	./infra/scripts/chaos.sh

@@ -1,4 +1,5 @@
-"""The local AWS emulator: moto's server application behind one lock for DynamoDB.
+"""The local AWS emulator: moto's server application behind one lock for DynamoDB, and with
+CreateScheduleGroup refusing an existing group as AWS does.
 
 moto applies a conditional write as "read, compare, write" without holding a lock, so two
 concurrent `UpdateItem ... ConditionExpression` calls on one item can both succeed on the same
@@ -7,9 +8,16 @@ our optimistic-concurrency code relies on it. Serializing every DynamoDB request
 emulator DynamoDB's guarantee without touching the product. Other services stay concurrent:
 SQS long polls block for seconds and must not hold up anything else.
 
+moto's CreateScheduleGroup replaces an existing group with an empty one, silently deleting every
+schedule in it; AWS answers 409 ConflictException and keeps them. `apviso-local` provisions its
+stack on every start, so without this each restart dropped all pending Scheduler retries (found
+by `make chaos`: a delivery whose attempt 4 was scheduled just before a restart never happened).
+
 Usage: python serve.py HOST PORT
 """
 
+import io
+import json
 import signal
 import sys
 import threading
@@ -37,13 +45,44 @@ class SerializeDynamoDb:
             return [b"".join(self.app(environ, start_response))]
 
 
+class ScheduleGroupConflict:
+    """WSGI middleware: CreateScheduleGroup (POST /schedule-groups/<name>) on an existing group
+    answers 409 ConflictException, as AWS does, instead of emptying the group."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        parts = path.strip("/").split("/")
+        if environ.get("REQUEST_METHOD") != "POST" or len(parts) != 2 or parts[0] != "schedule-groups":
+            return self.app(environ, start_response)
+        # Ask moto itself, with the same headers (account, region), whether the group exists.
+        probe = dict(environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0")
+        probe["wsgi.input"] = io.BytesIO(b"")
+        statuses = []
+        b"".join(self.app(probe, lambda status, headers, exc_info=None: statuses.append(status)))
+        if not (statuses and statuses[0].startswith("200")):
+            return self.app(environ, start_response)
+        body = json.dumps({"Message": f"Schedule group {parts[1]} already exists."}).encode()
+        start_response(
+            "409 Conflict",
+            [
+                ("Content-Type", "application/json"),
+                ("x-amzn-ErrorType", "ConflictException"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     # A plain exit on SIGTERM, as moto's own entry point does, so `kill` stops it at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, SerializeDynamoDb(app), threaded=True)
+    run_simple(host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True)
 
 
 if __name__ == "__main__":
