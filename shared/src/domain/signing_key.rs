@@ -31,6 +31,14 @@ impl SigningKey {
         }
     }
 
+    /// The key of a secret already stored. Saving refuses a `whsec_` secret whose rest is not
+    /// base64, so this only meets one stored before that rule: it keeps the meaning it was
+    /// stored with (its UTF-8 bytes), so receivers that verified its signatures still do,
+    /// rather than every delivery to them failing after a deploy.
+    pub fn of_stored(secret: &str) -> Self {
+        Self::parse(secret).unwrap_or_else(|InvalidWhsec| Self(secret.as_bytes().to_vec()))
+    }
+
     /// The only way to read the key: callers name the moment they need it.
     pub fn expose(&self) -> &[u8] {
         &self.0
@@ -67,6 +75,16 @@ mod tests {
                 0x48, 0xa3, 0x62, 0xda, 0x2d, 0xa4, 0xb0
             ]
         );
+    }
+
+    #[test]
+    fn a_stored_whsec_secret_without_a_base64_key_keeps_its_old_meaning() {
+        assert_eq!(SigningKey::parse("whsec_test_secret_value_0123456789"), Err(InvalidWhsec));
+        assert_eq!(
+            SigningKey::of_stored("whsec_test_secret_value_0123456789").expose(),
+            b"whsec_test_secret_value_0123456789"
+        );
+        assert_eq!(SigningKey::of_stored("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").len(), 24);
     }
 
     #[test]
