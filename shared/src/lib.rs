@@ -13,5 +13,6 @@ pub mod providers;
 pub mod queue;
 pub mod runtime;
 pub mod store;
+pub mod text;
 pub mod time_fmt;
 pub mod workers;

@@ -173,13 +173,8 @@ impl DeliveryLog {
 
 /// Cuts `text` to at most `limit` bytes, on a character boundary.
 fn truncate_text(text: &mut String, limit: usize) {
-    if text.len() > limit {
-        let mut end = limit;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
+    let end = crate::text::head_bytes(text, limit).len();
+    text.truncate(end);
 }
 
 /// Keeps at most [`RESPONSE_BODY_LIMIT`] bytes, cut on a character boundary.

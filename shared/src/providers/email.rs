@@ -57,11 +57,7 @@ fn digest_entry(finding: &Map<String, Value>) -> Map<String, Value> {
         .filter_map(|key| {
             let value = match finding.get(key)? {
                 Value::String(s) if s.len() > TEXT_MAX => {
-                    let mut end = TEXT_MAX;
-                    while !s.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    Value::String(format!("{}…", &s[..end]))
+                    Value::String(format!("{}…", crate::text::head_bytes(s, TEXT_MAX)))
                 }
                 Value::String(_) | Value::Number(_) => finding[key].clone(),
                 // Any other shape is not shown in a digest line.

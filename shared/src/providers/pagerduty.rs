@@ -295,11 +295,7 @@ pub fn clip_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    format!("{}…", crate::text::head_bytes(text, max.saturating_sub('…'.len_utf8())))
 }
 
 #[cfg(test)]

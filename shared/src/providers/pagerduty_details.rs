@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
 
-use crate::pipeline::event_data::EventData;
+use crate::{pipeline::event_data::EventData, text::head_bytes};
 
 /// Room for custom details, leaving the rest of 512 KB to the envelope and summary.
 pub const DETAILS_MAX: usize = 256 * 1024;
@@ -40,11 +40,7 @@ pub fn custom_details(data: &EventData) -> Cow<'_, EventData> {
 fn cut_value(value: Value) -> Value {
     match value {
         Value::String(s) if s.len() > FIELD_MAX => {
-            let mut end = FIELD_MAX;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            Value::String(format!("{}… (cut; the whole finding is in APVISO)", &s[..end]))
+            Value::String(format!("{}… (cut; the whole finding is in APVISO)", head_bytes(&s, FIELD_MAX)))
         }
         Value::Array(_) | Value::Object(_) => {
             let size = value.to_string().len();
