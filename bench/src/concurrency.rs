@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use apviso_shared::{runtime, workers::delivery};
+use apviso_service::{runtime, workers::delivery};
 use serde::Serialize;
 
 use crate::{

@@ -46,7 +46,7 @@ impl Conditions {
         let var = |name: &str| std::env::var(name).unwrap_or_default();
         let secs = |name: &str| std::env::var(name).ok().and_then(|s| s.parse().ok());
         Conditions {
-            started_at: apviso_shared::time_fmt::now(),
+            started_at: apviso_core::time_fmt::now(),
             nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
             cpu_model: cpuinfo
                 .lines()

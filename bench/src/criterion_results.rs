@@ -1,4 +1,4 @@
-//! Reads what `cargo bench -p apviso-shared --bench delivery_cpu` left in
+//! Reads what `cargo bench -p apviso-service --bench delivery_cpu` left in
 //! `$CARGO_TARGET_DIR/criterion`.
 
 use std::{collections::BTreeMap, path::Path};

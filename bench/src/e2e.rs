@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use apviso_infra::local_pipeline::LocalPipeline;
-use apviso_shared::store::schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk};
+use apviso_service::store::schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
@@ -111,8 +111,8 @@ pub async fn run(ctx: &Ctx, events: usize) -> Result<E2e, BoxError> {
 async fn floor_once(
     ctx: &Ctx,
     floor: &LocalStack,
-    integration: apviso_shared::domain::ids::IntegrationId,
-    acct: &apviso_shared::domain::ids::AccountId,
+    integration: apviso_core::domain::ids::IntegrationId,
+    acct: &apviso_core::domain::ids::AccountId,
     data: &serde_json::Map<String, serde_json::Value>,
     i: usize,
     http: &reqwest::Client,

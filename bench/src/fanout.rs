@@ -11,8 +11,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use apviso_shared::{
-    pipeline::{ingest::parse_ingest, message::DeliveryMessage},
+use apviso_core::pipeline::{ingest::parse_ingest, message::DeliveryMessage};
+use apviso_service::{
     queue::{DeadLetters, DeliveryQueue, QueueError, sqs::SqsQueue},
     store::integrations::DynamoIntegrationStore,
     workers::fanout::{FanoutDeps, deliveries_for, fan_out},
@@ -102,7 +102,7 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
             aws_sdk_sqs::Client::new(&ctx.pipe_sdk),
             &local.config.queues.deliveries_url,
         )),
-        payloads: apviso_shared::runtime::payloads(&ctx.pipe_sdk, &local.config),
+        payloads: apviso_service::runtime::payloads(&ctx.pipe_sdk, &local.config),
         dead_letter_url: local.config.queues.events_dlq_url.clone(),
     });
     let sqs = ctx.sqs();
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
     for n in [1usize, 10, 100] {
         let acct = fixtures::account(&format!("acct_fan{n}"))?;
         fixtures::seed_webhooks(&local.store, &acct, n, "http://127.0.0.1:9/hook").await?;
-        let integrations = apviso_shared::store::IntegrationStore::list(&local.store, &acct).await?;
+        let integrations = apviso_service::store::IntegrationStore::list(&local.store, &acct).await?;
         let (mut handler, mut enqueue, mut calls) = (Vec::new(), Vec::new(), 0);
         let (mut floor_query, mut floor_enqueue, mut floor_concurrent) = (Vec::new(), Vec::new(), Vec::new());
         let mut floor_calls = 0;
@@ -142,16 +142,16 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
                 .query()
                 .table_name(&local.config.tables.integrations)
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", apviso_shared::store::schema::PK)
-                .expression_attribute_names("#sk", apviso_shared::store::schema::SK)
+                .expression_attribute_names("#pk", apviso_service::store::schema::PK)
+                .expression_attribute_names("#sk", apviso_service::store::schema::SK)
                 .expression_attribute_values(
                     ":pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S(apviso_shared::store::schema::account_pk(&acct)),
+                    aws_sdk_dynamodb::types::AttributeValue::S(apviso_service::store::schema::account_pk(&acct)),
                 )
                 .expression_attribute_values(
                     ":prefix",
                     aws_sdk_dynamodb::types::AttributeValue::S(
-                        apviso_shared::store::schema::INTEGRATION_SK_PREFIX.into(),
+                        apviso_service::store::schema::INTEGRATION_SK_PREFIX.into(),
                     ),
                 )
                 .send()

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use apviso_infra::stack::{self, Provisioned};
-use apviso_shared::{
-    config::Config,
+use apviso_core::{
     domain::{
         catalog::Provider,
         events::EventType,
@@ -16,8 +14,12 @@ use apviso_shared::{
         ingest::EventId,
         message::{DeliveryMessage, DeliveryTask},
     },
-    store::{IntegrationStore, integrations::DynamoIntegrationStore},
     time_fmt,
+};
+use apviso_infra::stack::{self, Provisioned};
+use apviso_service::{
+    config::Config,
+    store::{IntegrationStore, integrations::DynamoIntegrationStore},
 };
 use aws_config::SdkConfig;
 use serde_json::{Map, Value, json};

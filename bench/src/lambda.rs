@@ -10,10 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use apviso_core::domain::ids::IntegrationId;
 use apviso_infra::dev_keys;
-use apviso_shared::{
+use apviso_service::{
     api::routes::Route,
-    domain::ids::IntegrationId,
     store::{DeliveryLogStore, api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore},
 };
 use bytes::Bytes;

@@ -205,8 +205,8 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
     results.conditions = Conditions::at_start(args.moto_pid);
 
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set: run `make bench`")?;
-    let sdk = apviso_shared::runtime::sdk_config().await;
-    let pipe_sdk = pipe.spawn(apviso_shared::runtime::sdk_config()).await?;
+    let sdk = apviso_service::runtime::sdk_config().await;
+    let pipe_sdk = pipe.spawn(apviso_service::runtime::sdk_config()).await?;
     let ctx = Ctx { sdk, pipe_sdk, pipe, calls, moto_pid: args.moto_pid };
     let want = |n: u8| args.items.contains(&n);
 

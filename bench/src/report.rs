@@ -209,7 +209,7 @@ pub fn render(r: &Results, args: &Args) -> String {
     let _ = writeln!(
         o,
         "Written by `make bench` (`infra/scripts/bench.sh`, driver `bench/`, criterion bench \
-         `shared/benches/delivery_cpu.rs`) on {}. Every headline figure is a ratio to a floor measured \
+         `service/benches/delivery_cpu.rs`) on {}. Every headline figure is a ratio to a floor measured \
          side by side in the same run; absolute times on this shared 2-core machine are noisy, ratios \
          much less so. Nothing in the test suite asserts a time.{}\n",
         c.started_at,

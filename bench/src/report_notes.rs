@@ -154,7 +154,7 @@ fn rest(o: &mut String, r: &Results) {
          run {}, the measurements {} ({} in all, moto start-up aside). The build is mostly linking: every \
          function binary is linked with thin LTO and one codegen unit, about a minute of CPU each on this \
          machine. That is why the eleven route functions run one binary, `api`, which takes the route from \
-         the request's `requestContext.routeKey` (`apviso_shared::api::serve`): four function binaries \
+         the request's `requestContext.routeKey` (`apviso_service::api::serve`): four function binaries \
          to link instead of fourteen (a cold `make bench` took 19m53s with fourteen), and one {} zip \
          deployed under eleven functions, each still with only its own IAM grants, instead of eleven \
          copies. Cold start and memory did not change with it: every route binary already linked the same \

@@ -339,7 +339,7 @@ pub(crate) fn section_cpu(o: &mut String, r: &Results) {
     }
     let _ = writeln!(
         o,
-        "Criterion (`shared/benches/delivery_cpu.rs`; 20 samples, 0.5 s warm-up, 2 s measurement each), \
+        "Criterion (`service/benches/delivery_cpu.rs`; 20 samples, 0.5 s warm-up, 2 s measurement each), \
          one ~10 KB `finding.new` ingest message. Per delivery = the fan-out's share (parse the event, \
          match 100 webhook integrations, encode their 100 queue messages, ÷ 100) + decoding one queue \
          message + one whole provider attempt (render, sign, copy for the log, judge the answer) against \
@@ -366,6 +366,6 @@ pub(crate) fn section_cpu(o: &mut String, r: &Results) {
     let _ = writeln!(o, "\nOf which the fan-out's share is {} per delivery.", us(share));
     let _ = writeln!(
         o,
-        "\nCommand: `cargo bench -p apviso-shared --bench delivery_cpu` (or `BENCH_ITEMS=7 make bench` to also rewrite the report)."
+        "\nCommand: `cargo bench -p apviso-service --bench delivery_cpu` (or `BENCH_ITEMS=7 make bench` to also rewrite the report)."
     );
 }

@@ -63,7 +63,7 @@ async fn queue_penalty(ctx: &Ctx, url: &str, depth: usize) -> Result<(f64, f64),
     let sqs = ctx.sqs();
     let acct = fixtures::account("acct_probe")?;
     let data = fixtures::finding_data(0);
-    let body = fixtures::delivery_message("probe", &acct, apviso_shared::domain::ids::IntegrationId::new(), &data)?;
+    let body = fixtures::delivery_message("probe", &acct, apviso_core::domain::ids::IntegrationId::new(), &data)?;
     let batch = vec![body; 10];
     let timed = async |n: usize| -> Result<Vec<f64>, BoxError> {
         let mut took = Vec::new();

@@ -91,7 +91,7 @@ def free_port() -> int:
 
 
 def expected_delivery_id(event_id: str, integration_id: str) -> str:
-    """The documented derivation (shared/src/pipeline/delivery_id.rs), recomputed here."""
+    """The documented derivation (core/src/pipeline/delivery_id.rs), recomputed here."""
     event = event_id.encode()
     digest = hashlib.sha256(
         b"apviso.delivery-id.v1\0" + len(event).to_bytes(8, "big") + event + uuid.UUID(integration_id).bytes

@@ -48,9 +48,9 @@ cargo build --release --locked --bins "${packages[@]}" --package apviso-bench
 export BENCH_BUILD_SECS=$((SECONDS - t))
 
 if has_item 7; then
-    echo "== criterion: shared/benches/delivery_cpu.rs"
+    echo "== criterion: service/benches/delivery_cpu.rs"
     t=$SECONDS
-    cargo bench --locked --package apviso-shared --bench delivery_cpu
+    cargo bench --locked --package apviso-service --bench delivery_cpu
     export BENCH_CRITERION_SECS=$((SECONDS - t))
 fi
 

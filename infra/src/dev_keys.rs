@@ -1,6 +1,7 @@
 //! API keys for local use, from `APVISO_DEV_API_KEYS` (`key=accountId,key2=account2`).
 
-use apviso_shared::{auth::hash_api_key, domain::ids::AccountId, store::api_keys::DynamoApiKeyStore, time_fmt};
+use apviso_core::{domain::ids::AccountId, time_fmt};
+use apviso_service::{auth::hash_api_key, store::api_keys::DynamoApiKeyStore};
 
 pub const DEFAULT_DEV_KEYS: &str = "apvk_local_dev=acct_local";
 
@@ -28,7 +29,7 @@ pub fn parse_dev_keys(raw: &str) -> Result<Vec<DevKey>, String> {
         .collect()
 }
 
-pub async fn seed(store: &DynamoApiKeyStore, keys: &[DevKey]) -> Result<(), apviso_shared::store::StoreError> {
+pub async fn seed(store: &DynamoApiKeyStore, keys: &[DevKey]) -> Result<(), apviso_service::store::StoreError> {
     for k in keys {
         store.put(&hash_api_key(&k.key), &k.account, &time_fmt::now()).await?;
     }

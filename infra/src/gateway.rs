@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 
-use apviso_shared::{
+use apviso_service::{
     api::{
         self, ApiDeps,
         routes::{self, DEFAULT_ROUTE_KEY},

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use apviso_shared::{
+use apviso_service::{
     config::Config,
     runtime::{self, LiveDeliveryDeps, LiveFanoutDeps},
     workers::{delivery, fanout},

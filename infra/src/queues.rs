@@ -8,7 +8,7 @@ use aws_sdk_sqs::{Client, types::QueueAttributeName};
 
 /// Receives before SQS moves a message to its dead-letter queue (the template uses the same,
 /// and the consumers dead-letter a record themselves on that receive).
-pub const MAX_RECEIVE_COUNT: u32 = apviso_shared::queue::limits::MAX_RECEIVES;
+pub const MAX_RECEIVE_COUNT: u32 = apviso_service::queue::limits::MAX_RECEIVES;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{what}: {message}")]

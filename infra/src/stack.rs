@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use apviso_shared::config::{PayloadBucket, Tables};
+use apviso_service::config::{PayloadBucket, Tables};
 use aws_config::SdkConfig;
 
 use crate::{

@@ -1,6 +1,6 @@
 //! Idempotent table creation, mirroring the key schema the SAM template declares.
 
-use apviso_shared::{
+use apviso_service::{
     config::Tables,
     store::{
         delivery_logs::TTL_ATTR,

@@ -6,10 +6,10 @@
 //! Names are a prefix plus a fixed suffix, like [`Tables::with_prefix`]: the template's
 //! `ResourcePrefix` parameter and the local stack both default to [`DEFAULT_PREFIX`].
 
-use apviso_shared::{
+use apviso_core::pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY};
+use apviso_service::{
     api::routes::Route,
     config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, PayloadBucket, Tables},
-    pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY},
     store::{
         delivery_logs::TTL_ATTR,
         schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, DIGESTS_KEYS, INTEGRATIONS_KEYS, TableKeys},
@@ -20,7 +20,7 @@ use apviso_shared::{
 pub const DEFAULT_PREFIX: &str = "apviso-";
 
 /// API Gateway's catch-all route key, served by [`FALLBACK_FUNCTION`] without the authorizer.
-pub const DEFAULT_ROUTE: &str = apviso_shared::api::routes::DEFAULT_ROUTE_KEY;
+pub const DEFAULT_ROUTE: &str = apviso_service::api::routes::DEFAULT_ROUTE_KEY;
 pub const FALLBACK_FUNCTION: &str = "api-fallback";
 /// The one binary behind every route function, `$default` included (`functions/api`).
 pub const API_BINARY: &str = "api";

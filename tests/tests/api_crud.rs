@@ -21,7 +21,7 @@ async fn providers_lists_the_catalog() {
         .expect("GET", "/v1/integrations/providers", "/v1/integrations/providers", Some(KEY_A), None, 200)
         .await
         .body;
-    assert_eq!(body, apviso_shared::domain::catalog::providers_json());
+    assert_eq!(body, apviso_core::domain::catalog::providers_json());
     let webhook = &body["providers"][1];
     assert_eq!(webhook["id"], "webhook");
     assert!(webhook["supportedEvents"].as_array().unwrap().contains(&json!("scan.progress")));

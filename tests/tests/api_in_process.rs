@@ -7,13 +7,15 @@ mod common;
 
 use std::path::PathBuf;
 
+use apviso_core::{
+    domain::{ids::AccountId, integration::Integration, validation},
+    time_fmt,
+};
 use apviso_infra::dev_keys;
-use apviso_shared::{
+use apviso_service::{
     api::{self, ApiDeps},
     auth,
-    domain::{ids::AccountId, integration::Integration, validation},
     store::IntegrationStore,
-    time_fmt,
 };
 use serde_json::{Value, json};
 

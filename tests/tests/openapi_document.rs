@@ -7,8 +7,7 @@ mod openapi;
 
 use std::{collections::BTreeSet, panic::catch_unwind};
 
-use apviso_shared::{
-    api::{error::ApiError, routes::Route},
+use apviso_core::{
     domain::{
         catalog::{Provider, providers_json},
         events::{EventType, Severity},
@@ -18,6 +17,7 @@ use apviso_shared::{
     },
     time_fmt,
 };
+use apviso_service::api::{error::ApiError, routes::Route};
 use serde_json::{Map, Value, json};
 
 use self::openapi::{assert_conforms, document, documented_operations, escape_token, schema_errors};

@@ -6,12 +6,14 @@ mod common;
 
 use std::path::PathBuf;
 
-use apviso_shared::{
+use apviso_core::{
     domain::{ids::AccountId, integration::Integration, validation},
     pipeline::{ingest::parse_ingest, message::DeliveryMessage},
+    time_fmt,
+};
+use apviso_service::{
     runtime,
     store::IntegrationStore,
-    time_fmt,
     workers::{delivery, fanout},
 };
 use aws_lambda_events::sqs::SqsEvent;
@@ -41,7 +43,7 @@ fn there_is_a_valid_ingest_sample_for_every_event_type() {
         ("sqs-ingest-schedule-skipped.json", "schedule.skipped"),
     ];
     let covered: Vec<&str> = samples.iter().map(|(_, event)| *event).collect();
-    let ingest_types: Vec<&str> = apviso_shared::pipeline::ingest::INGEST_TYPES.iter().map(|e| e.as_str()).collect();
+    let ingest_types: Vec<&str> = apviso_core::pipeline::ingest::INGEST_TYPES.iter().map(|e| e.as_str()).collect();
     assert_eq!(covered, ingest_types, "one sample per ingest event type");
     for (name, event) in samples {
         let batch = sqs_fixture(name);

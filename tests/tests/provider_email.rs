@@ -147,13 +147,11 @@ async fn the_test_endpoint_sends_a_marked_test_mail() {
 
 #[tokio::test]
 async fn the_email_delivery_sample_is_sent() {
-    use apviso_shared::{
+    use apviso_core::{
         domain::{ids::AccountId, integration::Integration, validation},
-        runtime,
-        store::IntegrationStore,
         time_fmt,
-        workers::delivery,
     };
+    use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
     let app = TestApp::spawn_with(Settings { run_pipeline: false, ..Settings::pipeline() }).await;
     let to = unique_address();
     let body = json!({"provider": "email", "name": "Fixture inbox", "credentials": {"recipients": [to]},

@@ -7,13 +7,11 @@ mod common;
 
 use std::{path::PathBuf, time::Duration};
 
-use apviso_shared::{
+use apviso_core::{
     domain::{ids::AccountId, integration::Integration, validation},
-    runtime,
-    store::IntegrationStore,
     time_fmt,
-    workers::delivery,
 };
+use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
 use aws_lambda_events::sqs::SqsEvent;
 use common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, pagerduty_check,

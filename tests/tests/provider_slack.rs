@@ -7,14 +7,12 @@ mod common;
 
 use std::{path::PathBuf, time::Duration};
 
-use apviso_shared::{
+use apviso_core::{
     domain::{ids::AccountId, integration::Integration, validation},
     pipeline::message::DeliveryMessage,
-    runtime,
-    store::IntegrationStore,
     time_fmt,
-    workers::delivery,
 };
+use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
 use aws_lambda_events::sqs::SqsEvent;
 use common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event,

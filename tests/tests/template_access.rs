@@ -16,7 +16,7 @@ use apviso_infra::{
     stack::Provisioned,
     wiring::{self, DEFAULT_PREFIX},
 };
-use apviso_shared::config::{Config, Tables};
+use apviso_service::config::{Config, Tables};
 use serde_yaml_ng::Value;
 use template::*;
 
@@ -125,7 +125,7 @@ fn setting_parameter(t: &Template, var: &str) -> String {
 // ------------------------------------------------------------------ IAM
 
 /// Least privilege, per function: exactly these actions on exactly these resources, derived
-/// from what each handler calls (shared/src/store, shared/src/queue).
+/// from what each handler calls (service/src/store, service/src/queue).
 fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, String)>> {
     let table = |suffix: &str| format!("table:{}", t.table(&format!("{DEFAULT_PREFIX}{suffix}")));
     let queue = |name: String| format!("queue:{}", t.queue(&name));

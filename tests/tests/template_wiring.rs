@@ -9,12 +9,13 @@ mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use apviso_core::pipeline::retry::parse_duration;
 use apviso_infra::{
     queues::MAX_RECEIVE_COUNT,
     tables::{table_specs, ttl_attributes},
     wiring::{self, DEFAULT_PREFIX},
 };
-use apviso_shared::{config::Tables, pipeline::retry::parse_duration, store::schema::TableKeys};
+use apviso_service::{config::Tables, store::schema::TableKeys};
 use serde_yaml_ng::Value;
 use template::*;
 

@@ -2,7 +2,7 @@
 //! function per route, each with only its own IAM grants; the request's route key picks the
 //! handler.
 
-use apviso_shared::runtime;
+use apviso_service::runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,6 +1,6 @@
 //! API-key Lambda authorizer for the HTTP API (REQUEST type, simple responses).
 
-use apviso_shared::runtime;
+use apviso_service::runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

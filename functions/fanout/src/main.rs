@@ -3,7 +3,7 @@
 // layout query depth of 128.
 #![recursion_limit = "256"]
 
-use apviso_shared::runtime;
+use apviso_service::runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

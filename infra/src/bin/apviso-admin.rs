@@ -7,9 +7,8 @@
 
 use std::process::ExitCode;
 
-use apviso_shared::{
-    auth::hash_api_key, config::Tables, domain::ids::AccountId, store::api_keys::DynamoApiKeyStore, time_fmt,
-};
+use apviso_core::{domain::ids::AccountId, time_fmt};
+use apviso_service::{auth::hash_api_key, config::Tables, store::api_keys::DynamoApiKeyStore};
 use aws_config::BehaviorVersion;
 
 const USAGE: &str = "\

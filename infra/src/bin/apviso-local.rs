@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use apviso_infra::{dev_keys, gateway::Gateway, local_config::LocalConfig, local_pipeline::LocalPipeline, stack};
-use apviso_shared::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
+use apviso_service::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
 use tokio::net::TcpListener;
 
 /// How long a message whose handler failed waits before it is offered again; the template uses

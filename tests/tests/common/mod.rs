@@ -16,7 +16,7 @@ use apviso_infra::{
     local_pipeline::LocalPipeline,
     stack::{self, Provisioned},
 };
-use apviso_shared::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
+use apviso_service::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
 use aws_config::BehaviorVersion;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -32,7 +32,7 @@ pub struct TestApp {
     pub sdk: aws_config::SdkConfig,
     pub stack: Provisioned,
     pub config: Config,
-    pub tables: apviso_shared::config::Tables,
+    pub tables: apviso_service::config::Tables,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub gateway: Arc<Gateway>,

@@ -10,7 +10,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use apviso_shared::api::handlers::public::OPENAPI_JSON;
+use apviso_service::api::handlers::public::OPENAPI_JSON;
 use jsonschema::{Draft, Validator};
 use serde_json::Value;
 

@@ -1,0 +1,7 @@
+//! The traits the core and the workers are written against. Each has a production adapter in
+//! the service crate (DynamoDB, S3, SQS, Scheduler, SES, the guarded HTTP client).
+
+pub mod mail;
+pub mod queue;
+pub mod sender;
+pub mod store;

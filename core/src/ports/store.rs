@@ -1,0 +1,146 @@
+//! Storage ports. Handlers and workers see these traits only; the DynamoDB and S3 adapters live in
+//! the service crate, the in-memory ones in `fakes`.
+
+use std::future::Future;
+
+use crate::{
+    domain::{
+        delivery_log::DeliveryLog,
+        ids::{AccountId, IntegrationId},
+        integration::{DeliveryStatus, Integration},
+    },
+    error::{BoxError, ErrorChain},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost to a concurrent one.
+    #[error("the item changed since it was read")]
+    Conflict,
+    #[error("DynamoDB {operation} failed: {message}")]
+    Backend { operation: &'static str, message: String },
+    #[error("S3 {operation} failed: {message}")]
+    Objects { operation: &'static str, message: String },
+    #[error("stored item could not be decoded: {0}")]
+    Corrupt(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Keeps the whole cause chain of an SDK error: its own `Display` is often just "service error".
+    pub fn backend(operation: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        StoreError::Backend { operation, message: ErrorChain(err).to_string() }
+    }
+}
+
+/// Event data stored once per event when it is too large for queue messages (the claim check,
+/// `pipeline::data_ref`), and bodies too large to dead-letter as they are.
+pub trait PayloadStore: Send + Sync {
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// `None` when there is no such object (expired, or never written).
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+}
+
+pub trait IntegrationStore: Send + Sync {
+    fn insert(&self, integration: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+    ) -> impl Future<Output = Result<Option<Integration>, StoreError>> + Send;
+
+    /// The account's integrations, newest first.
+    fn list(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
+
+    /// Writes the user-editable fields of `next` only if the stored version is `next.version - 1`;
+    /// anything else (a concurrent edit, a delete) is [`StoreError::Conflict`].
+    fn update_settings(&self, next: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the outcome of the latest attempt. Touches only `lastDelivery*`, and never moves
+    /// them back in time, so it cannot clobber a user's edit or a newer attempt.
+    fn record_delivery(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        at: &str,
+        status: DeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns whether there was anything to delete.
+    fn delete(&self, account: &AccountId, id: IntegrationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait ApiKeyLookup: Send + Sync {
+    /// The account owning the key whose SHA-256 hex digest is `key_hash`.
+    fn account_for(&self, key_hash: &str) -> impl Future<Output = Result<Option<AccountId>, StoreError>> + Send;
+}
+
+/// One page of an integration's delivery log, newest first, and how many entries there are.
+#[derive(Debug)]
+pub struct LogPage {
+    pub entries: Vec<DeliveryLog>,
+    pub total: usize,
+}
+
+pub trait DeliveryLogStore: Send + Sync {
+    fn append(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Page `page` (1-based) of `limit` entries still within retention at `now` (Unix seconds).
+    fn page(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        page: u32,
+        limit: u32,
+        now: i64,
+    ) -> impl Future<Output = Result<LogPage, StoreError>> + Send;
+
+    fn get(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<DeliveryLog>, StoreError>> + Send;
+
+    /// Whether the integration has (or had) any log entry: logs outlive a deleted integration.
+    fn any(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A collected finding and the key that clears it.
+pub type DigestEntry = (String, serde_json::Map<String, serde_json::Value>);
+
+/// Findings collected for an e-mail digest, per integration and scan.
+pub trait DigestStore: Send + Sync {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+        finding_id: &str,
+        finding: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The collected findings with their keys (for [`DigestStore::clear`]).
+    fn pending(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+    ) -> impl Future<Output = Result<Vec<DigestEntry>, StoreError>> + Send;
+
+    /// Removes what a sent digest covered; findings collected meanwhile stay for the next one.
+    fn clear(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        scan_id: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

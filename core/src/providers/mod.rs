@@ -1,0 +1,109 @@
+//! Providers: each turns one delivery of one integration into the provider's own request(s) and
+//! judges the answer. Fan-out, retries and logging are shared by all of them.
+
+pub mod email;
+mod email_render;
+pub mod http;
+pub mod jira;
+mod jira_adf;
+pub mod pagerduty;
+mod pagerduty_details;
+pub mod slack;
+mod slack_render;
+pub mod webhook;
+
+use std::{future::Future, time::Duration};
+
+use time::OffsetDateTime;
+
+use crate::{
+    domain::{
+        catalog::Provider,
+        delivery_log::{LoggedRequest, LoggedResponse},
+        integration::Integration,
+    },
+    pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
+    ports::{mail::MailSender, sender::Sender, store::DigestStore},
+};
+
+/// What a finding is called when the scanner sent no title, or a blank one: many informational
+/// findings and logic flaws have none, and an alert must still read as a sentence.
+pub const UNTITLED_FINDING: &str = "Untitled finding";
+
+/// `text` when it says something. Only `id` and `severity` of a finding (and the scan or
+/// report id of other events) are required at ingest; every other field may be missing, null
+/// or blank, and all three are left out of a message alike rather than shown as empty.
+pub(crate) fn present(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
+/// The finding's title, or [`UNTITLED_FINDING`].
+pub(crate) fn finding_title(title: Option<&str>) -> &str {
+    present(title).unwrap_or(UNTITLED_FINDING)
+}
+
+/// What one attempt did, as the delivery log records it.
+#[derive(Debug)]
+pub struct ProviderAttempt {
+    pub outcome: AttemptOutcome,
+    /// The request as logged: secrets masked.
+    pub request: LoggedRequest,
+    pub response: Option<LoggedResponse>,
+    pub response_code: Option<u16>,
+    /// Time spent talking to the provider; `None` when nothing was sent.
+    pub elapsed: Option<Duration>,
+    /// The provider's own id for what was created (e.g. a Jira issue key).
+    pub external_id: Option<String>,
+}
+
+impl ProviderAttempt {
+    /// Nothing could be sent: the settings cannot produce a valid request. Not retried, since
+    /// the same settings would fail the same way.
+    pub fn not_sent(message: impl Into<String>) -> Self {
+        Self {
+            outcome: AttemptOutcome::invalid_request(message),
+            request: LoggedRequest::new(String::new(), String::new(), Vec::new(), String::new()),
+            response: None,
+            response_code: None,
+            elapsed: None,
+            external_id: None,
+        }
+    }
+}
+
+/// Everything providers use to reach the outside world, built once per process.
+pub struct Providers<H, M, D> {
+    /// The guarded HTTP client every HTTP provider sends through.
+    pub http: H,
+    /// PagerDuty Events API v2 enqueue URL (configuration, so tests can point it at a receiver).
+    pub pagerduty_url: String,
+    pub mailer: M,
+    /// The verified sender address alert mail goes out from.
+    pub mail_from: String,
+    pub digests: D,
+}
+
+/// One attempt of one delivery through the integration's provider: all the delivery worker and
+/// the test route need of the providers, so both can be unit-tested against a scripted one.
+pub trait Attempter: Send + Sync {
+    fn attempt(
+        &self,
+        integration: &Integration,
+        task: &DeliveryTask,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = ProviderAttempt> + Send;
+}
+
+impl<H: Sender, M: MailSender, D: DigestStore> Attempter for Providers<H, M, D> {
+    async fn attempt(&self, integration: &Integration, task: &DeliveryTask, now: OffsetDateTime) -> ProviderAttempt {
+        match integration.provider {
+            Provider::Webhook => webhook::attempt(&self.http, integration, task, now).await,
+            Provider::Email => {
+                email::attempt(&self.mailer, &self.mail_from, &self.digests, integration, task, now).await
+            }
+            Provider::Slack => slack::attempt(&self.http, integration, task, now).await,
+            Provider::PagerDuty => pagerduty::attempt(&self.http, &self.pagerduty_url, integration, task, now).await,
+            Provider::Jira => jira::attempt(&self.http, integration, task, now).await,
+        }
+    }
+}

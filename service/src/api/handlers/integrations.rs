@@ -1,0 +1,96 @@
+//! CRUD over a caller's integrations. Every store call is keyed by the caller's account, so an
+//! integration of another account is indistinguishable from a missing one.
+
+use http::StatusCode;
+use lambda_http::Request;
+use serde_json::json;
+
+use super::verification;
+use crate::{
+    api::{Reply, error::ApiError, request},
+    queue::DeliveryQueue,
+    store::{IntegrationStore, StoreError},
+};
+use apviso_core::{
+    domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
+    time_fmt,
+};
+
+/// How often a PATCH re-reads and re-applies itself when another write got in first. Every lost
+/// race means another writer succeeded, so N concurrent writers all land within N attempts; the
+/// bound only stops a pathological storm.
+const MAX_UPDATE_ATTEMPTS: u32 = 12;
+
+/// A short random pause after a lost race, so racing writers stop colliding in lockstep.
+async fn backoff(attempt: u32) {
+    let random = u64::from(uuid::Uuid::now_v7().as_bytes()[15]);
+    let millis = u64::from(attempt.min(6)) * (5 + random % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+pub async fn create(
+    store: &impl IntegrationStore,
+    queue: &impl DeliveryQueue,
+    targets: TargetPolicy,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
+    let body = request::json_body(req)?;
+    let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
+    let integration = Integration::create(account.clone(), new.provider, new.settings, time_fmt::now());
+    store.insert(&integration).await.map_err(ApiError::internal)?;
+    tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
+    verification::send_if_needed(queue, None, &integration).await;
+    Ok(Reply::new(StatusCode::CREATED, integration.to_view()))
+}
+
+pub async fn list(store: &impl IntegrationStore, account: &AccountId) -> Result<Reply, ApiError> {
+    let integrations = store.list(account).await.map_err(ApiError::internal)?;
+    let data: Vec<_> = integrations.iter().map(Integration::to_view).collect();
+    Ok(Reply::new(StatusCode::OK, json!({ "data": data })))
+}
+
+pub async fn get(store: &impl IntegrationStore, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+    let id = request::integration_id(req)?;
+    let integration = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    Ok(Reply::new(StatusCode::OK, integration.to_view()))
+}
+
+/// Read, merge, validate, then write only if the stored version is still the one read; on a lost
+/// race start again from the fresh item, so concurrent PATCHes both land.
+pub async fn update(
+    store: &impl IntegrationStore,
+    queue: &impl DeliveryQueue,
+    targets: TargetPolicy,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
+    let id = request::integration_id(req)?;
+    let body = request::json_body(req)?;
+    for attempt in 0..MAX_UPDATE_ATTEMPTS {
+        let current = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+        let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
+        let next = current.with_settings(settings, time_fmt::now());
+        match store.update_settings(&next).await {
+            Ok(()) => {
+                tracing::info!(account = %account, integration_id = %id, version = next.version, "integration updated");
+                verification::send_if_needed(queue, Some(&current), &next).await;
+                // Delivery status may have moved since the read; answer with what is stored now.
+                let stored = store.get(account, id).await.map_err(ApiError::internal)?;
+                return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));
+            }
+            Err(StoreError::Conflict) => backoff(attempt + 1).await,
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
+pub async fn delete(store: &impl IntegrationStore, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+    let id = request::integration_id(req)?;
+    if !store.delete(account, id).await.map_err(ApiError::internal)? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(account = %account, integration_id = %id, "integration deleted");
+    Ok(Reply::new(StatusCode::OK, json!({ "message": "Integration deleted successfully" })))
+}

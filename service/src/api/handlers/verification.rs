@@ -1,0 +1,52 @@
+//! The `integration.verification` ping: sent when a webhook integration is created or its URL or
+//! secret changes, so the receiver proves reachable and can check our signature. It goes through
+//! the deliveries queue, so the API call never waits on the receiver; the outcome lands in the
+//! delivery log (and is not retried).
+
+use serde_json::{Map, Value, json};
+
+use crate::queue::DeliveryQueue;
+use apviso_core::{
+    domain::{catalog::Provider, events::EventType, integration::Integration},
+    pipeline::{
+        ingest::EventId,
+        message::{DeliveryMessage, DeliveryTask},
+    },
+    time_fmt,
+};
+
+/// Whether `next` (compared with `previous`, if any) needs a fresh verification ping.
+pub fn needs_verification(previous: Option<&Integration>, next: &Integration) -> bool {
+    if next.provider != Provider::Webhook || !next.enabled {
+        return false;
+    }
+    let target = |i: &Integration| (i.credentials.0.get("url").cloned(), i.credentials.0.get("secret").cloned());
+    previous.is_none_or(|p| target(p) != target(next) || !p.enabled)
+}
+
+/// A one-off task addressed to one integration, for APVISO's own events.
+pub fn direct_task(integration: &Integration, event_type: EventType, data: Map<String, Value>) -> Option<DeliveryTask> {
+    let prefix = if event_type == EventType::IntegrationTest { "evt_test_" } else { "evt_verify_" };
+    let event_id = EventId::parse(&format!("{prefix}{}", uuid::Uuid::now_v7().simple())).ok()?;
+    let account = integration.account_id.clone();
+    Some(DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::now(), data.into()))
+}
+
+pub async fn send_if_needed(queue: &impl DeliveryQueue, previous: Option<&Integration>, next: &Integration) {
+    if !needs_verification(previous, next) {
+        return;
+    }
+    let data = json!({
+        "integrationId": next.id.to_string(),
+        "message": "APVISO verification request: your endpoint is registered for APVISO events. \
+                    Verify the signature headers, then answer with any 2xx status."
+    });
+    let Some(task) = data.as_object().and_then(|d| direct_task(next, EventType::IntegrationVerification, d.clone()))
+    else {
+        return;
+    };
+    // Verification is best effort by design: the integration is saved either way.
+    if let Err(e) = queue.send_all(&[DeliveryMessage::DeliveryV1(task)]).await {
+        tracing::error!(integration_id = %next.id, error = %e, "could not queue the verification request");
+    }
+}

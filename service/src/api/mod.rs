@@ -1,0 +1,113 @@
+//! The HTTP API as plain functions: `serve` is what every API Lambda function and the local
+//! gateway call, so both run exactly the same code.
+
+pub mod error;
+pub mod handlers;
+pub mod request;
+pub mod routes;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
+use serde_json::Value;
+
+use self::{
+    error::ApiError,
+    handlers::{delivery_logs, integrations, test_delivery},
+    routes::{DEFAULT_ROUTE_KEY, Route},
+};
+use crate::{
+    mail::ses::SesMailer,
+    outbound::GuardedClient,
+    queue::sqs::SqsQueue,
+    store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
+};
+use apviso_core::{domain::target::TargetPolicy, providers::Providers};
+
+/// What the API handlers need, built once per process and borrowed by every request. Handlers
+/// take the parts they use through the storage and messaging traits.
+pub struct ApiDeps {
+    pub store: DynamoIntegrationStore,
+    pub logs: DynamoDeliveryLogStore,
+    pub queue: SqsQueue,
+    pub providers: Providers<GuardedClient, SesMailer, DynamoDigestStore>,
+    pub targets: TargetPolicy,
+    pub log_retention: std::time::Duration,
+}
+
+/// A successful answer: a status and a JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode, body: Value) -> Self {
+        Self { status, body }
+    }
+}
+
+/// One binary serves every route: API Gateway says which route it matched in
+/// `requestContext.routeKey`, so the code needs no per-function configuration and cannot serve a
+/// route other than the one the gateway chose.
+pub async fn serve(deps: &ApiDeps, req: Request) -> Response<Body> {
+    let route_key = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    };
+    match route_key.as_deref() {
+        Some(DEFAULT_ROUTE_KEY) => fallback(&req),
+        Some(key) => match Route::from_route_key(key) {
+            Some(route) => handle(route, deps, req).await,
+            // The template routed something the route table does not know: a deployment
+            // mistake, not the caller's, so a logged 500.
+            None => ApiError::internal(format!("no handler for route key {key:?}")).into_response(),
+        },
+        None => ApiError::internal("not an API Gateway v2 request: no route key").into_response(),
+    }
+}
+
+pub async fn handle(route: Route, deps: &ApiDeps, req: Request) -> Response<Body> {
+    let request_id = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
+    let span = tracing::info_span!("api", route = ?route, request_id = %request_id);
+    let _guard = span.enter();
+    match dispatch(route, deps, &req).await {
+        Ok(reply) => error::json_response(reply.status, &reply.body),
+        Err(err) => {
+            tracing::info!(route = ?route, error = %err, "request rejected");
+            err.into_response()
+        }
+    }
+}
+
+async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, ApiError> {
+    let account = if route.requires_api_key() { Some(request::account(req)?) } else { None };
+    let account = account.as_ref();
+    match (route, account) {
+        (Route::OpenApi, _) => handlers::public::openapi(),
+        (Route::ListProviders, _) => handlers::public::list_providers(),
+        (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
+        (Route::CreateIntegration, Some(a)) => {
+            integrations::create(&deps.store, &deps.queue, deps.targets, a, req).await
+        }
+        (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
+        (Route::UpdateIntegration, Some(a)) => {
+            integrations::update(&deps.store, &deps.queue, deps.targets, a, req).await
+        }
+        (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
+        (Route::TestIntegration, Some(a)) => test_delivery::test(deps, a, req).await,
+        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, a, req).await,
+        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, a, req).await,
+        (_, None) => Err(ApiError::Unauthorized),
+    }
+}
+
+/// API Gateway's `$default` route: whatever matched no route gets our 404 or 405, not the
+/// gateway's own plain-text answer.
+pub fn fallback(req: &Request) -> Response<Body> {
+    match routes::resolve(req.method().as_str(), req.uri().path()) {
+        Err(err) => err.into_response(),
+        // API Gateway only sends here what matched no route; treat a match as not found anyway.
+        Ok(_) => ApiError::NotFound.into_response(),
+    }
+}

@@ -1,0 +1,85 @@
+//! Configuration of the event pipeline: queues, the retry scheduler and the retry policy.
+
+use std::time::Duration;
+
+use super::ConfigError;
+use apviso_core::pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY, RetryPolicy, parse_duration};
+
+/// Queue URLs. The ingest queue itself is not here: Lambda's event source mapping (or the local
+/// runner) reads it; only where messages are sent or dead-lettered is configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queues {
+    pub deliveries_url: String,
+    /// Where the fan-out sends ingest messages it can never process.
+    pub events_dlq_url: String,
+    /// Where the delivery function sends delivery messages it can never process.
+    pub deliveries_dlq_url: String,
+}
+
+/// Where EventBridge Scheduler one-time schedules deliver long retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerTarget {
+    pub group: String,
+    pub deliveries_queue_arn: String,
+    /// The role Scheduler assumes to send to the deliveries queue.
+    pub role_arn: String,
+}
+
+pub(super) fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    match lookup(name).map(|v| v.trim().to_owned()) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(ConfigError { name, problem: "is required".into() }),
+    }
+}
+
+impl Queues {
+    pub(super) fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            deliveries_url: required(lookup, "APVISO_DELIVERIES_QUEUE_URL")?,
+            events_dlq_url: required(lookup, "APVISO_EVENTS_DLQ_URL")?,
+            deliveries_dlq_url: required(lookup, "APVISO_DELIVERIES_DLQ_URL")?,
+        })
+    }
+}
+
+impl SchedulerTarget {
+    pub(super) fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            group: lookup("APVISO_SCHEDULE_GROUP").unwrap_or_else(|| "apviso-retries".into()),
+            deliveries_queue_arn: required(lookup, "APVISO_DELIVERIES_QUEUE_ARN")?,
+            role_arn: required(lookup, "APVISO_SCHEDULER_ROLE_ARN")?,
+        })
+    }
+}
+
+pub(super) fn retry_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<RetryPolicy, ConfigError> {
+    let schedule = lookup("APVISO_RETRY_SCHEDULE").unwrap_or_else(|| DEFAULT_SCHEDULE.into());
+    let max_delay = lookup("APVISO_SQS_MAX_DELAY").unwrap_or_else(|| DEFAULT_SQS_MAX_DELAY.into());
+    RetryPolicy::parse(&schedule, &max_delay).map_err(|problem| {
+        let name = if problem.starts_with("SQS") { "APVISO_SQS_MAX_DELAY" } else { "APVISO_RETRY_SCHEDULE" };
+        ConfigError { name, problem }
+    })
+}
+
+pub(super) fn duration(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let raw = lookup(name).unwrap_or_else(|| default.into());
+    parse_duration(&raw).map_err(|problem| ConfigError { name, problem })
+}
+
+pub(super) fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError { name, problem: format!("'{raw}' is not a positive whole number") }),
+        },
+    }
+}

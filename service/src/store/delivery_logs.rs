@@ -1,0 +1,174 @@
+//! DynamoDB adapter for delivery logs. One partition per integration (`LOGS#<account>#<id>`),
+//! UUIDv7 sort keys, TTL on `expiresAt`. Entries outlive their integration until the TTL.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    types::{AttributeValue, KeysAndAttributes, Select},
+};
+use serde_dynamo::{from_item, to_item};
+
+use super::{
+    DeliveryLogStore, LogPage, StoreError,
+    schema::{PK, SK, log_pk, log_sk},
+};
+use apviso_core::domain::{
+    delivery_log::DeliveryLog,
+    ids::{AccountId, IntegrationId},
+};
+
+pub const TTL_ATTR: &str = "expiresAt";
+
+#[derive(Clone, Debug)]
+pub struct DynamoDeliveryLogStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDeliveryLogStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Sort keys of the partition's live entries, newest first. DynamoDB deletes expired items
+    /// only eventually, so expiry is filtered here too.
+    async fn live_keys(&self, pk: &str, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .filter_expression("#ttl > :now")
+                .projection_expression("#sk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#ttl", TTL_ATTR)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("Query", &e))?;
+            keys.extend(out.items.unwrap_or_default().into_iter().filter_map(|mut item| match item.remove(SK) {
+                Some(AttributeValue::S(sk)) => Some(sk),
+                _ => None,
+            }));
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+}
+
+fn decode(item: HashMap<String, AttributeValue>) -> Result<DeliveryLog, StoreError> {
+    from_item(item).map_err(|e| StoreError::Corrupt(e.into()))
+}
+
+impl DeliveryLogStore for DynamoDeliveryLogStore {
+    async fn append(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+        let mut item: HashMap<String, AttributeValue> = to_item(entry).map_err(|e| StoreError::Corrupt(e.into()))?;
+        item.insert(PK.into(), AttributeValue::S(log_pk(&entry.account_id, entry.integration_id)));
+        item.insert(SK.into(), AttributeValue::S(log_sk(&entry.id)));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        page: u32,
+        limit: u32,
+        now: i64,
+    ) -> Result<LogPage, StoreError> {
+        let pk = log_pk(account, integration);
+        let keys = self.live_keys(&pk, now).await?;
+        let total = keys.len();
+        let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
+        let wanted: Vec<&String> = keys.iter().skip(skip).take(limit as usize).collect();
+        if wanted.is_empty() {
+            return Ok(LogPage { entries: Vec::new(), total });
+        }
+        let request_keys: Vec<HashMap<String, AttributeValue>> = wanted
+            .iter()
+            .map(|sk| {
+                HashMap::from([
+                    (PK.to_owned(), AttributeValue::S(pk.clone())),
+                    (SK.to_owned(), AttributeValue::S((*sk).clone())),
+                ])
+            })
+            .collect();
+        let mut found: HashMap<String, DeliveryLog> = HashMap::new();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(request_keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.into()))?,
+        );
+        // BatchGetItem may answer in parts; ask again for what it left unprocessed.
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("BatchGetItem", &e))?;
+            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                let entry = decode(item)?;
+                found.insert(log_sk(&entry.id), entry);
+            }
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+        }
+        let entries = wanted.into_iter().filter_map(|sk| found.remove(sk)).collect();
+        Ok(LogPage { entries, total })
+    }
+
+    async fn get(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now: i64,
+    ) -> Result<Option<DeliveryLog>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(log_pk(account, integration)))
+            .key(SK, AttributeValue::S(log_sk(log_id)))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("GetItem", &e))?;
+        Ok(out.item.map(decode).transpose()?.filter(|e| e.expires_at > now))
+    }
+
+    async fn any(&self, account: &AccountId, integration: IntegrationId) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", AttributeValue::S(log_pk(account, integration)))
+            .select(Select::Count)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("Query", &e))?;
+        Ok(out.count > 0)
+    }
+}

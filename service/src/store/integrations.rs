@@ -1,0 +1,201 @@
+//! DynamoDB adapter for integrations.
+
+use aws_sdk_dynamodb::{
+    Client,
+    types::{AttributeValue, ReturnValue},
+};
+use serde_dynamo::{from_item, to_attribute_value, to_item};
+
+use super::{
+    IntegrationStore, StoreError,
+    schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk, integration_sk},
+};
+use apviso_core::domain::{
+    ids::{AccountId, IntegrationId},
+    integration::{DeliveryStatus, Integration},
+};
+
+#[derive(Clone, Debug)]
+pub struct DynamoIntegrationStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoIntegrationStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn key(account: &AccountId, id: IntegrationId) -> [(String, AttributeValue); 2] {
+        [
+            (PK.to_owned(), AttributeValue::S(account_pk(account))),
+            (SK.to_owned(), AttributeValue::S(integration_sk(id))),
+        ]
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.into()))
+}
+
+fn decode(item: std::collections::HashMap<String, AttributeValue>) -> Result<Integration, StoreError> {
+    from_item(item).map_err(|e| StoreError::Corrupt(e.into()))
+}
+
+impl IntegrationStore for DynamoIntegrationStore {
+    async fn insert(&self, integration: &Integration) -> Result<(), StoreError> {
+        let mut item: std::collections::HashMap<String, AttributeValue> =
+            to_item(integration).map_err(|e| StoreError::Corrupt(e.into()))?;
+        item.extend(Self::key(&integration.account_id, integration.id));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // A UUIDv7 collision is not expected; the condition turns it into an error, not an overwrite.
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn get(&self, account: &AccountId, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(account, id).into_iter().collect()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("GetItem", &e))?;
+        out.item.map(decode).transpose()
+    }
+
+    async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {
+        let mut integrations = Vec::new();
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", AttributeValue::S(account_pk(account)))
+                .expression_attribute_values(":prefix", AttributeValue::S(INTEGRATION_SK_PREFIX.into()))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("Query", &e))?;
+            for item in out.items.unwrap_or_default() {
+                match decode(item) {
+                    Ok(i) => integrations.push(i),
+                    // One undecodable item must not hide the account's other integrations.
+                    Err(e) => tracing::error!(account = %account, error = %e, "skipping undecodable integration"),
+                }
+            }
+            start_key = out.last_evaluated_key;
+            if start_key.is_none() {
+                return Ok(integrations);
+            }
+        }
+    }
+
+    async fn update_settings(&self, next: &Integration) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(&next.account_id, next.id).into_iter().collect()))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#enabled", "enabled")
+            .expression_attribute_names("#events", "enabledEvents")
+            .expression_attribute_names("#credentials", "credentials")
+            .expression_attribute_names("#config", "config")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#severity", "minimumSeverity")
+            .expression_attribute_values(":name", AttributeValue::S(next.name.clone()))
+            .expression_attribute_values(":enabled", AttributeValue::Bool(next.enabled))
+            .expression_attribute_values(":events", encode(&next.enabled_events)?)
+            .expression_attribute_values(":credentials", encode(&next.credentials)?)
+            .expression_attribute_values(":config", encode(&next.config)?)
+            .expression_attribute_values(":updatedAt", AttributeValue::S(next.updated_at.clone()))
+            .expression_attribute_values(":version", AttributeValue::N(next.version.to_string()))
+            .expression_attribute_values(":expected", AttributeValue::N(next.version.saturating_sub(1).to_string()))
+            .return_values(ReturnValue::None);
+        // Only the user-editable attributes are named, so a concurrent delivery-status write to
+        // lastDelivery* is never overwritten by a settings change.
+        let set = "SET #name = :name, #enabled = :enabled, #events = :events, #credentials = :credentials, \
+                   #config = :config, #updatedAt = :updatedAt, #version = :version";
+        update = match next.minimum_severity {
+            Some(sev) => update
+                .update_expression(format!("{set}, #severity = :severity"))
+                .expression_attribute_values(":severity", AttributeValue::S(sev.as_str().into())),
+            None => update.update_expression(format!("{set} REMOVE #severity")),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(StoreError::backend("UpdateItem", &e)),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        at: &str,
+        status: DeliveryStatus,
+    ) -> Result<(), StoreError> {
+        let status = match status {
+            DeliveryStatus::Success => "success",
+            DeliveryStatus::Failed => "failed",
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(account, id).into_iter().collect()))
+            .update_expression("SET #at = :at, #status = :status")
+            // RFC 3339 UTC timestamps of one width compare correctly as strings.
+            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#at) OR #at <= :at)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#at", "lastDeliveryAt")
+            .expression_attribute_names("#status", "lastDeliveryStatus")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_owned()))
+            .expression_attribute_values(":status", AttributeValue::S(status.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Deleted meanwhile, or a newer attempt already recorded: nothing to do.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(StoreError::backend("UpdateItem", &e)),
+        }
+    }
+
+    async fn delete(&self, account: &AccountId, id: IntegrationId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(account, id).into_iter().collect()))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::backend("DeleteItem", &e)),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! One delivery attempt: render, send, judge, and record it in the delivery log and on the
+//! integration. Shared by the delivery worker and `POST /v1/integrations/{id}/test`.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::store::{DeliveryLogStore, IntegrationStore, StoreError};
+use apviso_core::{
+    domain::{
+        delivery_log::DeliveryLog,
+        integration::{DeliveryStatus, Integration},
+    },
+    pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
+    providers::Attempter,
+    time_fmt,
+};
+
+pub struct AttemptDeps<'a, S, L, H> {
+    pub store: &'a S,
+    pub logs: &'a L,
+    pub providers: &'a H,
+    pub log_retention: Duration,
+}
+
+#[derive(Debug)]
+pub struct AttemptReport {
+    pub outcome: AttemptOutcome,
+    pub log: DeliveryLog,
+}
+
+pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter>(
+    deps: &AttemptDeps<'_, S, L, H>,
+    integration: &Integration,
+    task: &DeliveryTask,
+) -> AttemptReport {
+    let started = OffsetDateTime::now_utc();
+    let attempt = deps.providers.attempt(integration, task, started).await;
+    let outcome = attempt.outcome;
+    let delivered_at = time_fmt::rfc3339(started);
+    let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
+    let log = DeliveryLog {
+        id: uuid::Uuid::now_v7().to_string(),
+        account_id: integration.account_id.clone(),
+        integration_id: integration.id,
+        delivery_id: task.delivery_id.to_string(),
+        attempt: task.attempt,
+        event: task.event_type.as_str().to_owned(),
+        status,
+        response_code: attempt.response_code,
+        response_time: attempt.elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
+        error: failure_message(&outcome),
+        error_code: outcome.code().map(str::to_owned),
+        external_id: attempt.external_id,
+        delivered_at: delivered_at.clone(),
+        request: attempt.request,
+        response: attempt.response,
+        expires_at: (started + deps.log_retention).unix_timestamp(),
+    }
+    .bounded();
+    // From here on the request has been sent: a failure must not fail the message, or SQS would
+    // redeliver it and the receiver would get the same delivery again. The log write is retried
+    // instead; the status on the integration is a convenience and only warned about.
+    if let Err(err) = append_with_retries(deps.logs, &log).await {
+        // Sending again to get a log entry would be worse than the missing entry: the attempt
+        // is kept in the function's own log instead, whole, for an operator to find.
+        let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
+        tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
+    }
+    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &delivered_at, status).await {
+        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
+    }
+    tracing::info!(
+        integration_id = %integration.id,
+        delivery_id = %task.delivery_id,
+        attempt = task.attempt,
+        event = %task.event_type,
+        status = ?status,
+        response_code = ?log.response_code,
+        error_code = ?log.error_code,
+        "delivery attempt recorded"
+    );
+    AttemptReport { outcome, log }
+}
+
+/// Waits between tries of a log write that failed (DynamoDB throttling or a brief outage; the
+/// SDK has already retried each call). About 3.5 s in all, well within the function timeout.
+const LOG_WRITE_BACKOFF: [Duration; 4] =
+    [Duration::from_millis(100), Duration::from_millis(400), Duration::from_millis(1000), Duration::from_millis(2000)];
+
+/// Writes the entry, trying again after each backoff; the last error when every try failed.
+/// The item itself can no longer be refused for its size, see [`DeliveryLog::bounded`].
+async fn append_with_retries<L: DeliveryLogStore>(logs: &L, log: &DeliveryLog) -> Result<(), StoreError> {
+    let mut result = logs.append(log).await;
+    for wait in LOG_WRITE_BACKOFF {
+        let Err(err) = &result else { break };
+        tracing::warn!(log_id = %log.id, error = %err, "delivery log write failed; trying again");
+        tokio::time::sleep(wait).await;
+        result = logs.append(log).await;
+    }
+    result
+}
+
+fn failure_message(outcome: &AttemptOutcome) -> Option<String> {
+    match outcome {
+        AttemptOutcome::Delivered { .. } => None,
+        AttemptOutcome::Failed { message, .. } => Some(message.clone()),
+    }
+}

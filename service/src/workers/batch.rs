@@ -1,0 +1,58 @@
+//! Partial-batch handling: every record is processed concurrently and reported on its own, so
+//! one failing message never retries the whole batch.
+
+use std::future::Future;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+
+use super::WorkerError;
+use crate::queue::limits::MAX_RECEIVES;
+use apviso_core::error::ErrorChain;
+
+/// Runs `process` on every record. A record that fails is reported for SQS to redeliver,
+/// unless this was its last receive: then it is parked with `park(body, reason)`, so it reaches
+/// the dead-letter queue with the error as its reason instead of being moved there without one.
+pub async fn for_each_record<'a, T, F, Fut, K, KFut>(event: &'a SqsEvent, process: F, park: K) -> SqsBatchResponse
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = Result<T, WorkerError>> + 'a,
+    K: Fn(&'a str, String) -> KFut,
+    KFut: Future<Output = Result<(), WorkerError>>,
+{
+    let work = event.records.iter().map(|record| {
+        let body = record.body.as_deref().unwrap_or_default();
+        let fut = process(body);
+        async move { (record, body, fut.await) }
+    });
+    let mut response = SqsBatchResponse::default();
+    for (record, body, result) in futures::future::join_all(work).await {
+        let Err(err) = result else { continue };
+        let id = record.message_id.clone();
+        if last_receive(record) {
+            let reason = format!("gave up after {MAX_RECEIVES} receives: {}", ErrorChain(&err));
+            match park(body, reason.clone()).await {
+                Ok(()) => {
+                    tracing::error!(message_id = ?id, %reason, "record failed on its last receive; dead-lettered");
+                    continue;
+                }
+                Err(park_err) => {
+                    tracing::error!(message_id = ?id, error = %ErrorChain(&park_err), "could not dead-letter a record")
+                }
+            }
+        }
+        match id {
+            Some(id) => {
+                tracing::error!(message_id = %id, error = %ErrorChain(&err), "record failed; SQS will redeliver it");
+                response.add_failure(id);
+            }
+            // Without an id the failure cannot be reported; say so loudly rather than drop it.
+            None => tracing::error!(error = %ErrorChain(&err), "record without a message id failed"),
+        }
+    }
+    response
+}
+
+fn last_receive(record: &SqsMessage) -> bool {
+    let count = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse::<u32>().ok());
+    count.is_some_and(|c| c >= MAX_RECEIVES)
+}

@@ -1,0 +1,190 @@
+//! The delivery worker: one attempt per message, then a retry on the configured schedule (SQS
+//! delay for short waits, EventBridge Scheduler for long ones) or a final failure.
+
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use time::OffsetDateTime;
+
+use super::{
+    WorkerError,
+    attempt::{self, AttemptDeps},
+    batch::for_each_record,
+    dead_letters,
+};
+use crate::{
+    queue::{DeadLetters, DeliveryQueue, RetryScheduler},
+    store::{DeliveryLogStore, IntegrationStore, PayloadStore},
+};
+use apviso_core::{
+    domain::events::EventType,
+    pipeline::{
+        event_data::EventData,
+        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
+        outcome::AttemptOutcome,
+        retry::{RetryDecision, RetryPolicy, RetryTransport},
+    },
+    providers::Attempter,
+    time_fmt,
+};
+
+pub struct DeliveryDeps<S, L, Q, R, H, P> {
+    pub store: S,
+    pub logs: L,
+    pub queue: Q,
+    pub scheduler: R,
+    /// Where claim-checked event data is read from.
+    pub payloads: P,
+    pub providers: H,
+    pub retry: RetryPolicy,
+    pub log_retention: Duration,
+    pub dead_letter_url: String,
+}
+
+/// What happened to one delivery message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Disposition {
+    Delivered,
+    RetryQueued {
+        attempt: u32,
+        transport: RetryTransport,
+    },
+    FailedForGood,
+    /// The integration was deleted or disabled before this attempt; nothing was sent.
+    Dropped,
+    DeadLettered,
+}
+
+pub async fn handle_batch<S, L, Q, R, H, P>(deps: &DeliveryDeps<S, L, Q, R, H, P>, event: &SqsEvent) -> SqsBatchResponse
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+{
+    let park = |body, reason: String| async move {
+        dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
+    };
+    for_each_record(event, |body| deliver(deps, body), park).await
+}
+
+pub async fn deliver<S, L, Q, R, H, P>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P>,
+    body: &str,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+{
+    let decoded = match DeliveryMessage::decode_any(body) {
+        Ok(Decoded::Ready(message)) => Ok(message),
+        Ok(Decoded::NeedsData(pending)) => resolve(&deps.payloads, pending).await?,
+        Err(reason) => Err(reason),
+    };
+    let task = match decoded {
+        Ok(message) => message.into_task(),
+        Err(reason) => {
+            tracing::warn!(%reason, "delivery message that can never be delivered sent to the dead-letter queue");
+            dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await?;
+            return Ok(Disposition::DeadLettered);
+        }
+    };
+    let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
+        Some(i) if i.enabled => i,
+        found => {
+            let why = if found.is_some() { "disabled" } else { "deleted" };
+            tracing::info!(
+                integration_id = %task.integration_id,
+                delivery_id = %task.delivery_id,
+                attempt = task.attempt,
+                "integration {why}; pending delivery dropped without sending"
+            );
+            return Ok(Disposition::Dropped);
+        }
+    };
+    let attempt_deps = AttemptDeps {
+        store: &deps.store,
+        logs: &deps.logs,
+        providers: &deps.providers,
+        log_retention: deps.log_retention,
+    };
+    let report = attempt::run(&attempt_deps, &integration, &task).await;
+    if report.outcome.is_delivered() {
+        return Ok(Disposition::Delivered);
+    }
+    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at).await
+}
+
+/// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was
+/// stored); a store failure is a `WorkerError`, so SQS offers the message again.
+async fn resolve<P: PayloadStore>(
+    payloads: &P,
+    pending: PendingData,
+) -> Result<Result<DeliveryMessage, String>, WorkerError> {
+    let data_ref = pending.data_ref();
+    let Some(text) = payloads.get(&data_ref.key).await? else {
+        return Ok(Err(format!("event data {} is no longer stored (expired or never written)", data_ref.key)));
+    };
+    if !data_ref.matches(&text) {
+        return Ok(Err(format!("event data {} is not what the message refers to (size or SHA-256)", data_ref.key)));
+    }
+    match serde_json::from_slice::<EventData>(&text) {
+        Ok(data) => Ok(Ok(pending.resolve(data))),
+        Err(e) => Ok(Err(format!("event data {} is not a JSON object: {e}", data_ref.key))),
+    }
+}
+
+async fn schedule_retry<S, L, Q, R, H, P>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P>,
+    task: &DeliveryTask,
+    outcome: &AttemptOutcome,
+    attempted_at: &str,
+) -> Result<Disposition, WorkerError>
+where
+    Q: DeliveryQueue,
+    R: RetryScheduler,
+{
+    // Verification pings report reachability once; retrying them would only add noise.
+    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
+    if one_shot || !outcome.is_retryable() {
+        tracing::info!(delivery_id = %task.delivery_id, attempt = task.attempt, "delivery failed for good (not retryable)");
+        return Ok(Disposition::FailedForGood);
+    }
+    match deps.retry.next(task.attempt, outcome.retry_after()) {
+        RetryDecision::GiveUp => {
+            tracing::warn!(delivery_id = %task.delivery_id, attempts = task.attempt, "delivery failed for good after the last retry");
+            Ok(Disposition::FailedForGood)
+        }
+        RetryDecision::Retry { attempt, delay, transport } => {
+            let next = DeliveryMessage::DeliveryV1(task.for_attempt(attempt, attempted_at));
+            match transport {
+                RetryTransport::SqsDelay => deps.queue.send_delayed(&next, delay).await?,
+                RetryTransport::Scheduler => {
+                    let at = OffsetDateTime::now_utc() + delay;
+                    deps.scheduler.schedule(&schedule_name(task, attempt), at, &next).await?;
+                }
+            }
+            tracing::info!(
+                delivery_id = %task.delivery_id,
+                next_attempt = attempt,
+                delay_s = delay.as_secs(),
+                transport = ?transport,
+                due = %time_fmt::rfc3339(OffsetDateTime::now_utc() + delay),
+                "retry scheduled"
+            );
+            Ok(Disposition::RetryQueued { attempt, transport })
+        }
+    }
+}
+
+/// Unique per delivery attempt and within Scheduler's 64-character limit, so a repeated
+/// CreateSchedule for the same attempt is a harmless conflict.
+pub fn schedule_name(task: &DeliveryTask, attempt: u32) -> String {
+    format!("apviso-{}-a{attempt}", task.delivery_id)
+}

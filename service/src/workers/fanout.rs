@@ -1,0 +1,120 @@
+//! Fan-out: one ingest event in, one delivery message out per matching integration.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+
+use super::{WorkerError, batch::for_each_record, dead_letters};
+use crate::{
+    queue::{DeadLetters, DeliveryQueue},
+    store::{IntegrationStore, PayloadStore},
+};
+use apviso_core::{
+    domain::{catalog::Provider, events::EventType, integration::Integration},
+    pipeline::{
+        data_ref::{DataRef, INLINE_DATA_LIMIT},
+        event_data::EventData,
+        ingest::{IngestEvent, parse_ingest},
+        matching::delivered_type,
+        message::{DeliveryMessage, DeliveryTask},
+    },
+    providers,
+};
+
+pub struct FanoutDeps<S, Q, P> {
+    pub store: S,
+    pub queue: Q,
+    /// Where event data too large to copy into every delivery message is stored once.
+    pub payloads: P,
+    /// Where ingest messages that can never be processed are parked.
+    pub dead_letter_url: String,
+}
+
+pub async fn handle_batch<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
+    deps: &FanoutDeps<S, Q, P>,
+    event: &SqsEvent,
+) -> SqsBatchResponse {
+    let park = |body, reason: String| async move {
+        dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
+    };
+    for_each_record(event, |body| fan_out(deps, body), park).await
+}
+
+/// Processes one ingest message. Returns the number of deliveries queued.
+pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
+    deps: &FanoutDeps<S, Q, P>,
+    body: &str,
+) -> Result<usize, WorkerError> {
+    let event = match parse_ingest(body) {
+        Ok(event) => event,
+        Err(err) => {
+            tracing::warn!(reason = %err, "malformed ingest message sent to the dead-letter queue");
+            dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, err.reason()).await?;
+            return Ok(0);
+        }
+    };
+    let integrations = deps.store.list(&event.account_id).await?;
+    let mut messages = deliveries_for(&event, &integrations);
+    claim_check(deps, &event, &mut messages).await?;
+    if !messages.is_empty() {
+        deps.queue.send_all(&messages).await?;
+    }
+    tracing::info!(event_id = %event.id.as_str(), event = %event.event, deliveries = messages.len(), "event fanned out");
+    Ok(messages.len())
+}
+
+/// Stores data too large to copy into every message once, and makes the messages carry a
+/// reference to it instead, so no message (nor any batch of them) can exceed SQS's limits
+/// whatever the producer sent.
+async fn claim_check<S, Q, P: PayloadStore>(
+    deps: &FanoutDeps<S, Q, P>,
+    event: &IngestEvent,
+    messages: &mut [DeliveryMessage],
+) -> Result<(), WorkerError> {
+    let Some(first) = messages.first() else { return Ok(()) };
+    let data = &first.task().data;
+    if data.json().len() <= INLINE_DATA_LIMIT {
+        return Ok(());
+    }
+    let data_ref = DataRef::for_event(&event.account_id, &event.id, data);
+    deps.payloads.put(&data_ref.key, data.json().as_bytes().to_vec()).await?;
+    tracing::info!(event_id = %event.id, key = %data_ref.key, bytes = data_ref.bytes, "event data stored once (claim check)");
+    for message in messages.iter_mut() {
+        message.task_mut().data_ref = Some(data_ref.clone());
+    }
+    Ok(())
+}
+
+/// A digest-mode e-mail integration must hear about the end of a scan to send its digest, even
+/// when it does not subscribe to the scan event itself.
+fn digest_flush(integration: &Integration, event: &IngestEvent) -> Option<EventType> {
+    let flushes = matches!(event.event, EventType::ScanCompleted | EventType::ScanFailed);
+    (flushes && integration.provider == Provider::Email && providers::email::digest_mode(integration))
+        .then_some(event.event)
+}
+
+/// The delivery messages for `event`: enabled integrations whose provider supports the type
+/// they would receive it as, one each. The event's data is written once, on the first match,
+/// and every message shares that text.
+pub fn deliveries_for(
+    event: &IngestEvent,
+    integrations: &[apviso_core::domain::integration::Integration],
+) -> Vec<DeliveryMessage> {
+    let mut data: Option<EventData> = None;
+    integrations
+        .iter()
+        .filter(|i| i.enabled)
+        .filter_map(|i| {
+            let event_type =
+                delivered_type(&i.enabled_events, i.minimum_severity, event).or_else(|| digest_flush(i, event))?;
+            i.provider.spec().supports(event_type).then(|| {
+                DeliveryMessage::DeliveryV1(DeliveryTask::first(
+                    event.account_id.clone(),
+                    i.id,
+                    event.id.clone(),
+                    event_type,
+                    event.timestamp.clone(),
+                    data.get_or_insert_with(|| EventData::from_map(&event.data)).clone(),
+                ))
+            })
+        })
+        .collect()
+}
