@@ -277,5 +277,4 @@ fn parse_severity(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<Opt
 }
 
 #[cfg(test)]
-#[path = "validation_tests.rs"]
 mod tests;

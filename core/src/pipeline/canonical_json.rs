@@ -241,5 +241,4 @@ fn as_serde_json_writes(token: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "canonical_json_tests.rs"]
 mod tests;

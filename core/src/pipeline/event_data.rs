@@ -123,5 +123,4 @@ impl<'de> Deserialize<'de> for EventData {
 }
 
 #[cfg(test)]
-#[path = "event_data_tests.rs"]
 mod tests;

@@ -186,5 +186,4 @@ fn parse_event_type(raw: &str) -> Result<EventType, IngestError> {
 }
 
 #[cfg(test)]
-#[path = "ingest_tests.rs"]
 mod tests;

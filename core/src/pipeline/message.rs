@@ -298,5 +298,4 @@ impl DeliveryMessage {
 }
 
 #[cfg(test)]
-#[path = "message_tests.rs"]
 mod tests;

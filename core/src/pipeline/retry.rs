@@ -153,5 +153,4 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
 }
 
 #[cfg(test)]
-#[path = "retry_tests.rs"]
 mod tests;

@@ -142,5 +142,4 @@ pub fn classify_webhook(status: u16, retry_after: Option<Duration>) -> AttemptOu
 }
 
 #[cfg(test)]
-#[path = "webhook_tests.rs"]
 mod tests;

@@ -2,14 +2,10 @@
 //! judges the answer. Fan-out, retries and logging are shared by all of them.
 
 pub mod email;
-mod email_render;
 pub mod http;
 pub mod jira;
-mod jira_adf;
 pub mod pagerduty;
-mod pagerduty_details;
 pub mod slack;
-mod slack_render;
 pub mod webhook;
 
 use std::{future::Future, time::Duration};

@@ -10,7 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, http, slack_render};
+use super::{ProviderAttempt, http};
+
+mod render;
 use crate::{
     domain::integration::Integration,
     pipeline::{
@@ -40,7 +42,7 @@ pub async fn attempt<H: Sender>(
 /// headers, and Slack ignores the rest.
 pub fn render_request(task: &DeliveryTask, url: &str, channel: Option<&str>) -> OutboundRequest {
     // Cannot fail: the message is built from `json!` values with string keys.
-    let body = serde_json::to_vec(&slack_render::render(task, channel)).unwrap_or_default();
+    let body = serde_json::to_vec(&render::render(task, channel)).unwrap_or_default();
     OutboundRequest {
         url: url.to_owned(),
         method: "POST",
@@ -123,5 +125,4 @@ fn body_is_json(body: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[path = "slack_tests.rs"]
 mod tests;

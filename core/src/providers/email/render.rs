@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-use super::{finding_title, present};
+use crate::providers::{finding_title, present};
 use crate::{domain::events::EventType, pipeline::message::DeliveryTask, ports::mail::Mail};
 
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
@@ -220,5 +220,4 @@ fn digest_line(f: &Map<String, Value>) -> String {
 }
 
 #[cfg(test)]
-#[path = "email_render_tests.rs"]
 mod tests;

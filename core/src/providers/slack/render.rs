@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{finding_title, present};
+use crate::providers::{finding_title, present};
 use crate::{
     domain::events::{EventType, Severity},
     pipeline::message::DeliveryTask,

@@ -9,7 +9,7 @@ use crate::{
         ids::{AccountId, IntegrationId},
     },
     pipeline::ingest::EventId,
-    providers::slack_render::{self, BLOCKS_MAX, FIELD_TEXT_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, units},
+    providers::slack::render::{self, BLOCKS_MAX, FIELD_TEXT_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, units},
 };
 
 /// The event time every task here carries.
@@ -67,7 +67,7 @@ fn all_text(message: &Value) -> String {
 
 #[test]
 fn a_finding_shows_severity_title_cvss_endpoint_and_remediation() {
-    let message = slack_render::render(&task(EventType::FindingCritical, finding()), None);
+    let message = render::render(&task(EventType::FindingCritical, finding()), None);
     let blocks = message["blocks"].as_array().unwrap();
     assert_eq!(blocks[0]["type"], "header");
     assert_eq!(blocks[0]["text"]["text"], ":red_circle: Critical · SQL injection in login form");
@@ -90,7 +90,7 @@ fn scanned_content_cannot_ping_or_forge_links() {
     let mut data = finding();
     data["title"] = json!("<!channel> pwned <https://evil.example|click>");
     data["description"] = json!("<@U123> & <!here>");
-    let message = slack_render::render(&task(EventType::FindingHigh, data), None);
+    let message = render::render(&task(EventType::FindingHigh, data), None);
     // Index 1 is the header, plain_text: Slack shows it literally, so it is not escaped.
     for (i, (text, _)) in texts_with_limits(&message).iter().enumerate().filter(|(i, _)| *i != 1) {
         assert!(!text.contains('<'), "text {i}: {text}");
@@ -105,7 +105,7 @@ fn long_and_multibyte_texts_stay_within_slack_limits() {
     data["endpoint"] = json!(format!("https://app.example.com/{}", "&".repeat(5000)));
     data["description"] = json!("é".repeat(10_000));
     data["remediation"] = json!("<".repeat(4000));
-    let message = slack_render::render(&task(EventType::FindingCritical, data), Some("#sec"));
+    let message = render::render(&task(EventType::FindingCritical, data), Some("#sec"));
     for (text, max) in texts_with_limits(&message) {
         assert!(units(&text) <= max, "{} > {max}", units(&text));
         // Never a half entity such as `&am`.
@@ -119,25 +119,25 @@ fn long_and_multibyte_texts_stay_within_slack_limits() {
 
 #[test]
 fn clipping_counts_utf16_and_keeps_entities_whole() {
-    assert_eq!(slack_render::clip("abcdef", 4), "abc…");
-    assert_eq!(slack_render::clip("abc", 3), "abc");
-    assert_eq!(slack_render::clip("🔥🔥🔥", 5), "🔥🔥…");
-    assert_eq!(slack_render::mrkdwn("a&b", 10), "a&amp;b");
-    assert_eq!(slack_render::mrkdwn("ab&cd", 6), "ab…");
-    assert_eq!(slack_render::clip_escaped("ab&amp;cd", 6), "ab…");
-    assert_eq!(slack_render::clip_escaped("ab&amp;cd", 8), "ab&amp;…");
+    assert_eq!(render::clip("abcdef", 4), "abc…");
+    assert_eq!(render::clip("abc", 3), "abc");
+    assert_eq!(render::clip("🔥🔥🔥", 5), "🔥🔥…");
+    assert_eq!(render::mrkdwn("a&b", 10), "a&amp;b");
+    assert_eq!(render::mrkdwn("ab&cd", 6), "ab…");
+    assert_eq!(render::clip_escaped("ab&amp;cd", 6), "ab…");
+    assert_eq!(render::clip_escaped("ab&amp;cd", 8), "ab&amp;…");
 }
 
 /// `mrkdwn` as first written: escape everything, then clip piece by piece.
 fn reference_mrkdwn(raw: &str, max: usize) -> String {
-    let escaped: String = raw.chars().map(|c| slack_render::escape(&c.to_string())).collect::<Vec<_>>().concat();
-    if slack_render::units(&escaped) <= max {
+    let escaped: String = raw.chars().map(|c| render::escape(&c.to_string())).collect::<Vec<_>>().concat();
+    if render::units(&escaped) <= max {
         return escaped;
     }
     let (mut out, mut used) = (String::new(), 0);
     for c in raw.chars() {
-        let piece = slack_render::escape(&c.to_string());
-        let len = slack_render::units(&piece);
+        let piece = render::escape(&c.to_string());
+        let len = render::units(&piece);
         if used + len > max.saturating_sub(1) {
             break;
         }
@@ -150,7 +150,7 @@ fn reference_mrkdwn(raw: &str, max: usize) -> String {
 
 #[test]
 fn clipping_reads_only_as_far_as_the_limit_and_matches_the_reference() {
-    assert_eq!(slack_render::escape("a<b>&c é 🔥"), "a&lt;b&gt;&amp;c é 🔥");
+    assert_eq!(render::escape("a<b>&c é 🔥"), "a&lt;b&gt;&amp;c é 🔥");
     let texts = [
         "",
         "plain",
@@ -167,9 +167,9 @@ fn clipping_reads_only_as_far_as_the_limit_and_matches_the_reference() {
     ];
     for text in texts {
         for max in 0..24 {
-            assert_eq!(slack_render::mrkdwn(text, max), reference_mrkdwn(text, max), "{text:?} {max}");
+            assert_eq!(render::mrkdwn(text, max), reference_mrkdwn(text, max), "{text:?} {max}");
         }
-        assert_eq!(slack_render::mrkdwn(text, 1000), reference_mrkdwn(text, 1000), "{text:?}");
+        assert_eq!(render::mrkdwn(text, 1000), reference_mrkdwn(text, 1000), "{text:?}");
     }
 }
 
@@ -177,7 +177,7 @@ fn clipping_reads_only_as_far_as_the_limit_and_matches_the_reference() {
 fn a_completed_scan_shows_target_status_and_counts_per_severity() {
     let data = json!({"scanId": "scn_1", "target": "https://app.example.com", "status": "completed", "progress": 100,
                       "summary": {"critical": 1, "high": 2, "medium": 4, "low": 3, "info": 7}});
-    let message = slack_render::render(&task(EventType::ScanCompleted, data), None);
+    let message = render::render(&task(EventType::ScanCompleted, data), None);
     assert_eq!(message["blocks"][0]["text"]["text"], ":white_check_mark: Scan completed: https://app.example.com");
     let summary = &message["blocks"][2];
     assert_eq!(summary["text"]["text"], "*Findings by severity*");
@@ -194,12 +194,12 @@ fn a_completed_scan_shows_target_status_and_counts_per_severity() {
 fn a_failed_scan_names_its_error_and_a_report_links_to_its_download() {
     let failed = json!({"scanId": "scn_1", "target": "https://app.example.com", "status": "failed",
                         "error": "Target stopped answering"});
-    let message = slack_render::render(&task(EventType::ScanFailed, failed), None);
+    let message = render::render(&task(EventType::ScanFailed, failed), None);
     assert!(all_text(&message).contains("*Error*\nTarget stopped answering"));
     assert!(message["blocks"][0]["text"]["text"].as_str().unwrap().starts_with(":x: Scan failed"));
 
     let report = json!({"reportId": "rpt_1", "scanId": "scn_1", "downloadUrl": "https://apviso.com/r/1.pdf?a=1&b=x|y"});
-    let message = slack_render::render(&task(EventType::ReportReady, report), None);
+    let message = render::render(&task(EventType::ReportReady, report), None);
     let text = all_text(&message);
     assert!(text.contains("<https://apviso.com/r/1.pdf?a=1&amp;b=x%7Cy|Download the report>"), "{text}");
     assert!(message["text"].as_str().unwrap().contains("https://apviso.com/r/1.pdf"));
@@ -210,7 +210,7 @@ fn a_failed_scan_names_its_error_and_a_report_links_to_its_download() {
 #[test]
 fn a_minimal_finding_shows_only_what_it_has() {
     let data = json!({"id": "fnd_min", "severity": "high", "scannerSpecific": {"kept": true}});
-    let message = slack_render::render(&task(EventType::FindingHigh, data), None);
+    let message = render::render(&task(EventType::FindingHigh, data), None);
     let expected = json!({
         "text": "[HIGH] Untitled finding",
         "blocks": [
@@ -225,7 +225,7 @@ fn a_minimal_finding_shows_only_what_it_has() {
 
     let some = json!({"id": "f", "severity": "low", "title": "Verbose errors", "cvssScore": null, "endpoint": " ",
                       "remediation": "Turn debug off."});
-    let message = slack_render::render(&task(EventType::FindingNew, some), None);
+    let message = render::render(&task(EventType::FindingNew, some), None);
     assert_eq!(message["text"], "[LOW] Verbose errors");
     assert_eq!(
         message["blocks"][1],
@@ -236,7 +236,7 @@ fn a_minimal_finding_shows_only_what_it_has() {
 
 #[test]
 fn a_scan_or_report_without_its_optional_fields_leaves_them_out() {
-    let message = slack_render::render(&task(EventType::ScanCompleted, json!({"scanId": "scn_1"})), None);
+    let message = render::render(&task(EventType::ScanCompleted, json!({"scanId": "scn_1"})), None);
     assert_eq!(message["text"], "Scan completed for scn_1");
     assert_eq!(message["blocks"][0]["text"]["text"], ":white_check_mark: Scan completed: scn_1");
     assert_eq!(
@@ -245,7 +245,7 @@ fn a_scan_or_report_without_its_optional_fields_leaves_them_out() {
     );
     assert_eq!(message["blocks"].as_array().unwrap().len(), 3, "header, facts, context");
 
-    let message = slack_render::render(&task(EventType::ReportReady, json!({"reportId": "rpt_1"})), None);
+    let message = render::render(&task(EventType::ReportReady, json!({"reportId": "rpt_1"})), None);
     assert_eq!(message["text"], "Report rpt_1 is ready");
     assert_eq!(
         message["blocks"][1],
@@ -256,7 +256,7 @@ fn a_scan_or_report_without_its_optional_fields_leaves_them_out() {
 #[test]
 fn a_test_is_clearly_marked_and_shows_the_sample_finding() {
     let data = json!({"test": true, "message": "No action is needed.", "finding": finding()});
-    let message = slack_render::render(&task(EventType::IntegrationTest, data), None);
+    let message = render::render(&task(EventType::IntegrationTest, data), None);
     assert!(message["text"].as_str().unwrap().starts_with("[TEST]"));
     assert_eq!(message["blocks"][0]["text"]["text"], ":test_tube: [TEST] APVISO test message");
     assert!(all_text(&message).contains("*CVSS score*\n9.8"));

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::jira::finding::{Finding, Loose};
+use super::finding::{Finding, Loose};
 
 /// Characters kept of each free-text section. Jira refuses descriptions over 32,767 characters;
 /// three sections at this size plus the details stay well below that, and a longer report
@@ -268,5 +268,4 @@ fn node<'a>(kind: &'static str, content: Vec<Node<'a>>) -> Node<'a> {
 }
 
 #[cfg(test)]
-#[path = "jira_adf_tests.rs"]
 mod tests;

@@ -6,7 +6,9 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, email_render};
+use super::ProviderAttempt;
+
+mod render;
 use crate::{
     domain::{
         delivery_log::{LoggedRequest, LoggedResponse},
@@ -143,7 +145,7 @@ pub async fn attempt(
                 return attempt;
             }
             let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
-            let attempt = send(mailer, from, &email_render::digest(task, &data, &findings, &to)).await;
+            let attempt = send(mailer, from, &render::digest(task, &data, &findings, &to)).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -153,7 +155,7 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &email_render::alert(task, &data, &to)).await,
+        _ => send(mailer, from, &render::alert(task, &data, &to)).await,
     }
 }
 

@@ -76,7 +76,7 @@ pub fn masked_body(event: &TriggerEvent<'_>) -> String {
 /// A trigger event (Events API v2). Fields are declared in byte order of their names, the
 /// order serde_json writes a `json!` object in (its `Map` is sorted), which is how these bodies
 /// were rendered before; `custom_details` is the task's data text, written without re-escaping
-/// (cut when too large for PagerDuty, see `pagerduty_details`).
+/// (cut when too large for PagerDuty, see `details`).
 /// Deliberately not `Debug`: it holds the routing key.
 #[derive(Clone, Serialize)]
 pub struct TriggerEvent<'a> {
@@ -149,7 +149,7 @@ pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> Trigger
     let payload = TriggerPayload {
         class,
         component: component.map(|c| clip_bytes(&c, SOURCE_MAX)),
-        custom_details: super::pagerduty_details::custom_details(&task.data),
+        custom_details: details::custom_details(&task.data),
         severity,
         source,
         summary: clip_bytes(&summary, SUMMARY_MAX),
@@ -298,6 +298,7 @@ pub fn clip_bytes(text: &str, max: usize) -> String {
     format!("{}…", crate::text::head_bytes(text, max.saturating_sub('…'.len_utf8())))
 }
 
+mod details;
+
 #[cfg(test)]
-#[path = "pagerduty_tests.rs"]
 mod tests;

@@ -18,7 +18,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, finding_title, http, jira_adf};
+use super::{ProviderAttempt, finding_title, http};
+
+mod adf;
 use crate::{
     domain::{
         delivery_log::LoggedRequest, events::EventType, ids::IntegrationId, integration::Integration, secret::Secret,
@@ -103,7 +105,7 @@ pub async fn attempt<H: Sender>(
     // The sample finding's own "[TEST]" marker would only repeat the summary's prefix.
     let title = if test { title.trim_start().strip_prefix("[TEST]").unwrap_or(title) } else { title };
     let labels = [APVISO_LABEL.to_owned(), plan.label.clone().unwrap_or_else(|| TEST_LABEL.to_owned())];
-    let description = jira_adf::description(plan.finding, plan.label.as_deref(), test);
+    let description = adf::description(plan.finding, plan.label.as_deref(), test);
     let summary = summary(&plan.prefix, title);
     let body = create_body(&site.project_key, &site.issue_type, &summary, description, &labels);
     let request = site.request("/rest/api/3/issue", &body, body_size_hint(plan.finding));
@@ -315,14 +317,13 @@ pub fn create_body<'a, D: Serialize>(
 /// Room for the create request's body: its free text, which the description can only cut, plus
 /// the fixed parts around it. A guess: too little only costs a reallocation.
 fn body_size_hint(finding: &Finding<'_>) -> usize {
-    let text =
-        |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().map_or(0, str::len).min(2 * jira_adf::SECTION_LIMIT);
+    let text = |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().map_or(0, str::len).min(2 * adf::SECTION_LIMIT);
     let steps = match &finding.reproduction_steps {
         finding::Loose::Str(s) => s.len(),
         finding::Loose::Strings(items) => items.iter().map(|s| s.len() + 64).sum(),
         _ => 0,
     };
-    1024 + text(&finding.description) + text(&finding.remediation) + steps.min(4 * jira_adf::SECTION_LIMIT)
+    1024 + text(&finding.description) + text(&finding.remediation) + steps.min(4 * adf::SECTION_LIMIT)
 }
 
 /// Issues this process created lately, by integration and label. Jira's search is eventually
@@ -353,13 +354,10 @@ fn recalled(integration: IntegrationId, label: &str) -> Option<u64> {
 }
 
 /// Read by the ADF rendering too, which sits beside this module.
-#[path = "jira_finding.rs"]
 pub(super) mod finding;
 
-#[path = "jira_judge.rs"]
 mod judge;
 pub use judge::{CreatedIssue, error_details, judge_create, judge_search};
 
 #[cfg(test)]
-#[path = "jira_tests.rs"]
 mod tests;
