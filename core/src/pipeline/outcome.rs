@@ -115,10 +115,31 @@ pub fn is_success_status(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// The generic webhook's rule: every non-2xx is retried, as the docs promise, except 410 Gone,
-/// which a receiver sends to say the endpoint is gone for good.
-pub fn webhook_status_retryable(status: u16) -> bool {
-    status != 410
+/// The retry-or-not rule when no status arrived: a timeout, a refused connection or a failed
+/// lookup may pass; a blocked target or a request we could not build will not.
+pub fn transport_retryable(kind: FailureKind) -> bool {
+    matches!(kind, FailureKind::Timeout | FailureKind::Connection | FailureKind::Dns)
+}
+
+/// Whose answer a status is, for the one rule that says whether a failed HTTP attempt is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answerer {
+    /// A customer's webhook endpoint: every non-2xx is retried, as the docs promise, except
+    /// 410 Gone, which a receiver sends to say the endpoint is gone for good.
+    Webhook,
+    /// A provider's API (Slack, PagerDuty, Jira): only throttling (429), a request timeout (408)
+    /// and server trouble (5xx) can change with waiting; anything else is about our request or
+    /// the integration's settings and would come back the same on every retry.
+    ProviderApi,
+}
+
+/// The retry-or-not rule for an HTTP status that is not a success, in one place for every
+/// provider. (Provider judges may still refuse a retry for a 2xx whose body says it failed.)
+pub fn status_retryable(answerer: Answerer, status: u16) -> bool {
+    match answerer {
+        Answerer::Webhook => status != 410,
+        Answerer::ProviderApi => matches!(status, 408 | 429 | 500..),
+    }
 }
 
 /// `Provider returned HTTP 500: Internal Server Error`; the reason is left out for codes
@@ -200,8 +221,8 @@ mod tests {
         assert!(is_success_status(200) && is_success_status(299));
         assert!(!is_success_status(199) && !is_success_status(300));
         for status in [301, 400, 401, 403, 404, 408, 429, 500, 502, 503, 504] {
-            assert!(webhook_status_retryable(status), "{status}");
+            assert!(status_retryable(Answerer::Webhook, status), "{status}");
         }
-        assert!(!webhook_status_retryable(410));
+        assert!(!status_retryable(Answerer::Webhook, 410));
     }
 }

@@ -9,7 +9,7 @@ use super::{
     event_data::EventData,
     ingest::EventId,
     message::DeliveryTask,
-    outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status, webhook_status_retryable},
+    outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
     signing::{github_signature, standard_webhooks_signature},
 };
 use crate::domain::{events::EventType, settings::RESERVED_HEADERS, signing_key::SigningKey};
@@ -129,14 +129,14 @@ pub fn render_webhook(
 
 /// Judges a received status. `retry_after` is kept for 429 only: other statuses' hints (503's
 /// in particular) are guesses, and the schedule already spaces retries out.
-pub fn classify_webhook(status: u16, retry_after: Option<Duration>) -> AttemptOutcome {
+pub fn judge(status: u16, retry_after: Option<Duration>) -> AttemptOutcome {
     if is_success_status(status) {
         return AttemptOutcome::Delivered { status };
     }
     AttemptOutcome::Failed {
         kind: FailureKind::Http(status),
         message: http_failure_message(status),
-        retryable: webhook_status_retryable(status),
+        retryable: status_retryable(Answerer::Webhook, status),
         retry_after: retry_after.filter(|_| status == 429),
     }
 }

@@ -10,7 +10,7 @@ use crate::{
         integration::MASK,
     },
     pipeline::{
-        outcome::{AttemptOutcome, FailureKind},
+        outcome::{AttemptOutcome, transport_retryable},
         retry::parse_retry_after,
         webhook::{LOGGABLE_HEADERS, OutboundRequest},
     },
@@ -30,7 +30,7 @@ pub async fn send<H: Sender>(
     let result = sender.send(request).await;
     let outcome = match (&result.error, result.status) {
         (Some(error), _) => {
-            let retryable = matches!(error.kind, FailureKind::Timeout | FailureKind::Connection | FailureKind::Dns);
+            let retryable = transport_retryable(error.kind);
             AttemptOutcome::Failed { kind: error.kind, message: error.message.clone(), retryable, retry_after: None }
         }
         (None, Some(status)) => {

@@ -213,11 +213,11 @@ fn debug_shows_bare_origins_and_survives_bad_urls() {
 }
 
 #[test]
-fn classify_success_and_failures() {
-    assert_eq!(classify_webhook(200, None), AttemptOutcome::Delivered { status: 200 });
-    assert_eq!(classify_webhook(204, Some(Duration::from_secs(5))), AttemptOutcome::Delivered { status: 204 });
+fn judge_success_and_failures() {
+    assert_eq!(judge(200, None), AttemptOutcome::Delivered { status: 200 });
+    assert_eq!(judge(204, Some(Duration::from_secs(5))), AttemptOutcome::Delivered { status: 204 });
     assert_eq!(
-        classify_webhook(500, None),
+        judge(500, None),
         AttemptOutcome::Failed {
             kind: FailureKind::Http(500),
             message: "Provider returned HTTP 500: Internal Server Error".into(),
@@ -226,19 +226,19 @@ fn classify_success_and_failures() {
         }
     );
     for status in [301, 302, 400, 401, 404, 429, 502, 503] {
-        let outcome = classify_webhook(status, None);
+        let outcome = judge(status, None);
         assert!(outcome.is_retryable(), "{status}");
         assert_eq!(outcome.code(), Some("E_HTTP"));
         assert_eq!(outcome.status(), Some(status));
     }
-    let gone = classify_webhook(410, None);
+    let gone = judge(410, None);
     assert!(!gone.is_retryable() && !gone.is_delivered());
 }
 
 #[test]
 fn retry_after_is_kept_for_429_only() {
     let hint = Some(Duration::from_secs(120));
-    assert_eq!(classify_webhook(429, hint).retry_after(), hint);
-    assert_eq!(classify_webhook(503, hint).retry_after(), None);
-    assert_eq!(classify_webhook(500, hint).retry_after(), None);
+    assert_eq!(judge(429, hint).retry_after(), hint);
+    assert_eq!(judge(503, hint).retry_after(), None);
+    assert_eq!(judge(500, hint).retry_after(), None);
 }

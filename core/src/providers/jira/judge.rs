@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::pipeline::outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status};
+use crate::pipeline::outcome::{
+    Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable,
+};
 
 /// Characters of Jira's own error text kept in the log's `error`; the full answer is in the log.
 pub const DETAIL_LIMIT: usize = 400;
@@ -55,36 +57,29 @@ fn not_jira(status: u16) -> AttemptOutcome {
     }
 }
 
-/// The failure table shared by both calls. Throttling and server trouble pass; everything Jira
-/// says about our request or credentials would come back the same on every retry.
+/// The failure table shared by both calls; whether it is retried is the shared provider-API rule
+/// (`outcome::status_retryable`).
 fn rejected(status: u16, body: &[u8], retry_after: Option<Duration>, what: &str) -> AttemptOutcome {
     let details = error_details(body);
     let with = |text: String| if details.is_empty() { text } else { format!("{text}: {details}") };
-    let (message, retryable) = match status {
-        401 => ("Jira rejected the credentials (HTTP 401): check the account email and API token".to_owned(), false),
-        403 => (
-            with(format!(
-                "Jira refused {what} (HTTP 403): check the account email and API token, and that the account may \
-                 browse and create issues in the project"
-            )),
-            false,
-        ),
-        404 => (
-            with("Jira project or site not found (HTTP 404): check credentials.baseUrl and config.projectKey".into()),
-            false,
-        ),
-        400 => (with(format!("Jira rejected {what} (HTTP 400)")), false),
-        429 => (with("Jira is rate limiting requests (HTTP 429)".into()), true),
-        300..=399 => (
-            format!(
-                "Jira answered with a redirect (HTTP {status}): set credentials.baseUrl to the site's own address \
+    let message = match status {
+        401 => "Jira rejected the credentials (HTTP 401): check the account email and API token".to_owned(),
+        403 => with(format!(
+            "Jira refused {what} (HTTP 403): check the account email and API token, and that the account may \
+             browse and create issues in the project"
+        )),
+        404 => {
+            with("Jira project or site not found (HTTP 404): check credentials.baseUrl and config.projectKey".into())
+        }
+        400 => with(format!("Jira rejected {what} (HTTP 400)")),
+        429 => with("Jira is rate limiting requests (HTTP 429)".into()),
+        300..=399 => format!(
+            "Jira answered with a redirect (HTTP {status}): set credentials.baseUrl to the site's own address \
              (https://<site>.atlassian.net)"
-            ),
-            false,
         ),
-        408 | 500..=599 => (with(http_failure_message(status).replace("Provider", "Jira")), true),
-        _ => (with(http_failure_message(status).replace("Provider", "Jira")), false),
+        _ => with(http_failure_message(status).replace("Provider", "Jira")),
     };
+    let retryable = status_retryable(Answerer::ProviderApi, status);
     AttemptOutcome::Failed {
         kind: FailureKind::Http(status),
         message,

@@ -21,7 +21,7 @@ use crate::{
     pipeline::{
         event_data::EventData,
         message::DeliveryTask,
-        outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status},
+        outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
         webhook::{OutboundRequest, USER_AGENT},
     },
     ports::sender::Sender,
@@ -51,7 +51,7 @@ pub async fn attempt<H: Sender>(
     let request = render_request(url, &event);
     let mut logged = http::logged_request(&request, http::url_without_query_values(url));
     logged.body = masked_body(&event);
-    let mut attempt = http::send(sender, &request, logged, now, classify).await;
+    let mut attempt = http::send(sender, &request, logged, now, judge).await;
     scrub(&mut attempt, key);
     attempt
 }
@@ -205,7 +205,7 @@ fn dedup_key_with(task: &DeliveryTask, data: &Map<String, Value>) -> String {
 }
 
 /// Judges PagerDuty's answer. `retry_after` arrives for 429 only (see `http::send`).
-pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> AttemptOutcome {
+pub fn judge(status: u16, body: &[u8], retry_after: Option<Duration>) -> AttemptOutcome {
     if is_success_status(status) {
         return AttemptOutcome::Delivered { status };
     }
@@ -214,15 +214,14 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Atte
         Some(detail) => format!("{message}: {detail}"),
         None => message,
     };
-    let (message, retryable) = match status {
-        400 => (with_detail("PagerDuty rejected the event as invalid (HTTP 400)".into()), false),
-        429 => {
-            ("PagerDuty is throttling events for this routing key (HTTP 429); the event will be retried".into(), true)
-        }
-        408 | 500.. => (with_detail(http_failure_message(status).replace("Provider", "PagerDuty")), true),
+    let message = match status {
+        400 => with_detail("PagerDuty rejected the event as invalid (HTTP 400)".into()),
+        429 => "PagerDuty is throttling events for this routing key (HTTP 429); the event will be retried".into(),
+        408 | 500.. => with_detail(http_failure_message(status).replace("Provider", "PagerDuty")),
         // 404 and the like: the configured URL is not an Events API v2 endpoint.
-        _ => (with_detail(format!("PagerDuty refused the event ({})", http_failure_message(status))), false),
+        _ => with_detail(format!("PagerDuty refused the event ({})", http_failure_message(status))),
     };
+    let retryable = status_retryable(Answerer::ProviderApi, status);
     AttemptOutcome::Failed {
         kind: FailureKind::Http(status),
         message,

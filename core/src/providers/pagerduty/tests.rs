@@ -222,23 +222,23 @@ fn bodies_are_byte_identical_to_the_json_object_they_replace() {
 
 #[test]
 fn answers_are_judged_by_pagerdutys_rules() {
-    assert_eq!(classify(202, br#"{"status":"success"}"#, None), AttemptOutcome::Delivered { status: 202 });
+    assert_eq!(judge(202, br#"{"status":"success"}"#, None), AttemptOutcome::Delivered { status: 202 });
     let invalid =
         br#"{"status":"invalid event","message":"Event object is invalid","errors":["'payload.summary' is missing"]}"#;
-    let AttemptOutcome::Failed { message, retryable, .. } = classify(400, invalid, None) else { panic!() };
+    let AttemptOutcome::Failed { message, retryable, .. } = judge(400, invalid, None) else { panic!() };
     assert!(!retryable);
     assert_eq!(
         message,
         "PagerDuty rejected the event as invalid (HTTP 400): Event object is invalid: 'payload.summary' is missing"
     );
     let wait = Some(Duration::from_secs(60));
-    let throttled = classify(429, b"", wait);
+    let throttled = judge(429, b"", wait);
     assert!(throttled.is_retryable());
     assert_eq!(throttled.retry_after(), wait);
-    let AttemptOutcome::Failed { message, retryable, .. } = classify(502, b"", None) else { panic!() };
+    let AttemptOutcome::Failed { message, retryable, .. } = judge(502, b"", None) else { panic!() };
     assert!(retryable);
     assert_eq!(message, "PagerDuty returned HTTP 502: Bad Gateway");
-    assert!(!classify(404, b"", None).is_retryable());
+    assert!(!judge(404, b"", None).is_retryable());
 }
 
 /// Answers every request with a body that echoes the routing key.

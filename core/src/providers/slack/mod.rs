@@ -17,7 +17,7 @@ use crate::{
     domain::integration::Integration,
     pipeline::{
         message::DeliveryTask,
-        outcome::{AttemptOutcome, FailureKind, http_failure_message, is_success_status},
+        outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
         webhook::{OutboundRequest, USER_AGENT},
     },
     ports::sender::Sender,
@@ -35,7 +35,7 @@ pub async fn attempt<H: Sender>(
     let channel = integration.config.0.get("channel").and_then(Value::as_str).map(str::trim).filter(|c| !c.is_empty());
     let request = render_request(task, url, channel);
     let logged = http::logged_request(&request, http::origin_only(url));
-    http::send(sender, &request, logged, now, classify).await
+    http::send(sender, &request, logged, now, judge).await
 }
 
 /// The POST for one delivery. Only the two headers Slack needs: the integration has no custom
@@ -55,7 +55,7 @@ pub fn render_request(task: &DeliveryTask, url: &str, channel: Option<&str>) -> 
 }
 
 /// Judges Slack's answer. `retry_after` arrives for 429 only (see `http::send`).
-pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> AttemptOutcome {
+pub fn judge(status: u16, body: &[u8], retry_after: Option<Duration>) -> AttemptOutcome {
     let error = slack_error(body);
     if is_success_status(status) {
         // A 2xx JSON `{"ok":false}` comes from Slack's Web API, not an incoming webhook: the
@@ -65,7 +65,7 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Atte
             _ => AttemptOutcome::Delivered { status },
         };
     }
-    let retryable = status == 429 || status == 408 || status >= 500;
+    let retryable = status_retryable(Answerer::ProviderApi, status);
     let message = match (&error, status) {
         (Some(error), _) => rejected(status, error),
         (None, 429) => "Slack is rate limiting this webhook (HTTP 429); the message will be retried".to_owned(),

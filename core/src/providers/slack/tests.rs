@@ -278,8 +278,8 @@ fn the_request_has_json_and_user_agent_only_and_the_channel_override() {
 
 #[test]
 fn success_is_200_ok() {
-    assert_eq!(classify(200, b"ok", None), AttemptOutcome::Delivered { status: 200 });
-    let web_api = classify(200, br#"{"ok":false,"error":"not_authed"}"#, None);
+    assert_eq!(judge(200, b"ok", None), AttemptOutcome::Delivered { status: 200 });
+    let web_api = judge(200, br#"{"ok":false,"error":"not_authed"}"#, None);
     assert!(!web_api.is_delivered() && !web_api.is_retryable());
 }
 
@@ -295,14 +295,14 @@ fn slack_error_strings_land_in_the_message_and_4xx_is_permanent() {
         (410, "channel_is_archived"),
     ];
     for (status, error) in cases {
-        let outcome = classify(status, error.as_bytes(), None);
+        let outcome = judge(status, error.as_bytes(), None);
         let AttemptOutcome::Failed { kind, message, retryable, retry_after } = outcome else { panic!() };
         assert_eq!(kind, FailureKind::Http(status));
         assert!(message.starts_with(&format!("Slack rejected the message: {error} (HTTP {status})")), "{message}");
         assert!(!retryable, "{error}");
         assert_eq!(retry_after, None);
     }
-    let unknown = classify(404, b"<html>Not here</html>", None);
+    let unknown = judge(404, b"<html>Not here</html>", None);
     assert_eq!(unknown.code(), Some("E_HTTP"));
     let AttemptOutcome::Failed { message, .. } = unknown else { panic!() };
     assert_eq!(message, "Slack rejected the message (Provider returned HTTP 404: Not Found)");
@@ -311,14 +311,14 @@ fn slack_error_strings_land_in_the_message_and_4xx_is_permanent() {
 #[test]
 fn throttling_and_server_errors_are_retried() {
     let wait = Some(Duration::from_secs(30));
-    let throttled = classify(429, b"", wait);
+    let throttled = judge(429, b"", wait);
     assert!(throttled.is_retryable());
     assert_eq!(throttled.retry_after(), wait);
-    let rollup = classify(500, b"rollup_error", wait);
+    let rollup = judge(500, b"rollup_error", wait);
     assert!(rollup.is_retryable());
     assert_eq!(rollup.retry_after(), None, "Retry-After is honoured on 429 only");
     let AttemptOutcome::Failed { message, .. } = rollup else { panic!() };
     assert!(message.starts_with("Slack rejected the message: rollup_error (HTTP 500)"));
-    assert!(classify(503, b"", None).is_retryable());
-    assert!(!classify(301, b"", None).is_retryable());
+    assert!(judge(503, b"", None).is_retryable());
+    assert!(!judge(301, b"", None).is_retryable());
 }

@@ -8,7 +8,7 @@ use crate::{
     domain::{integration::Integration, signing_key::SigningKey},
     pipeline::{
         message::DeliveryTask,
-        webhook::{classify_webhook, render_webhook},
+        webhook::{judge, render_webhook},
     },
     ports::sender::Sender,
 };
@@ -34,5 +34,5 @@ pub async fn attempt<H: Sender>(
     let request = render_webhook(task, url, key.as_ref(), &headers, now.unix_timestamp());
     // Only the origin: many endpoint URLs carry their token in the path, not just the query.
     let logged = http::logged_request(&request, http::origin_only(url));
-    http::send(sender, &request, logged, now, |status, _, retry_after| classify_webhook(status, retry_after)).await
+    http::send(sender, &request, logged, now, |status, _, retry_after| judge(status, retry_after)).await
 }
