@@ -43,12 +43,31 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Which of the two settings is wrong, so configuration can name its variable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RetryPolicyError {
+    #[error("{0}")]
+    Schedule(String),
+    #[error("{0}")]
+    SqsMaxDelay(String),
+}
+
+impl RetryPolicyError {
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Schedule(m) | Self::SqsMaxDelay(m) => m,
+        }
+    }
+}
+
 impl RetryPolicy {
     /// Parses `schedule` (comma-separated waits such as `1m,5m,30m,2h`; units s, m, h) and
     /// `sqs_max_delay` (one wait, at most 15m). Errors name the offending entry.
-    pub fn parse(schedule: &str, sqs_max_delay: &str) -> Result<Self, String> {
+    pub fn parse(schedule: &str, sqs_max_delay: &str) -> Result<Self, RetryPolicyError> {
         if schedule.trim().is_empty() {
-            return Err("retry schedule is empty; expected waits such as 1m,5m,30m,2h".into());
+            return Err(RetryPolicyError::Schedule(
+                "retry schedule is empty; expected waits such as 1m,5m,30m,2h".into(),
+            ));
         }
         let schedule = schedule
             .split(',')
@@ -57,11 +76,13 @@ impl RetryPolicy {
                 parse_duration(entry)
                     .map_err(|why| format!("retry schedule entry {} ('{}'): {why}", i + 1, entry.trim()))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RetryPolicyError::Schedule)?;
         let raw_max = sqs_max_delay.trim();
-        let sqs_max_delay = parse_duration(raw_max).map_err(|why| format!("SQS max delay ('{raw_max}'): {why}"))?;
+        let too_long = |why: String| RetryPolicyError::SqsMaxDelay(format!("SQS max delay ('{raw_max}'): {why}"));
+        let sqs_max_delay = parse_duration(raw_max).map_err(too_long)?;
         if sqs_max_delay > SQS_DELAY_LIMIT {
-            return Err(format!("SQS max delay ('{raw_max}'): SQS cannot delay a message by more than 15m (900s)"));
+            return Err(too_long("SQS cannot delay a message by more than 15m (900s)".into()));
         }
         Ok(Self { schedule, sqs_max_delay })
     }

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use apviso_core::pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY, RetryPolicy, parse_duration};
+use apviso_core::pipeline::retry::{
+    DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY, RetryPolicy, RetryPolicyError, parse_duration,
+};
 
 /// Queue URLs. The ingest queue itself is not here: Lambda's event source mapping (or the local
 /// runner) reads it; only where messages are sent or dead-lettered is configuration.
@@ -55,9 +57,12 @@ impl SchedulerTarget {
 pub(super) fn retry_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<RetryPolicy, ConfigError> {
     let schedule = lookup("APVISO_RETRY_SCHEDULE").unwrap_or_else(|| DEFAULT_SCHEDULE.into());
     let max_delay = lookup("APVISO_SQS_MAX_DELAY").unwrap_or_else(|| DEFAULT_SQS_MAX_DELAY.into());
-    RetryPolicy::parse(&schedule, &max_delay).map_err(|problem| {
-        let name = if problem.starts_with("SQS") { "APVISO_SQS_MAX_DELAY" } else { "APVISO_RETRY_SCHEDULE" };
-        ConfigError { name, problem }
+    RetryPolicy::parse(&schedule, &max_delay).map_err(|err| {
+        let name = match err {
+            RetryPolicyError::Schedule(_) => "APVISO_RETRY_SCHEDULE",
+            RetryPolicyError::SqsMaxDelay(_) => "APVISO_SQS_MAX_DELAY",
+        };
+        ConfigError { name, problem: err.message().to_owned() }
     })
 }
 

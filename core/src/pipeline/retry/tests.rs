@@ -128,7 +128,8 @@ fn parse_rejects_bad_schedules_with_reasons() {
     ];
     for (schedule, expected) in cases {
         let err = RetryPolicy::parse(schedule, "15m").unwrap_err();
-        assert!(err.contains(expected), "{schedule:?}: expected {expected:?} in {err:?}");
+        assert!(matches!(err, RetryPolicyError::Schedule(_)), "{schedule:?}: {err:?}");
+        assert!(err.message().contains(expected), "{schedule:?}: expected {expected:?} in {err:?}");
     }
 }
 
@@ -142,7 +143,8 @@ fn parse_rejects_bad_sqs_max_delays() {
         ("1d", "unit 'd'"),
     ] {
         let err = RetryPolicy::parse(DEFAULT_SCHEDULE, raw).unwrap_err();
-        assert!(err.contains(expected), "{raw:?}: expected {expected:?} in {err:?}");
+        assert!(matches!(err, RetryPolicyError::SqsMaxDelay(_)), "{raw:?}: {err:?}");
+        assert!(err.message().contains(expected), "{raw:?}: expected {expected:?} in {err:?}");
     }
     assert!(RetryPolicy::parse(DEFAULT_SCHEDULE, "900s").is_ok());
 }
