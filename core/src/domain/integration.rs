@@ -10,8 +10,7 @@ use super::{
     provider_settings::ProviderSettings,
 };
 
-/// What every masked value is replaced with in responses.
-pub const MASK: &str = "********";
+pub use super::secret::MASK;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -219,6 +218,44 @@ mod tests {
         let debug = format!("{:?}", sample());
         assert!(!debug.contains("do_not_leak_me"), "{debug}");
         assert!(debug.contains("\"secret\""));
+    }
+
+    /// An item as stored before settings were typed: same attribute names, same layout.
+    fn stored_item() -> Value {
+        json!({
+            "accountId": "acct",
+            "id": "01900000-0000-7000-8000-000000000001",
+            "provider": "webhook",
+            "name": "Hook",
+            "enabled": true,
+            "enabledEvents": ["scan.started"],
+            "credentials": {"url": "https://hooks.example.com/x", "secret": "whsec_do_not_leak_me"},
+            "config": {"headers": {"Authorization": "Bearer do_not_leak_me"}},
+            "lastDeliveryStatus": "success",
+            "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "version": 3
+        })
+    }
+
+    #[test]
+    fn a_stored_item_loads_and_is_written_back_in_the_same_shape() {
+        let integration: Integration = serde_json::from_value(stored_item()).unwrap();
+        assert_eq!(integration.provider.kind(), Provider::Webhook);
+        assert_eq!(serde_json::to_value(&integration).unwrap(), stored_item());
+        // An item without `config` (older items) loads with none.
+        let mut bare = stored_item();
+        bare.as_object_mut().unwrap().remove("config");
+        let integration: Integration = serde_json::from_value(bare).unwrap();
+        assert_eq!(integration.provider.masked_config(), json!({}));
+    }
+
+    #[test]
+    fn a_stored_item_whose_settings_no_longer_parse_says_which_field() {
+        let mut item = stored_item();
+        item["credentials"].as_object_mut().unwrap().remove("url");
+        let error = serde_json::from_value::<Integration>(item).unwrap_err().to_string();
+        assert!(error.contains("unreadable webhook settings: credentials.url is required"), "{error}");
     }
 
     #[test]

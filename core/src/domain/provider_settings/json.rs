@@ -10,8 +10,7 @@ use super::{
 use crate::domain::{
     catalog::Provider,
     field_error::FieldError,
-    integration::MASK,
-    secret::Secret,
+    secret::{MASK, Secret},
     target::{TargetPolicy, TargetUrl},
 };
 
