@@ -8,7 +8,8 @@ use apviso_core::{
         catalog::Provider,
         events::EventType,
         ids::{AccountId, IntegrationId},
-        integration::{Credentials, Integration, ProviderConfig, Settings},
+        integration::{Integration, Settings},
+        provider_settings::ProviderSettings,
     },
     pipeline::{
         ingest::EventId,
@@ -52,16 +53,16 @@ pub fn account(raw: &str) -> Result<AccountId, BoxError> {
 pub fn webhook(account: &AccountId, url: &str, name: &str) -> Integration {
     let credentials = json!({"url": url, "secret": SECRET});
     let config = json!({"headers": {"Authorization": "Bearer internal-token"}});
+    let provider = ProviderSettings::from_stored(Provider::Webhook, &object(credentials), &object(config))
+        .expect("a fixture webhook with an absolute URL always parses");
     Integration::create(
         account.clone(),
-        Provider::Webhook,
         Settings {
             name: name.to_owned(),
             enabled: true,
             enabled_events: vec![EventType::FindingNew, EventType::ScanCompleted],
             minimum_severity: None,
-            credentials: Credentials(object(credentials)),
-            config: ProviderConfig(object(config)),
+            provider,
         },
         time_fmt::now(),
     )

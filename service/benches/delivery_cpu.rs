@@ -15,7 +15,8 @@ use apviso_core::{
         catalog::Provider,
         events::EventType,
         ids::AccountId,
-        integration::{Credentials, Integration, ProviderConfig, Settings},
+        integration::{Integration, Settings},
+        provider_settings::ProviderSettings,
     },
     pipeline::{
         ingest::parse_ingest,
@@ -115,14 +116,12 @@ fn settings_for(provider: Provider) -> Option<(Value, Value)> {
 fn integration(provider: Provider, credentials: Value, config: Value) -> Integration {
     Integration::create(
         AccountId::parse("acct_bench").unwrap(),
-        provider,
         Settings {
             name: format!("bench {}", provider.as_str()),
             enabled: true,
             enabled_events: vec![EventType::FindingNew],
             minimum_severity: None,
-            credentials: Credentials(object(credentials)),
-            config: ProviderConfig(object(config)),
+            provider: ProviderSettings::from_stored(provider, &object(credentials), &object(config)).unwrap(),
         },
         "2026-11-24T00:00:00Z".into(),
     )

@@ -59,8 +59,7 @@ async fn insert_fixture_integration(deps: &ApiDeps) {
     let body = fixture("apigw-v2-create-integration.json");
     let new =
         validation::parse_create(&serde_json::from_str(body["body"].as_str().unwrap()).unwrap(), deps.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = FIXTURE_ID.parse().unwrap();
     deps.store.insert(&integration).await.unwrap();
 }

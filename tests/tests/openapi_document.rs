@@ -12,7 +12,8 @@ use apviso_core::{
         catalog::{Provider, providers_json},
         events::{EventType, Severity},
         ids::AccountId,
-        integration::{Credentials, Integration, ProviderConfig, Settings},
+        integration::{Integration, Settings},
+        provider_settings::ProviderSettings,
         validation::FieldError,
     },
     time_fmt,
@@ -139,11 +140,10 @@ fn real_integration_views_conform() {
         enabled: true,
         enabled_events: vec![EventType::ScanStarted, EventType::FindingNew],
         minimum_severity: None,
-        credentials: Credentials(credentials),
-        config: ProviderConfig(config),
+        provider: ProviderSettings::from_stored(Provider::Webhook, &credentials, &config).unwrap(),
     };
     let account = AccountId::parse("acct_test").unwrap();
-    let integration = Integration::create(account, Provider::Webhook, settings, time_fmt::now());
+    let integration = Integration::create(account, settings, time_fmt::now());
     assert_conforms("GET", "/v1/integrations/{id}", 200, &integration.to_view());
 }
 

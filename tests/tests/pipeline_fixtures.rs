@@ -74,8 +74,7 @@ async fn fixture_integration(app: &TestApp, url: &str) {
         "enabledEvents": ["finding.critical", "finding.new"]
     });
     let new = validation::parse_create(&body, app.config.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = FIXTURE_INTEGRATION.parse().unwrap();
     app.gateway.api.store.insert(&integration).await.unwrap();
 }

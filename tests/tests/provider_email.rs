@@ -157,8 +157,7 @@ async fn the_email_delivery_sample_is_sent() {
     let body = json!({"provider": "email", "name": "Fixture inbox", "credentials": {"recipients": [to]},
                       "enabledEvents": ["finding.critical"]});
     let new = validation::parse_create(&body, app.config.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = "019414e0-f1a2-7b3c-94e5-6f7a8b9c0d2f".parse().unwrap();
     app.gateway.api.store.insert(&integration).await.unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sqs-delivery-email.json");

@@ -291,8 +291,7 @@ async fn the_jira_delivery_sample_creates_an_issue() {
     let site = JiraSite::start().await;
     let new =
         validation::parse_create(&jira_body(&site, TOKEN, json!({"projectKey": PROJECT})), app.config.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = FIXTURE_INTEGRATION.parse().unwrap();
     app.gateway.api.store.insert(&integration).await.unwrap();
 

@@ -185,8 +185,7 @@ async fn the_pagerduty_delivery_sample_and_every_severity_are_delivered() {
         "credentials": {"routingKey": ROUTING_KEY}, "enabledEvents": ["finding.critical"]
     });
     let new = validation::parse_create(&body, app.config.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = FIXTURE_INTEGRATION.parse().unwrap();
     app.gateway.api.store.insert(&integration).await.unwrap();
     let deps = runtime::delivery_deps(&app.sdk, &app.config).unwrap();

@@ -203,8 +203,7 @@ async fn the_slack_delivery_sample_is_delivered() {
         "credentials": {"webhookUrl": receiver.url(HOOK_PATH)}, "enabledEvents": ["finding.critical"]
     });
     let new = validation::parse_create(&body, app.config.targets).unwrap();
-    let mut integration =
-        Integration::create(AccountId::parse("acct_local").unwrap(), new.provider, new.settings, time_fmt::now());
+    let mut integration = Integration::create(AccountId::parse("acct_local").unwrap(), new.settings, time_fmt::now());
     integration.id = FIXTURE_INTEGRATION.parse().unwrap();
     app.gateway.api.store.insert(&integration).await.unwrap();
 

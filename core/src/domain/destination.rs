@@ -7,41 +7,19 @@
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::{catalog::Provider, integration::Integration, validation::FieldError};
-
-/// Where a provider sends its secrets, and which secrets go there.
-struct Destination {
-    /// The credentials field holding the URL.
-    field: &'static str,
-    /// Credentials fields sent to that URL that a caller cannot read back.
-    secrets: &'static [&'static str],
-    /// Whether the values of `config.headers` go there too (they are masked in every view).
-    headers: bool,
-}
-
-fn destination(provider: Provider) -> Option<Destination> {
-    match provider {
-        Provider::Webhook => Some(Destination { field: "url", secrets: &["secret"], headers: true }),
-        // The e-mail names the account; only the token is secret.
-        Provider::Jira => Some(Destination { field: "baseUrl", secrets: &["apiToken"], headers: false }),
-        // Slack's URL is itself the only secret, so a new one replaces it whole. PagerDuty's
-        // endpoint is the operator's, not the tenant's, and e-mail has no URL.
-        Provider::Slack | Provider::PagerDuty | Provider::Email => None,
-    }
-}
+use super::{field_error::FieldError, provider_settings::ProviderSettings};
 
 /// The stored secrets a PATCH would carry to another origin without giving them again, one
-/// error per field. `body` is the PATCH body, `next` the merged credentials.
+/// error per field. `current` is what is stored, `next_credentials` the merged credentials (not
+/// yet parsed) and `body` the PATCH body.
 pub fn secrets_left_behind(
-    current: &Integration,
+    current: &ProviderSettings,
     next_credentials: &Map<String, Value>,
     body: &Map<String, Value>,
 ) -> Vec<FieldError> {
-    let Some(dest) = destination(current.provider) else { return Vec::new() };
-    let before = current.credentials.0.get(dest.field).and_then(Value::as_str);
-    let after = next_credentials.get(dest.field).and_then(Value::as_str);
-    let (Some(before), Some(after)) = (before, after) else { return Vec::new() };
-    if !moves_origin(before, after) {
+    let Some(dest) = current.destination() else { return Vec::new() };
+    let Some(after) = dest.url_in(next_credentials) else { return Vec::new() };
+    if !moves_origin(dest.url.as_str(), after) {
         return Vec::new();
     }
     let message = format!(
@@ -53,19 +31,13 @@ pub fn secrets_left_behind(
     let mut errors: Vec<FieldError> = dest
         .secrets
         .iter()
-        .filter(|name| current.credentials.0.get(**name).is_some_and(|v| !v.is_null()))
         .filter(|name| !given.is_some_and(|g| g.contains_key(**name)))
         .map(|name| FieldError::new(format!("credentials.{name}"), message.clone()))
         .collect();
     // A PATCH with `config` replaces the headers whole, so only what it carries is sent.
-    if dest.headers && !body.contains_key("config") {
-        let stored = current.config.0.get("headers").and_then(Value::as_object);
-        errors.extend(
-            stored
-                .into_iter()
-                .flat_map(|h| h.keys())
-                .map(|name| FieldError::new(format!("config.headers.{name}"), message.clone())),
-        );
+    if !body.contains_key("config") {
+        errors
+            .extend(dest.headers.iter().map(|name| FieldError::new(format!("config.headers.{name}"), message.clone())));
     }
     errors
 }

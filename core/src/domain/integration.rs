@@ -1,7 +1,5 @@
 //! The stored integration and the shape the API shows of it.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -9,46 +7,10 @@ use super::{
     catalog::Provider,
     events::{EventType, Severity},
     ids::{AccountId, IntegrationId},
+    provider_settings::ProviderSettings,
 };
 
-/// What every masked value is replaced with in responses.
-pub const MASK: &str = "********";
-
-/// Provider credentials, write-only: they are stored, used for delivery, and never rendered.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Credentials(pub Map<String, Value>);
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Field names help debugging; values are secrets.
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
-/// Provider configuration. Not secret as a whole, but `headers` values may hold tokens.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ProviderConfig(pub Map<String, Value>);
-
-impl fmt::Debug for ProviderConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
-impl ProviderConfig {
-    /// The config as the API shows it: header names kept, header values masked.
-    pub fn masked(&self) -> Value {
-        let mut out = self.0.clone();
-        if let Some(Value::Object(headers)) = out.get_mut("headers") {
-            for value in headers.values_mut() {
-                *value = Value::String(MASK.into());
-            }
-        }
-        Value::Object(out)
-    }
-}
+pub use super::secret::MASK;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,27 +26,24 @@ pub struct Settings {
     pub enabled: bool,
     pub enabled_events: Vec<EventType>,
     pub minimum_severity: Option<Severity>,
-    pub credentials: Credentials,
-    pub config: ProviderConfig,
+    /// The provider, with its credentials and config.
+    pub provider: ProviderSettings,
 }
 
+/// An integration. Stored (and read back) in the shape [`StoredIntegration`] spells out, so
+/// items written before provider settings were typed load unchanged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(try_from = "StoredIntegration", into = "StoredIntegration")]
 pub struct Integration {
     pub account_id: AccountId,
     pub id: IntegrationId,
-    pub provider: Provider,
+    /// The provider, with its credentials and config.
+    pub provider: ProviderSettings,
     pub name: String,
     pub enabled: bool,
     pub enabled_events: Vec<EventType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_severity: Option<Severity>,
-    pub credentials: Credentials,
-    #[serde(default)]
-    pub config: ProviderConfig,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_delivery_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_delivery_status: Option<DeliveryStatus>,
     pub created_at: String,
     pub updated_at: String,
@@ -92,18 +51,89 @@ pub struct Integration {
     pub version: u64,
 }
 
+/// The stored item: provider settings as the `provider` name plus untyped `credentials` and
+/// `config` objects, the attribute names and layout items have always had.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredIntegration {
+    account_id: AccountId,
+    id: IntegrationId,
+    provider: Provider,
+    name: String,
+    enabled: bool,
+    enabled_events: Vec<EventType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    minimum_severity: Option<Severity>,
+    credentials: Map<String, Value>,
+    #[serde(default)]
+    config: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_delivery_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_delivery_status: Option<DeliveryStatus>,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+}
+
+impl TryFrom<StoredIntegration> for Integration {
+    type Error = String;
+
+    /// Settings that no longer parse make the item unreadable, with the reason: the store
+    /// reports it as corrupt rather than deliver with half a configuration.
+    fn try_from(s: StoredIntegration) -> Result<Self, String> {
+        let provider = ProviderSettings::from_stored(s.provider, &s.credentials, &s.config).map_err(|e| {
+            format!("integration {} has unreadable {} settings: {} {}", s.id, s.provider, e.field, e.message)
+        })?;
+        Ok(Self {
+            account_id: s.account_id,
+            id: s.id,
+            provider,
+            name: s.name,
+            enabled: s.enabled,
+            enabled_events: s.enabled_events,
+            minimum_severity: s.minimum_severity,
+            last_delivery_at: s.last_delivery_at,
+            last_delivery_status: s.last_delivery_status,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            version: s.version,
+        })
+    }
+}
+
+impl From<Integration> for StoredIntegration {
+    fn from(i: Integration) -> Self {
+        let (credentials, config) = i.provider.to_json();
+        Self {
+            account_id: i.account_id,
+            id: i.id,
+            provider: i.provider.kind(),
+            name: i.name,
+            enabled: i.enabled,
+            enabled_events: i.enabled_events,
+            minimum_severity: i.minimum_severity,
+            credentials,
+            config,
+            last_delivery_at: i.last_delivery_at,
+            last_delivery_status: i.last_delivery_status,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            version: i.version,
+        }
+    }
+}
+
 impl Integration {
-    pub fn create(account_id: AccountId, provider: Provider, settings: Settings, now: String) -> Self {
+    pub fn create(account_id: AccountId, settings: Settings, now: String) -> Self {
         Self {
             account_id,
             id: IntegrationId::new(),
-            provider,
+            provider: settings.provider,
             name: settings.name,
             enabled: settings.enabled,
             enabled_events: settings.enabled_events,
             minimum_severity: settings.minimum_severity,
-            credentials: settings.credentials,
-            config: settings.config,
             last_delivery_at: None,
             last_delivery_status: None,
             created_at: now.clone(),
@@ -118,8 +148,7 @@ impl Integration {
             enabled: self.enabled,
             enabled_events: self.enabled_events.clone(),
             minimum_severity: self.minimum_severity,
-            credentials: self.credentials.clone(),
-            config: self.config.clone(),
+            provider: self.provider.clone(),
         }
     }
 
@@ -130,8 +159,7 @@ impl Integration {
             enabled: settings.enabled,
             enabled_events: settings.enabled_events,
             minimum_severity: settings.minimum_severity,
-            credentials: settings.credentials,
-            config: settings.config,
+            provider: settings.provider,
             updated_at: now,
             version: self.version + 1,
             ..self.clone()
@@ -142,12 +170,12 @@ impl Integration {
     pub fn to_view(&self) -> Value {
         json!({
             "id": self.id.to_string(),
-            "provider": self.provider.as_str(),
+            "provider": self.provider.kind().as_str(),
             "name": self.name,
             "enabled": self.enabled,
             "enabledEvents": self.enabled_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             "minimumSeverity": self.minimum_severity.map(Severity::as_str),
-            "config": self.config.masked(),
+            "config": self.provider.masked_config(),
             "lastDeliveryAt": self.last_delivery_at,
             "lastDeliveryStatus": self.last_delivery_status,
             "createdAt": self.created_at,
@@ -171,15 +199,9 @@ mod tests {
             enabled: true,
             enabled_events: vec![EventType::ScanStarted],
             minimum_severity: None,
-            credentials: Credentials(credentials),
-            config: ProviderConfig(config),
+            provider: ProviderSettings::from_stored(Provider::Webhook, &credentials, &config).unwrap(),
         };
-        Integration::create(
-            AccountId::parse("acct").unwrap(),
-            Provider::Webhook,
-            settings,
-            "2026-01-01T00:00:00Z".into(),
-        )
+        Integration::create(AccountId::parse("acct").unwrap(), settings, "2026-01-01T00:00:00Z".into())
     }
 
     #[test]
@@ -196,6 +218,44 @@ mod tests {
         let debug = format!("{:?}", sample());
         assert!(!debug.contains("do_not_leak_me"), "{debug}");
         assert!(debug.contains("\"secret\""));
+    }
+
+    /// An item as stored before settings were typed: same attribute names, same layout.
+    fn stored_item() -> Value {
+        json!({
+            "accountId": "acct",
+            "id": "01900000-0000-7000-8000-000000000001",
+            "provider": "webhook",
+            "name": "Hook",
+            "enabled": true,
+            "enabledEvents": ["scan.started"],
+            "credentials": {"url": "https://hooks.example.com/x", "secret": "whsec_do_not_leak_me"},
+            "config": {"headers": {"Authorization": "Bearer do_not_leak_me"}},
+            "lastDeliveryStatus": "success",
+            "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "version": 3
+        })
+    }
+
+    #[test]
+    fn a_stored_item_loads_and_is_written_back_in_the_same_shape() {
+        let integration: Integration = serde_json::from_value(stored_item()).unwrap();
+        assert_eq!(integration.provider.kind(), Provider::Webhook);
+        assert_eq!(serde_json::to_value(&integration).unwrap(), stored_item());
+        // An item without `config` (older items) loads with none.
+        let mut bare = stored_item();
+        bare.as_object_mut().unwrap().remove("config");
+        let integration: Integration = serde_json::from_value(bare).unwrap();
+        assert_eq!(integration.provider.masked_config(), json!({}));
+    }
+
+    #[test]
+    fn a_stored_item_whose_settings_no_longer_parse_says_which_field() {
+        let mut item = stored_item();
+        item["credentials"].as_object_mut().unwrap().remove("url");
+        let error = serde_json::from_value::<Integration>(item).unwrap_err().to_string();
+        assert!(error.contains("unreadable webhook settings: credentials.url is required"), "{error}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Delivery target URLs, parsed once. A target is HTTPS to a public host; the only exception is
 //! plain HTTP to loopback when the local stack or tests switch it on by configuration.
 
-use std::net::IpAddr;
+use std::{fmt, net::IpAddr};
 
 use url::{Host, Url};
 
@@ -13,8 +13,13 @@ pub struct TargetPolicy {
     pub allow_loopback: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TargetUrl(Url);
+/// A checked target URL. The text is kept as the user gave it: it is what is stored and sent,
+/// so a round trip through storage never rewrites it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TargetUrl {
+    url: Url,
+    text: String,
+}
 
 impl TargetUrl {
     /// Parses and checks a target URL, returning a user-facing reason on rejection.
@@ -33,21 +38,50 @@ impl TargetUrl {
             "http" if loopback && policy.allow_loopback => {}
             _ => return Err("must use https://".into()),
         }
-        if loopback && policy.allow_loopback {
-            return Ok(Self(url));
-        }
-        if let Some(why) = host_reason(&host) {
+        if !(loopback && policy.allow_loopback)
+            && let Some(why) = host_reason(&host)
+        {
             return Err(format!("must not point at {why}"));
         }
-        Ok(Self(url))
+        Ok(Self { url, text: raw.to_owned() })
+    }
+
+    /// A target read back from storage. It passed [`TargetUrl::parse`] under the policy of the
+    /// day it was saved, and every send re-checks the resolved address against the policy of
+    /// today, so only its shape is checked here: a stored item keeps loading when a policy
+    /// changes.
+    pub fn of_stored(raw: &str) -> Result<Self, String> {
+        let url = Url::parse(raw).map_err(|e| format!("must be a valid absolute URL ({e})"))?;
+        if url.host().is_none() {
+            return Err("must include a host".into());
+        }
+        Ok(Self { url, text: raw.to_owned() })
     }
 
     pub fn as_url(&self) -> &Url {
-        &self.0
+        &self.url
+    }
+
+    /// The URL as given, byte for byte.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     pub fn host_str(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
+        self.url.host_str().unwrap_or_default()
+    }
+
+    /// Scheme, host and port: what may be shown of a URL whose path or query can be a token.
+    pub fn origin(&self) -> String {
+        self.url.origin().ascii_serialization()
+    }
+}
+
+impl fmt::Debug for TargetUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Many target URLs carry a token in the path or query (Slack's are one), so only the
+        // origin is shown.
+        write!(f, "TargetUrl({}/…)", self.origin())
     }
 }
 

@@ -3,36 +3,24 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use super::field_error::FieldError;
 use super::{
     catalog::Provider,
     destination,
     events::{EventType, Severity},
-    integration::{Credentials, Integration, ProviderConfig, Settings},
-    settings,
+    integration::{Integration, Settings},
+    provider_settings::{ProviderSettings, rules},
     target::TargetPolicy,
 };
 
 pub const MAX_NAME_CHARS: usize = 100;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
-
 const CREATE_FIELDS: &[&str] = &["provider", "name", "credentials", "config", "enabledEvents", "minimumSeverity"];
 const PATCH_FIELDS: &[&str] = &["name", "credentials", "config", "enabledEvents", "minimumSeverity", "enabled"];
 
-/// A validated create request.
+/// A validated create request. `provider` is the kind of `settings.provider`.
 #[derive(Debug)]
 pub struct NewIntegration {
     pub provider: Provider,
@@ -75,22 +63,20 @@ pub fn parse_create(body: &Value, policy: TargetPolicy) -> Result<NewIntegration
 
     match (provider, name, credentials, config, events, minimum_severity) {
         (Some(provider), Some(name), Some(credentials), Some(config), Some(enabled_events), Some(minimum_severity)) => {
-            let settings = Settings {
-                name,
-                enabled: true,
-                enabled_events,
-                minimum_severity,
-                credentials: Credentials(credentials),
-                config: ProviderConfig(config),
-            };
-            check_settings(provider, &settings, policy, &mut errors);
-            if errors.is_empty() { Ok(NewIntegration { provider, settings }) } else { Err(errors) }
+            match check_settings(provider, &enabled_events, &credentials, &config, policy, &mut errors) {
+                Some(provider_settings) if errors.is_empty() => {
+                    let settings =
+                        Settings { name, enabled: true, enabled_events, minimum_severity, provider: provider_settings };
+                    Ok(NewIntegration { provider, settings })
+                }
+                _ => Err(errors),
+            }
         }
         _ => {
             // Still check what can be checked against the provider, so one response lists it all.
             if let (Some(provider), Some(creds)) = (provider, obj.get("credentials").and_then(Value::as_object)) {
                 let config = obj.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
-                errors.extend(settings::check(provider, creds, &config, policy));
+                errors.extend(rules::check(provider, creds, &config, policy));
             }
             Err(errors)
         }
@@ -129,34 +115,49 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
     {
         next.minimum_severity = sev;
     }
+    // Merged in the JSON shape the request speaks, then parsed whole as a create would be.
+    let (mut credentials, mut config) = current.provider.to_json();
     if let Some(v) = obj.get("credentials")
         && let Some(patch) = parse_object("credentials", v, &mut errors)
     {
         for (key, value) in patch {
             if value.is_null() {
-                next.credentials.0.remove(&key);
+                credentials.remove(&key);
             } else {
-                next.credentials.0.insert(key, value);
+                credentials.insert(key, value);
             }
         }
     }
     match obj.get("config") {
         None => {}
-        Some(Value::Null) => next.config = ProviderConfig::default(),
+        Some(Value::Null) => config = Map::new(),
         Some(v) => {
-            if let Some(config) = parse_object("config", v, &mut errors) {
-                next.config = ProviderConfig(config);
+            if let Some(given) = parse_object("config", v, &mut errors) {
+                config = given;
             }
         }
     }
-    errors.extend(destination::secrets_left_behind(current, &next.credentials.0, obj));
-    check_settings(current.provider, &next, policy, &mut errors);
-    if errors.is_empty() { Ok(next) } else { Err(errors) }
+    errors.extend(destination::secrets_left_behind(&current.provider, &credentials, obj));
+    let parsed =
+        check_settings(current.provider.kind(), &next.enabled_events, &credentials, &config, policy, &mut errors);
+    match parsed {
+        Some(provider) if errors.is_empty() => Ok(Settings { provider, ..next }),
+        _ => Err(errors),
+    }
 }
 
-fn check_settings(provider: Provider, s: &Settings, policy: TargetPolicy, errors: &mut Vec<FieldError>) {
+/// Checks the events against the provider and parses its settings; `None` when they do not
+/// parse (the problems are in `errors`).
+fn check_settings(
+    provider: Provider,
+    enabled_events: &[EventType],
+    credentials: &Map<String, Value>,
+    config: &Map<String, Value>,
+    policy: TargetPolicy,
+    errors: &mut Vec<FieldError>,
+) -> Option<ProviderSettings> {
     let spec = provider.spec();
-    for (i, event) in s.enabled_events.iter().enumerate() {
+    for (i, event) in enabled_events.iter().enumerate() {
         if !spec.supports(*event) {
             let supported: Vec<_> = spec.supported_events.iter().map(|e| e.as_str()).collect();
             errors.push(FieldError::new(
@@ -165,7 +166,7 @@ fn check_settings(provider: Provider, s: &Settings, policy: TargetPolicy, errors
             ));
         }
     }
-    errors.extend(settings::check(provider, &s.credentials.0, &s.config.0, policy));
+    ProviderSettings::parse(provider, credentials, config, policy).map_err(|e| errors.extend(e)).ok()
 }
 
 fn as_body_object<'a>(body: &'a Value, errors: &mut Vec<FieldError>) -> Option<&'a Map<String, Value>> {

@@ -12,7 +12,7 @@ use super::{
     outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
     signing::{github_signature, standard_webhooks_signature},
 };
-use crate::domain::{events::EventType, settings::RESERVED_HEADERS, signing_key::SigningKey};
+use crate::domain::{events::EventType, provider_settings::rules::RESERVED_HEADERS, signing_key::SigningKey};
 
 pub const USER_AGENT: &str = "APVISO-Webhooks/1.0 (+https://apviso.com)";
 pub const HEADER_EVENT: &str = "X-APVISO-Event";

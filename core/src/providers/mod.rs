@@ -14,9 +14,9 @@ use time::OffsetDateTime;
 
 use crate::{
     domain::{
-        catalog::Provider,
         delivery_log::{LoggedRequest, LoggedResponse},
         integration::Integration,
+        provider_settings::ProviderSettings,
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::{mail::MailSender, sender::Sender, store::DigestStore},
@@ -92,14 +92,16 @@ pub trait Attempter: Send + Sync {
 
 impl<H: Sender, M: MailSender, D: DigestStore> Attempter for Providers<H, M, D> {
     async fn attempt(&self, integration: &Integration, task: &DeliveryTask, now: OffsetDateTime) -> ProviderAttempt {
-        match integration.provider {
-            Provider::Webhook => webhook::attempt(&self.http, integration, task, now).await,
-            Provider::Email => {
-                email::attempt(&self.mailer, &self.mail_from, &self.digests, integration, task, now).await
+        match &integration.provider {
+            ProviderSettings::Webhook(settings) => webhook::attempt(&self.http, settings, task, now).await,
+            ProviderSettings::Email(settings) => {
+                email::attempt(&self.mailer, &self.mail_from, &self.digests, integration, settings, task, now).await
             }
-            Provider::Slack => slack::attempt(&self.http, integration, task, now).await,
-            Provider::PagerDuty => pagerduty::attempt(&self.http, &self.pagerduty_url, integration, task, now).await,
-            Provider::Jira => jira::attempt(&self.http, integration, task, now).await,
+            ProviderSettings::Slack(settings) => slack::attempt(&self.http, settings, task, now).await,
+            ProviderSettings::PagerDuty(settings) => {
+                pagerduty::attempt(&self.http, &self.pagerduty_url, settings, task, now).await
+            }
+            ProviderSettings::Jira(settings) => jira::attempt(&self.http, integration.id, settings, task, now).await,
         }
     }
 }

@@ -106,6 +106,7 @@ impl IntegrationStore for DynamoIntegrationStore {
     }
 
     async fn update_settings(&self, next: &Integration) -> Result<(), StoreError> {
+        let (credentials, config) = next.provider.to_json();
         let mut update = self
             .client
             .update_item()
@@ -123,8 +124,8 @@ impl IntegrationStore for DynamoIntegrationStore {
             .expression_attribute_values(":name", AttributeValue::S(next.name.clone()))
             .expression_attribute_values(":enabled", AttributeValue::Bool(next.enabled))
             .expression_attribute_values(":events", encode(&next.enabled_events)?)
-            .expression_attribute_values(":credentials", encode(&next.credentials)?)
-            .expression_attribute_values(":config", encode(&next.config)?)
+            .expression_attribute_values(":credentials", encode(&credentials)?)
+            .expression_attribute_values(":config", encode(&config)?)
             .expression_attribute_values(":updatedAt", AttributeValue::S(next.updated_at.clone()))
             .expression_attribute_values(":version", AttributeValue::N(next.version.to_string()))
             .expression_attribute_values(":expected", AttributeValue::N(next.version.saturating_sub(1).to_string()))

@@ -8,7 +8,7 @@ use crate::{
     store::{IntegrationStore, PayloadStore},
 };
 use apviso_core::{
-    domain::{catalog::Provider, events::EventType, integration::Integration},
+    domain::{events::EventType, integration::Integration},
     pipeline::{
         data_ref::{DataRef, INLINE_DATA_LIMIT},
         event_data::EventData,
@@ -16,7 +16,6 @@ use apviso_core::{
         matching::delivered_type,
         message::{DeliveryMessage, DeliveryTask},
     },
-    providers,
 };
 
 pub struct FanoutDeps<S, Q, P> {
@@ -87,8 +86,7 @@ async fn claim_check<S, Q, P: PayloadStore>(
 /// when it does not subscribe to the scan event itself.
 fn digest_flush(integration: &Integration, event: &IngestEvent) -> Option<EventType> {
     let flushes = matches!(event.event, EventType::ScanCompleted | EventType::ScanFailed);
-    (flushes && integration.provider == Provider::Email && providers::email::digest_mode(integration))
-        .then_some(event.event)
+    (flushes && integration.provider.digest_mode()).then_some(event.event)
 }
 
 /// The delivery messages for `event`: enabled integrations whose provider supports the type

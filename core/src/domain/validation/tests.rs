@@ -20,6 +20,16 @@ fn fields(errors: &[FieldError]) -> Vec<&str> {
     errors.iter().map(|e| e.field.as_str()).collect()
 }
 
+/// The settings' credentials in the stored (and request) JSON shape.
+fn credentials(settings: &Settings) -> Map<String, Value> {
+    settings.provider.to_json().0
+}
+
+/// The settings' config in the stored (and request) JSON shape.
+fn config(settings: &Settings) -> Map<String, Value> {
+    settings.provider.to_json().1
+}
+
 #[test]
 fn documented_example_is_accepted() {
     let new = parse_create(&slack_body(), STRICT).unwrap();
@@ -92,7 +102,7 @@ fn stored_webhook() -> Integration {
         STRICT,
     )
     .unwrap();
-    Integration::create(AccountId::parse("acct").unwrap(), new.provider, new.settings, "2026-01-01T00:00:00Z".into())
+    Integration::create(AccountId::parse("acct").unwrap(), new.settings, "2026-01-01T00:00:00Z".into())
 }
 
 #[test]
@@ -100,10 +110,10 @@ fn patch_merges_credentials_field_by_field() {
     let current = stored_webhook();
     // A new path on the same origin keeps the stored secret.
     let next = apply_patch(&current, &json!({"credentials": {"url": "https://hooks.example.com/b"}}), STRICT).unwrap();
-    assert_eq!(next.credentials.0["url"], "https://hooks.example.com/b");
-    assert_eq!(next.credentials.0["secret"], "0123456789abcdef0123");
+    assert_eq!(credentials(&next)["url"], "https://hooks.example.com/b");
+    assert_eq!(credentials(&next)["secret"], "0123456789abcdef0123");
     let removed = apply_patch(&current, &json!({"credentials": {"secret": null}}), STRICT).unwrap();
-    assert!(!removed.credentials.0.contains_key("secret"));
+    assert!(!credentials(&removed).contains_key("secret"));
 }
 
 #[test]
@@ -129,7 +139,7 @@ fn patch_changes_only_given_fields() {
 
 fn stored(body: Value) -> Integration {
     let new = parse_create(&body, STRICT).unwrap();
-    Integration::create(AccountId::parse("acct").unwrap(), new.provider, new.settings, "2026-01-01T00:00:00Z".into())
+    Integration::create(AccountId::parse("acct").unwrap(), new.settings, "2026-01-01T00:00:00Z".into())
 }
 
 fn webhook_with_headers() -> Integration {
@@ -190,9 +200,9 @@ fn moving_a_webhook_with_its_secrets_resupplied_stores_the_new_ones() {
         STRICT,
     )
     .unwrap();
-    assert_eq!(next.credentials.0["url"], "https://other.example.com/");
-    assert_eq!(next.credentials.0["secret"], "a-new-secret-for-the-new-host");
-    assert_eq!(next.config.0["headers"], json!({"Authorization": "Bearer new-token"}));
+    assert_eq!(credentials(&next)["url"], "https://other.example.com/");
+    assert_eq!(credentials(&next)["secret"], "a-new-secret-for-the-new-host");
+    assert_eq!(config(&next)["headers"], json!({"Authorization": "Bearer new-token"}));
     // Dropping the secret and the headers is as good: nothing stored reaches the new host.
     let bare = apply_patch(
         &current,
@@ -200,8 +210,8 @@ fn moving_a_webhook_with_its_secrets_resupplied_stores_the_new_ones() {
         STRICT,
     )
     .unwrap();
-    assert!(!bare.credentials.0.contains_key("secret"));
-    assert!(bare.config.0.is_empty());
+    assert!(!credentials(&bare).contains_key("secret"));
+    assert!(config(&bare).is_empty());
 }
 
 #[test]
@@ -210,8 +220,8 @@ fn a_same_origin_move_keeps_the_webhook_secrets() {
     // Path, query and the host's letter case do not make another origin.
     for url in ["https://hooks.example.com:8443/b?x=1", "https://HOOKS.example.com:8443/"] {
         let next = apply_patch(&current, &json!({"credentials": {"url": url}}), STRICT).unwrap();
-        assert_eq!(next.credentials.0["secret"], "0123456789abcdef0123", "{url}");
-        assert_eq!(next.config.0["headers"]["Authorization"], "Bearer stored-token", "{url}");
+        assert_eq!(credentials(&next)["secret"], "0123456789abcdef0123", "{url}");
+        assert_eq!(config(&next)["headers"]["Authorization"], "Bearer stored-token", "{url}");
     }
 }
 
@@ -231,9 +241,9 @@ fn moving_jira_to_another_site_requires_the_api_token_again() {
         STRICT,
     )
     .unwrap();
-    assert_eq!(next.credentials.0["apiToken"], "token-for-the-other-site");
+    assert_eq!(credentials(&next)["apiToken"], "token-for-the-other-site");
     // The e-mail is the account's name, not a secret: it stays.
-    assert_eq!(next.credentials.0["email"], "bot@example.com");
+    assert_eq!(credentials(&next)["email"], "bot@example.com");
     // A pasted board URL on the same site is the same origin.
     let same = apply_patch(
         &current,
@@ -241,7 +251,7 @@ fn moving_jira_to_another_site_requires_the_api_token_again() {
         STRICT,
     )
     .unwrap();
-    assert_eq!(same.credentials.0["apiToken"], "stored-api-token");
+    assert_eq!(credentials(&same)["apiToken"], "stored-api-token");
 }
 
 #[test]
@@ -253,5 +263,5 @@ fn a_new_slack_url_is_a_full_replacement() {
         STRICT,
     )
     .unwrap();
-    assert_eq!(next.credentials.0["webhookUrl"], "https://hooks.slack.com/services/T1/B1/YYYY");
+    assert_eq!(credentials(&next)["webhookUrl"], "https://hooks.slack.com/services/T1/B1/YYYY");
 }

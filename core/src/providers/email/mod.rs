@@ -14,6 +14,7 @@ use crate::{
         delivery_log::{LoggedRequest, LoggedResponse},
         events::EventType,
         integration::Integration,
+        provider_settings::EmailSettings,
     },
     pipeline::{
         message::DeliveryTask,
@@ -23,22 +24,8 @@ use crate::{
     ports::store::DigestStore,
 };
 
-pub fn digest_mode(integration: &Integration) -> bool {
-    integration.config.0.get("digestMode").and_then(Value::as_bool).unwrap_or(false)
-}
-
 fn is_finding(event: EventType) -> bool {
     matches!(event, EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh)
-}
-
-fn recipients(integration: &Integration) -> Vec<String> {
-    integration
-        .credentials
-        .0
-        .get("recipients")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
 }
 
 fn logged(mail: &Mail, from: &str) -> LoggedRequest {
@@ -103,18 +90,16 @@ pub async fn attempt(
     from: &str,
     digests: &impl DigestStore,
     integration: &Integration,
+    settings: &EmailSettings,
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let to = recipients(integration);
-    if to.is_empty() {
-        return ProviderAttempt::not_sent("The integration has no recipients; set credentials.recipients");
-    }
+    let to = &settings.recipients;
     let data = task.data.fields();
     let scan_id = data.get("scanId").and_then(Value::as_str);
     let (account, id) = (&integration.account_id, integration.id);
     // scanId is optional on findings: one without it belongs to no digest and is mailed at once.
-    match (digest_mode(integration), scan_id) {
+    match (settings.digest_mode(), scan_id) {
         (true, Some(scan)) if is_finding(task.event_type) => {
             let finding_id = data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
             let entry = digest_entry(&data);
@@ -145,7 +130,7 @@ pub async fn attempt(
                 return attempt;
             }
             let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
-            let attempt = send(mailer, from, &render::digest(task, &data, &findings, &to)).await;
+            let attempt = send(mailer, from, &render::digest(task, &data, &findings, to)).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -155,7 +140,7 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &render::alert(task, &data, &to)).await,
+        _ => send(mailer, from, &render::alert(task, &data, to)).await,
     }
 }
 

@@ -14,7 +14,6 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -23,7 +22,8 @@ use super::{ProviderAttempt, finding_title, http};
 mod adf;
 use crate::{
     domain::{
-        delivery_log::LoggedRequest, events::EventType, ids::IntegrationId, integration::Integration, secret::Secret,
+        delivery_log::LoggedRequest, events::EventType, ids::IntegrationId, provider_settings::JiraSettings,
+        secret::Secret,
     },
     pipeline::{
         message::DeliveryTask,
@@ -41,15 +41,17 @@ pub const LABEL_LIMIT: usize = 255;
 pub const FINDING_LABEL_PREFIX: &str = "apviso-finding-";
 pub const TEST_LABEL: &str = "apviso-test";
 pub const APVISO_LABEL: &str = "apviso";
-const DEFAULT_ISSUE_TYPE: &str = "Bug";
 
+/// One delivery to the Jira site of integration `integration` (its id keys the recently
+/// created issues, see [`RECENT`]).
 pub async fn attempt<H: Sender>(
     sender: &H,
-    integration: &Integration,
+    integration: IntegrationId,
+    settings: &JiraSettings,
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let site = match Site::from_integration(integration) {
+    let site = match Site::new(settings) {
         Ok(site) => site,
         Err(why) => return ProviderAttempt::not_sent(why),
     };
@@ -78,7 +80,7 @@ pub async fn attempt<H: Sender>(
 
     let mut searched = None;
     if let Some(label) = &plan.label {
-        let reconcile = recalled(integration.id, label);
+        let reconcile = recalled(integration, label);
         let request = site.request("/rest/api/3/search/jql", &search_body(&site.project_key, label, reconcile), 256);
         let mut verdict = None;
         let attempt = http::send(sender, &request.0, request.1, now, |status, body, retry_after| {
@@ -90,7 +92,7 @@ pub async fn attempt<H: Sender>(
         .await;
         match verdict {
             Some(Ok(Some(key))) => {
-                tracing::info!(integration_id = %integration.id, delivery_id = %task.delivery_id, issue = %key,
+                tracing::info!(integration_id = %integration, delivery_id = %task.delivery_id, issue = %key,
                     "the Jira issue for this finding already exists; no second issue created");
                 return ProviderAttempt { external_id: Some(key), ..attempt };
             }
@@ -120,7 +122,7 @@ pub async fn attempt<H: Sender>(
     attempt.elapsed = attempt.elapsed.map(|e| e + searched.unwrap_or(Duration::ZERO));
     if let Some(issue) = created {
         if let (Some(label), Some(id)) = (&plan.label, issue.id) {
-            remember(integration.id, label, id);
+            remember(integration, label, id);
         }
         attempt.external_id = Some(issue.key);
     }
@@ -144,21 +146,14 @@ struct Site {
 }
 
 impl Site {
-    fn from_integration(integration: &Integration) -> Result<Self, String> {
-        let field = |map: &Map<String, Value>, name: &str| {
-            map.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-        };
-        let (credentials, config) = (&integration.credentials.0, &integration.config.0);
-        let missing = |path: &str| format!("The Jira integration has no {path}; set it and try again");
-        let base = field(credentials, "baseUrl").ok_or_else(|| missing("credentials.baseUrl"))?;
-        let email = field(credentials, "email").ok_or_else(|| missing("credentials.email"))?;
-        let token = field(credentials, "apiToken").ok_or_else(|| missing("credentials.apiToken"))?;
-        let project_key = field(config, "projectKey").ok_or_else(|| missing("config.projectKey"))?;
+    fn new(settings: &JiraSettings) -> Result<Self, String> {
+        // Stored values are used trimmed, as they always were.
+        let (email, token) = (settings.email.trim(), settings.api_token.expose().trim());
         Ok(Self {
-            root: api_root(&base)?,
+            root: api_root(settings.base_url.as_str().trim())?,
             authorization: Secret::new(format!("Basic {}", STANDARD.encode(format!("{email}:{token}")))),
-            project_key,
-            issue_type: field(config, "issueType").unwrap_or_else(|| DEFAULT_ISSUE_TYPE.to_owned()),
+            project_key: settings.project_key.trim().to_owned(),
+            issue_type: settings.issue_type().to_owned(),
         })
     }
 

@@ -16,7 +16,8 @@ use super::{ProviderAttempt, finding_title, http, present};
 use crate::{
     domain::{
         events::{EventType, Severity},
-        integration::{Integration, MASK},
+        integration::MASK,
+        provider_settings::PagerDutySettings,
     },
     pipeline::{
         event_data::EventData,
@@ -40,13 +41,11 @@ const CLIENT_URL: &str = "https://apviso.com";
 pub async fn attempt<H: Sender>(
     sender: &H,
     url: &str,
-    integration: &Integration,
+    settings: &PagerDutySettings,
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let Some(key) = integration.credentials.0.get("routingKey").and_then(Value::as_str) else {
-        return ProviderAttempt::not_sent("The integration has no PagerDuty routing key; set credentials.routingKey");
-    };
+    let key = settings.routing_key.expose();
     let event = render_event(task, key);
     let request = render_request(url, &event);
     let mut logged = http::logged_request(&request, http::url_without_query_values(url));

@@ -7,7 +7,8 @@ use crate::{
     domain::{
         catalog::Provider,
         ids::{AccountId, IntegrationId},
-        integration::{Credentials, ProviderConfig, Settings},
+        integration::{Integration, Settings},
+        provider_settings::ProviderSettings,
     },
     pipeline::ingest::EventId,
     ports::sender::{SendResult, Sender},
@@ -266,14 +267,13 @@ async fn nothing_logged_carries_the_routing_key() {
         enabled: true,
         enabled_events: vec![EventType::FindingHigh],
         minimum_severity: None,
-        credentials: Credentials(credentials),
-        config: ProviderConfig::default(),
+        provider: ProviderSettings::from_stored(Provider::PagerDuty, &credentials, &Map::new()).unwrap(),
     };
-    let integration =
-        Integration::create(AccountId::parse("acct_a").unwrap(), Provider::PagerDuty, settings, "t".into());
+    let integration = Integration::create(AccountId::parse("acct_a").unwrap(), settings, "t".into());
+    let ProviderSettings::PagerDuty(pagerduty) = &integration.provider else { panic!() };
     let task = task(EventType::FindingHigh, "evt_1", finding("high"));
     let attempt =
-        attempt(&Echo, "https://events.pagerduty.com/v2/enqueue", &integration, &task, OffsetDateTime::now_utc()).await;
+        attempt(&Echo, "https://events.pagerduty.com/v2/enqueue", pagerduty, &task, OffsetDateTime::now_utc()).await;
     let logged = format!("{:?} {:?} {:?}", attempt.outcome, attempt.request, attempt.response);
     assert!(!logged.contains(KEY), "{logged}");
     assert!(attempt.request.body.contains(r#""routing_key":"********""#));

@@ -14,7 +14,7 @@ use super::{ProviderAttempt, http};
 
 mod render;
 use crate::{
-    domain::integration::Integration,
+    domain::provider_settings::SlackSettings,
     pipeline::{
         message::DeliveryTask,
         outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
@@ -25,15 +25,12 @@ use crate::{
 
 pub async fn attempt<H: Sender>(
     sender: &H,
-    integration: &Integration,
+    settings: &SlackSettings,
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let Some(url) = integration.credentials.0.get("webhookUrl").and_then(Value::as_str) else {
-        return ProviderAttempt::not_sent("The integration has no Slack webhook URL; set credentials.webhookUrl");
-    };
-    let channel = integration.config.0.get("channel").and_then(Value::as_str).map(str::trim).filter(|c| !c.is_empty());
-    let request = render_request(task, url, channel);
+    let url = settings.webhook_url.as_str();
+    let request = render_request(task, url, settings.channel());
     let logged = http::logged_request(&request, http::origin_only(url));
     http::send(sender, &request, logged, now, judge).await
 }

@@ -37,7 +37,7 @@ pub async fn create(
 ) -> Result<Reply, ApiError> {
     let body = request::json_body(req)?;
     let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
-    let integration = Integration::create(account.clone(), new.provider, new.settings, time_fmt::now());
+    let integration = Integration::create(account.clone(), new.settings, time_fmt::now());
     store.insert(&integration).await.map_err(ApiError::internal)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
     verification::send_if_needed(queue, None, &integration).await;

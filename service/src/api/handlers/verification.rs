@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::queue::DeliveryQueue;
 use apviso_core::{
-    domain::{catalog::Provider, events::EventType, integration::Integration},
+    domain::{events::EventType, integration::Integration, provider_settings::ProviderSettings},
     pipeline::{
         ingest::EventId,
         message::{DeliveryMessage, DeliveryTask},
@@ -17,11 +17,15 @@ use apviso_core::{
 
 /// Whether `next` (compared with `previous`, if any) needs a fresh verification ping.
 pub fn needs_verification(previous: Option<&Integration>, next: &Integration) -> bool {
-    if next.provider != Provider::Webhook || !next.enabled {
+    if !next.enabled {
         return false;
     }
-    let target = |i: &Integration| (i.credentials.0.get("url").cloned(), i.credentials.0.get("secret").cloned());
-    previous.is_none_or(|p| target(p) != target(next) || !p.enabled)
+    let target = |i: &Integration| match &i.provider {
+        ProviderSettings::Webhook(w) => Some((w.url.as_str().to_owned(), w.secret.as_ref().map(|s| s.text.clone()))),
+        _ => None,
+    };
+    let Some(next_target) = target(next) else { return false };
+    previous.is_none_or(|p| target(p) != Some(next_target) || !p.enabled)
 }
 
 /// A one-off task addressed to one integration, for APVISO's own events.

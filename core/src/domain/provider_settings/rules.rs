@@ -6,11 +6,11 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::{
+use crate::domain::{
     catalog::{FieldKind, FieldSpec, Provider},
+    field_error::FieldError,
     signing_key::{SigningKey, WHSEC_PREFIX},
     target::{TargetPolicy, TargetUrl},
-    validation::FieldError,
 };
 
 const MAX_HEADERS: usize = 20;
