@@ -15,6 +15,8 @@ echo "moto server for tests: $AWS_ENDPOINT_URL"
 # does not); the optimistic-concurrency tests rely on it.
 "$MOTO_PYTHON" infra/emulator/race_check.py
 
+# Layers stay layers: no two modules of core or service import each other, directly or around.
+"$MOTO_PYTHON" infra/scripts/module_cycles.py
 cargo fmt --all --check
 ./infra/scripts/lint-template.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
