@@ -12,17 +12,13 @@ use crate::domain::signing_key::SigningKey;
 
 type HmacSha256 = Hmac<Sha256>;
 
+#[expect(clippy::expect_used, reason = "HMAC takes keys of any length: new_from_slice cannot fail")]
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail. Were it ever to, the
-    // empty MAC yields a signature no receiver accepts: failing closed, without a panic.
-    HmacSha256::new_from_slice(key)
-        .map(|mut mac| {
-            for part in parts {
-                mac.update(part);
-            }
-            mac.finalize().into_bytes().to_vec()
-        })
-        .unwrap_or_default()
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// `X-APVISO-Signature` (GitHub's `X-Hub-Signature-256` format): `sha256=<hex HMAC of body>`.

@@ -85,6 +85,7 @@ const PAYLOAD_ENVELOPE_BYTES: usize = 256;
 
 /// Renders the POST for one attempt. `attempt_unix_ts` is the attempt's own time (Standard
 /// Webhooks wants it fresh on every retry), unlike the payload's `timestamp`, the event's time.
+#[expect(clippy::expect_used, reason = "the payload is string keys and JSON text: serializing it cannot fail")]
 pub fn render_webhook(
     task: &DeliveryTask,
     url: &str,
@@ -94,12 +95,9 @@ pub fn render_webhook(
 ) -> OutboundRequest {
     let payload = Payload { id: &task.event_id, event: task.event_type, timestamp: &task.timestamp, data: &task.data };
     // Sized up front: the data is nearly all of the body, and growing to it would copy it
-    // several times over. Cannot fail: string keys and plain JSON values only. An empty body
-    // would still be sent signed, so a receiver rejects it rather than us panicking mid-batch.
+    // several times over.
     let mut body = Vec::with_capacity(task.data.json().len() + PAYLOAD_ENVELOPE_BYTES);
-    if serde_json::to_writer(&mut body, &payload).is_err() {
-        body.clear();
-    }
+    serde_json::to_writer(&mut body, &payload).expect("string keys and JSON text always serialize");
     let delivery = task.delivery_id.to_string();
 
     let mut headers = vec![

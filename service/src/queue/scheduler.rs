@@ -24,10 +24,11 @@ impl EventBridgeScheduler {
 }
 
 /// `at(yyyy-mm-ddThh:mm:ss)` in UTC, the one-time schedule expression.
+#[expect(clippy::expect_used, reason = "an OffsetDateTime has every component this literal description names")]
 pub fn at_expression(at: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let utc = at.to_offset(time::UtcOffset::UTC);
-    format!("at({})", utc.format(fmt).unwrap_or_default())
+    format!("at({})", utc.format(fmt).expect("an OffsetDateTime has a date and a time"))
 }
 
 impl RetryScheduler for EventBridgeScheduler {

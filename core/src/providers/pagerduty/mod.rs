@@ -101,9 +101,9 @@ struct TriggerPayload<'a> {
 }
 
 impl TriggerEvent<'_> {
+    #[expect(clippy::expect_used, reason = "strings and the data's JSON text only: serializing cannot fail")]
     fn to_json(&self) -> String {
-        // Cannot fail: strings and the data's JSON text only.
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).expect("strings and JSON text always serialize")
     }
 }
 
