@@ -2,7 +2,9 @@
 //! the API builds them (from a create body), and the fakes wired as the live deps are.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
+
+use lambda_http::RequestExt;
 
 use serde_json::{Value, json};
 use time::{OffsetDateTime, macros::datetime};
@@ -77,4 +79,18 @@ pub fn providers(http: ScriptedSender) -> FakeProviders {
         mail_from: "alerts@apviso.example".into(),
         digests: MemoryDigestStore::default(),
     }
+}
+
+/// An API request with the given path parameters, query parameters and JSON body.
+pub fn request(path: &[(&str, &str)], query: &[(&str, &str)], body: Option<Value>) -> lambda_http::Request {
+    let pairs = |list: &[(&str, &str)]| -> HashMap<String, String> {
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let body = body.map_or(lambda_http::Body::Empty, |b| lambda_http::Body::Text(b.to_string()));
+    http::Request::builder()
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .unwrap()
+        .with_path_parameters(pairs(path))
+        .with_query_string_parameters(pairs(query))
 }
