@@ -14,11 +14,13 @@ use crate::{
 };
 
 type Partition = (AccountId, IntegrationId, String);
+/// One partition's findings by sort key.
+type Findings = BTreeMap<String, Map<String, Value>>;
 
 #[derive(Debug, Default)]
 pub struct MemoryDigestStore {
     /// Keyed as the table's sort key (`FINDING#<id>`), so `pending` lists them in its order.
-    findings: Mutex<HashMap<Partition, BTreeMap<String, Map<String, Value>>>>,
+    findings: Mutex<HashMap<Partition, Findings>>,
 }
 
 impl DigestStore for MemoryDigestStore {

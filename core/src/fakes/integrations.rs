@@ -1,6 +1,6 @@
 //! Integrations keyed by account and id, with the DynamoDB adapter's conditional writes.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{cmp::Reverse, collections::HashMap, sync::Mutex};
 
 use super::lock;
 use crate::{
@@ -74,7 +74,7 @@ impl IntegrationStore for MemoryIntegrationStore {
         let state = lock(&self.state);
         let mut found: Vec<Integration> = state.items.values().filter(|i| &i.account_id == account).cloned().collect();
         // UUIDv7 ids order by creation, as the table's sort key does.
-        found.sort_by(|a, b| b.id.cmp(&a.id));
+        found.sort_by_key(|i| Reverse(i.id));
         Ok(found)
     }
 
