@@ -1,6 +1,10 @@
 //! Integrations keyed by account and id, with the DynamoDB adapter's conditional writes.
 
-use std::{cmp::Reverse, collections::HashMap, sync::Mutex};
+use std::{
+    cmp::Reverse,
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
 
 use super::lock;
 use crate::{
@@ -21,6 +25,8 @@ struct State {
     items: HashMap<(AccountId, IntegrationId), Integration>,
     /// How many of the next `update_settings` calls lose to a concurrent writer.
     lost_races: u32,
+    /// Every call fails, as in an outage.
+    unavailable: bool,
 }
 
 impl MemoryIntegrationStore {
@@ -49,11 +55,24 @@ impl MemoryIntegrationStore {
     pub fn lose_next_updates(&self, n: u32) {
         lock(&self.state).lost_races = n;
     }
+
+    /// Makes every call fail (or work again), as a DynamoDB outage would.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        lock(&self.state).unavailable = unavailable;
+    }
+
+    fn state(&self, operation: &'static str) -> Result<MutexGuard<'_, State>, StoreError> {
+        let state = lock(&self.state);
+        if state.unavailable {
+            return Err(StoreError::Backend { operation, message: "the fake store is unavailable".into() });
+        }
+        Ok(state)
+    }
 }
 
 impl IntegrationStore for MemoryIntegrationStore {
     async fn insert(&self, integration: &Integration) -> Result<(), StoreError> {
-        let mut state = lock(&self.state);
+        let mut state = self.state("PutItem")?;
         let key = (integration.account_id.clone(), integration.id);
         if state.items.contains_key(&key) {
             // As the adapter's `attribute_not_exists` condition: never an overwrite.
@@ -67,11 +86,11 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn get(&self, account: &AccountId, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
-        Ok(self.stored(account, id))
+        Ok(self.state("GetItem")?.items.get(&(account.clone(), id)).cloned())
     }
 
     async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {
-        let state = lock(&self.state);
+        let state = self.state("Query")?;
         let mut found: Vec<Integration> = state.items.values().filter(|i| &i.account_id == account).cloned().collect();
         // UUIDv7 ids order by creation, as the table's sort key does.
         found.sort_by_key(|i| Reverse(i.id));
@@ -79,7 +98,7 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn update_settings(&self, next: &Integration) -> Result<(), StoreError> {
-        let mut state = lock(&self.state);
+        let mut state = self.state("UpdateItem")?;
         let key = (next.account_id.clone(), next.id);
         let lost_race = state.lost_races > 0;
         state.lost_races = state.lost_races.saturating_sub(1);
@@ -110,7 +129,7 @@ impl IntegrationStore for MemoryIntegrationStore {
         at: &str,
         status: DeliveryStatus,
     ) -> Result<(), StoreError> {
-        let mut state = lock(&self.state);
+        let mut state = self.state("UpdateItem")?;
         // Deleted meanwhile, or a newer attempt already recorded: nothing to do. RFC 3339 UTC
         // timestamps of one width compare correctly as strings, as in the adapter.
         if let Some(current) = state.items.get_mut(&(account.clone(), id))
@@ -123,6 +142,6 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn delete(&self, account: &AccountId, id: IntegrationId) -> Result<bool, StoreError> {
-        Ok(lock(&self.state).items.remove(&(account.clone(), id)).is_some())
+        Ok(self.state("DeleteItem")?.items.remove(&(account.clone(), id)).is_some())
     }
 }

@@ -123,3 +123,15 @@ async fn lists_one_account_newest_first_and_never_overwrites_on_insert() {
     assert_eq!(names, ["New", "Old"]);
     assert_eq!(store.get(&account("acct_b"), id(OLDER)).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn an_unavailable_store_fails_every_call_until_it_is_back() {
+    let store = MemoryIntegrationStore::with([hook("acct_a", OLDER, "Hook")]);
+    store.set_unavailable(true);
+    let err = store.get(&account("acct_a"), id(OLDER)).await.unwrap_err();
+    assert_eq!(err.to_string(), "DynamoDB GetItem failed: the fake store is unavailable");
+    assert!(store.list(&account("acct_a")).await.is_err());
+    assert!(store.delete(&account("acct_a"), id(OLDER)).await.is_err());
+    store.set_unavailable(false);
+    assert!(store.get(&account("acct_a"), id(OLDER)).await.unwrap().is_some());
+}

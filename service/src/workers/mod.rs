@@ -8,6 +8,8 @@ pub mod delivery;
 pub mod fanout;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod delivery_tests;
 #[cfg(test)]
 mod fanout_tests;
