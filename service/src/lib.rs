@@ -10,4 +10,6 @@ pub mod outbound;
 pub mod queue;
 pub mod runtime;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod workers;

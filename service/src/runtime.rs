@@ -24,7 +24,7 @@ use crate::{
         fanout::{self, FanoutDeps},
     },
 };
-use apviso_core::providers::Providers;
+use apviso_core::{ports::clock::SystemClock, providers::Providers};
 
 /// Everything the API routes use, built from configuration and one SDK config. Clients are
 /// built without network I/O, so this costs nothing noticeable at cold start.
@@ -37,6 +37,7 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         providers: providers(sdk, config)?,
         targets: config.targets,
         log_retention: config.log_retention,
+        clock: SystemClock,
     })
 }
 
@@ -88,6 +89,7 @@ pub type LiveDeliveryDeps = DeliveryDeps<
     EventBridgeScheduler,
     LiveProviders,
     S3PayloadStore,
+    SystemClock,
 >;
 
 pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
@@ -116,6 +118,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         retry: config.retry.clone(),
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),
+        clock: SystemClock,
     })
 }
 

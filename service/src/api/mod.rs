@@ -20,8 +20,9 @@ use crate::{
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
     store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
+    workers::attempt::AttemptDeps,
 };
-use apviso_core::{domain::target::TargetPolicy, providers::Providers};
+use apviso_core::{domain::target::TargetPolicy, ports::clock::SystemClock, providers::Providers};
 
 /// What the API handlers need, built once per process and borrowed by every request. Handlers
 /// take the parts they use through the storage and messaging traits.
@@ -29,9 +30,28 @@ pub struct ApiDeps {
     pub store: DynamoIntegrationStore,
     pub logs: DynamoDeliveryLogStore,
     pub queue: SqsQueue,
-    pub providers: Providers<GuardedClient, SesMailer, DynamoDigestStore>,
+    pub providers: LiveApiProviders,
     pub targets: TargetPolicy,
     pub log_retention: std::time::Duration,
+    pub clock: SystemClock,
+}
+
+/// The providers as deployed (the same as `runtime::LiveProviders`, which builds them).
+type LiveApiProviders = Providers<GuardedClient, SesMailer, DynamoDigestStore>;
+
+impl ApiDeps {
+    /// The parts one delivery attempt (`POST …/test`) needs, borrowed.
+    pub fn attempt_deps(
+        &self,
+    ) -> AttemptDeps<'_, DynamoIntegrationStore, DynamoDeliveryLogStore, LiveApiProviders, SystemClock> {
+        AttemptDeps {
+            store: &self.store,
+            logs: &self.logs,
+            providers: &self.providers,
+            clock: &self.clock,
+            log_retention: self.log_retention,
+        }
+    }
 }
 
 /// A successful answer: a status and a JSON body.
@@ -88,16 +108,16 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::ListProviders, _) => handlers::public::list_providers(),
         (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
         (Route::CreateIntegration, Some(a)) => {
-            integrations::create(&deps.store, &deps.queue, deps.targets, a, req).await
+            integrations::create(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
         }
         (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
         (Route::UpdateIntegration, Some(a)) => {
-            integrations::update(&deps.store, &deps.queue, deps.targets, a, req).await
+            integrations::update(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
         }
         (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
-        (Route::TestIntegration, Some(a)) => test_delivery::test(deps, a, req).await,
-        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, a, req).await,
-        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, a, req).await,
+        (Route::TestIntegration, Some(a)) => test_delivery::test(&deps.attempt_deps(), a, req).await,
+        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, &deps.clock, a, req).await,
+        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
         (_, None) => Err(ApiError::Unauthorized),
     }
 }

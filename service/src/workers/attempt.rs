@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
-
 use crate::store::{DeliveryLogStore, IntegrationStore, StoreError};
 use apviso_core::{
     domain::{
@@ -12,14 +10,17 @@ use apviso_core::{
         integration::{DeliveryStatus, Integration},
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
+    ports::clock::Clock,
     providers::Attempter,
     time_fmt,
 };
 
-pub struct AttemptDeps<'a, S, L, H> {
+pub struct AttemptDeps<'a, S, L, H, C> {
     pub store: &'a S,
     pub logs: &'a L,
     pub providers: &'a H,
+    /// When the attempt starts: its log time, the signature timestamp and the log's expiry.
+    pub clock: &'a C,
     pub log_retention: Duration,
 }
 
@@ -29,12 +30,12 @@ pub struct AttemptReport {
     pub log: DeliveryLog,
 }
 
-pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter>(
-    deps: &AttemptDeps<'_, S, L, H>,
+pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
+    deps: &AttemptDeps<'_, S, L, H, C>,
     integration: &Integration,
     task: &DeliveryTask,
 ) -> AttemptReport {
-    let started = OffsetDateTime::now_utc();
+    let started = deps.clock.now();
     let attempt = deps.providers.attempt(integration, task, started).await;
     let outcome = attempt.outcome;
     let delivered_at = time_fmt::rfc3339(started);

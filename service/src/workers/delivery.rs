@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use time::OffsetDateTime;
 
 use super::{
     WorkerError,
@@ -24,11 +23,12 @@ use apviso_core::{
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
+    ports::clock::Clock,
     providers::Attempter,
     time_fmt,
 };
 
-pub struct DeliveryDeps<S, L, Q, R, H, P> {
+pub struct DeliveryDeps<S, L, Q, R, H, P, C> {
     pub store: S,
     pub logs: L,
     pub queue: Q,
@@ -39,6 +39,7 @@ pub struct DeliveryDeps<S, L, Q, R, H, P> {
     pub retry: RetryPolicy,
     pub log_retention: Duration,
     pub dead_letter_url: String,
+    pub clock: C,
 }
 
 /// What happened to one delivery message.
@@ -55,7 +56,10 @@ pub enum Disposition {
     DeadLettered,
 }
 
-pub async fn handle_batch<S, L, Q, R, H, P>(deps: &DeliveryDeps<S, L, Q, R, H, P>, event: &SqsEvent) -> SqsBatchResponse
+pub async fn handle_batch<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    event: &SqsEvent,
+) -> SqsBatchResponse
 where
     S: IntegrationStore,
     L: DeliveryLogStore,
@@ -63,6 +67,7 @@ where
     R: RetryScheduler,
     H: Attempter,
     P: PayloadStore,
+    C: Clock,
 {
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
@@ -70,8 +75,8 @@ where
     for_each_record(event, |body| deliver(deps, body), park).await
 }
 
-pub async fn deliver<S, L, Q, R, H, P>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P>,
+pub async fn deliver<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
     body: &str,
 ) -> Result<Disposition, WorkerError>
 where
@@ -81,6 +86,7 @@ where
     R: RetryScheduler,
     H: Attempter,
     P: PayloadStore,
+    C: Clock,
 {
     let decoded = match DeliveryMessage::decode_any(body) {
         Ok(Decoded::Ready(message)) => Ok(message),
@@ -112,6 +118,7 @@ where
         store: &deps.store,
         logs: &deps.logs,
         providers: &deps.providers,
+        clock: &deps.clock,
         log_retention: deps.log_retention,
     };
     let report = attempt::run(&attempt_deps, &integration, &task).await;
@@ -140,8 +147,8 @@ async fn resolve<P: PayloadStore>(
     }
 }
 
-async fn schedule_retry<S, L, Q, R, H, P>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P>,
+async fn schedule_retry<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,
@@ -149,6 +156,7 @@ async fn schedule_retry<S, L, Q, R, H, P>(
 where
     Q: DeliveryQueue,
     R: RetryScheduler,
+    C: Clock,
 {
     // Verification pings report reachability once; retrying them would only add noise.
     let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
@@ -163,19 +171,17 @@ where
         }
         RetryDecision::Retry { attempt, delay, transport } => {
             let next = DeliveryMessage::DeliveryV1(task.for_attempt(attempt, attempted_at));
+            let due = deps.clock.now() + delay;
             match transport {
                 RetryTransport::SqsDelay => deps.queue.send_delayed(&next, delay).await?,
-                RetryTransport::Scheduler => {
-                    let at = OffsetDateTime::now_utc() + delay;
-                    deps.scheduler.schedule(&schedule_name(task, attempt), at, &next).await?;
-                }
+                RetryTransport::Scheduler => deps.scheduler.schedule(&schedule_name(task, attempt), due, &next).await?,
             }
             tracing::info!(
                 delivery_id = %task.delivery_id,
                 next_attempt = attempt,
                 delay_s = delay.as_secs(),
                 transport = ?transport,
-                due = %time_fmt::rfc3339(OffsetDateTime::now_utc() + delay),
+                due = %time_fmt::rfc3339(due),
                 "retry scheduled"
             );
             Ok(Disposition::RetryQueued { attempt, transport })

@@ -7,6 +7,13 @@ pub mod dead_letters;
 pub mod delivery;
 pub mod fanout;
 
+#[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
+mod delivery_tests;
+#[cfg(test)]
+mod fanout_tests;
+
 /// Why a record must be retried by SQS: an infrastructure failure, never bad input (bad input
 /// goes to the dead-letter queue instead).
 #[derive(Debug, thiserror::Error)]

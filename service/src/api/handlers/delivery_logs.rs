@@ -4,13 +4,15 @@
 use http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use serde_json::json;
-use time::OffsetDateTime;
 
 use crate::{
     api::{Reply, error::ApiError, request},
     store::{DeliveryLogStore, IntegrationStore},
 };
-use apviso_core::domain::ids::{AccountId, IntegrationId};
+use apviso_core::{
+    domain::ids::{AccountId, IntegrationId},
+    ports::clock::Clock,
+};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
@@ -32,6 +34,7 @@ async fn ensure_known(
 pub async fn list(
     store: &impl IntegrationStore,
     logs: &impl DeliveryLogStore,
+    clock: &impl Clock,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
@@ -47,7 +50,7 @@ pub async fn list(
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
     ensure_known(store, logs, account, id).await?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = clock.now().unix_timestamp();
     let found = logs.page(account, id, page, limit, now).await.map_err(ApiError::internal)?;
     let total_pages = found.total.div_ceil(limit as usize);
     Ok(Reply::new(
@@ -62,6 +65,7 @@ pub async fn list(
 pub async fn get(
     store: &impl IntegrationStore,
     logs: &impl DeliveryLogStore,
+    clock: &impl Clock,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
@@ -73,7 +77,7 @@ pub async fn get(
         .ok_or(ApiError::NotFound)?
         .to_owned();
     ensure_known(store, logs, account, id).await?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = clock.now().unix_timestamp();
     let entry = logs.get(account, id, &log_id, now).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     Ok(Reply::new(StatusCode::OK, entry.to_detail()))
 }

@@ -13,6 +13,7 @@ use crate::{
 };
 use apviso_core::{
     domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
+    ports::clock::Clock,
     time_fmt,
 };
 
@@ -31,16 +32,18 @@ async fn backoff(attempt: u32) {
 pub async fn create(
     store: &impl IntegrationStore,
     queue: &impl DeliveryQueue,
+    clock: &impl Clock,
     targets: TargetPolicy,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let body = request::json_body(req)?;
     let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
-    let integration = Integration::create(account.clone(), new.settings, time_fmt::now());
+    let now = clock.now();
+    let integration = Integration::create(account.clone(), new.settings, time_fmt::rfc3339(now));
     store.insert(&integration).await.map_err(ApiError::internal)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
-    verification::send_if_needed(queue, None, &integration).await;
+    verification::send_if_needed(queue, None, &integration, now).await;
     Ok(Reply::new(StatusCode::CREATED, integration.to_view()))
 }
 
@@ -61,6 +64,7 @@ pub async fn get(store: &impl IntegrationStore, account: &AccountId, req: &Reque
 pub async fn update(
     store: &impl IntegrationStore,
     queue: &impl DeliveryQueue,
+    clock: &impl Clock,
     targets: TargetPolicy,
     account: &AccountId,
     req: &Request,
@@ -70,11 +74,12 @@ pub async fn update(
     for attempt in 0..MAX_UPDATE_ATTEMPTS {
         let current = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
         let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
-        let next = current.with_settings(settings, time_fmt::now());
+        let now = clock.now();
+        let next = current.with_settings(settings, time_fmt::rfc3339(now));
         match store.update_settings(&next).await {
             Ok(()) => {
                 tracing::info!(account = %account, integration_id = %id, version = next.version, "integration updated");
-                verification::send_if_needed(queue, Some(&current), &next).await;
+                verification::send_if_needed(queue, Some(&current), &next, now).await;
                 // Delivery status may have moved since the read; answer with what is stored now.
                 let stored = store.get(account, id).await.map_err(ApiError::internal)?;
                 return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));

@@ -5,3 +5,12 @@ pub mod integrations;
 pub mod public;
 pub mod test_delivery;
 pub mod verification;
+
+#[cfg(test)]
+mod delivery_logs_tests;
+#[cfg(test)]
+mod integrations_tests;
+#[cfg(test)]
+mod test_delivery_tests;
+#[cfg(test)]
+mod verification_tests;

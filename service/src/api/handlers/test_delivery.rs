@@ -7,13 +7,15 @@ use serde_json::{Value, json};
 
 use super::verification::direct_task;
 use crate::{
-    api::{ApiDeps, Reply, error::ApiError, request},
-    store::IntegrationStore,
+    api::{Reply, error::ApiError, request},
+    store::{DeliveryLogStore, IntegrationStore},
     workers::attempt::{self, AttemptDeps},
 };
 use apviso_core::{
     domain::{events::EventType, ids::AccountId},
     pipeline::outcome::AttemptOutcome,
+    ports::clock::Clock,
+    providers::Attempter,
 };
 
 fn sample_data() -> Value {
@@ -34,19 +36,17 @@ fn sample_data() -> Value {
     })
 }
 
-pub async fn test(deps: &ApiDeps, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
+pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
+    deps: &AttemptDeps<'_, S, L, H, C>,
+    account: &AccountId,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let integration = deps.store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     let data = sample_data().as_object().cloned().unwrap_or_default();
-    let task = direct_task(&integration, EventType::IntegrationTest, data)
+    let task = direct_task(&integration, EventType::IntegrationTest, data, deps.clock.now())
         .ok_or_else(|| ApiError::internal("could not build a test event id"))?;
-    let attempt_deps = AttemptDeps {
-        store: &deps.store,
-        logs: &deps.logs,
-        providers: &deps.providers,
-        log_retention: deps.log_retention,
-    };
-    let report = attempt::run(&attempt_deps, &integration, &task).await;
+    let report = attempt::run(deps, &integration, &task).await;
     let log = &report.log;
     let mut body = json!({
         "success": report.outcome.is_delivered(),

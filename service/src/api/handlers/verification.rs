@@ -4,6 +4,7 @@
 //! delivery log (and is not retried).
 
 use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
 
 use crate::queue::DeliveryQueue;
 use apviso_core::{
@@ -28,15 +29,25 @@ pub fn needs_verification(previous: Option<&Integration>, next: &Integration) ->
     previous.is_none_or(|p| target(p) != Some(next_target) || !p.enabled)
 }
 
-/// A one-off task addressed to one integration, for APVISO's own events.
-pub fn direct_task(integration: &Integration, event_type: EventType, data: Map<String, Value>) -> Option<DeliveryTask> {
+/// A one-off task addressed to one integration, for APVISO's own events, timestamped `now`.
+pub fn direct_task(
+    integration: &Integration,
+    event_type: EventType,
+    data: Map<String, Value>,
+    now: OffsetDateTime,
+) -> Option<DeliveryTask> {
     let prefix = if event_type == EventType::IntegrationTest { "evt_test_" } else { "evt_verify_" };
     let event_id = EventId::parse(&format!("{prefix}{}", uuid::Uuid::now_v7().simple())).ok()?;
     let account = integration.account_id.clone();
-    Some(DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::now(), data.into()))
+    Some(DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::rfc3339(now), data.into()))
 }
 
-pub async fn send_if_needed(queue: &impl DeliveryQueue, previous: Option<&Integration>, next: &Integration) {
+pub async fn send_if_needed(
+    queue: &impl DeliveryQueue,
+    previous: Option<&Integration>,
+    next: &Integration,
+    now: OffsetDateTime,
+) {
     if !needs_verification(previous, next) {
         return;
     }
@@ -45,7 +56,8 @@ pub async fn send_if_needed(queue: &impl DeliveryQueue, previous: Option<&Integr
         "message": "APVISO verification request: your endpoint is registered for APVISO events. \
                     Verify the signature headers, then answer with any 2xx status."
     });
-    let Some(task) = data.as_object().and_then(|d| direct_task(next, EventType::IntegrationVerification, d.clone()))
+    let Some(task) =
+        data.as_object().and_then(|d| direct_task(next, EventType::IntegrationVerification, d.clone(), now))
     else {
         return;
     };

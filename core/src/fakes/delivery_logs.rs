@@ -1,0 +1,81 @@
+//! Delivery logs per integration, newest first, with retention applied on read.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use super::lock;
+use crate::{
+    domain::{
+        delivery_log::DeliveryLog,
+        ids::{AccountId, IntegrationId},
+    },
+    ports::store::{DeliveryLogStore, LogPage, StoreError},
+};
+
+#[derive(Debug, Default)]
+pub struct MemoryDeliveryLogStore {
+    entries: Mutex<HashMap<(AccountId, IntegrationId), Vec<DeliveryLog>>>,
+}
+
+impl MemoryDeliveryLogStore {
+    /// Every entry of the integration, expired ones included, newest first.
+    pub fn entries(&self, account: &AccountId, integration: IntegrationId) -> Vec<DeliveryLog> {
+        let mut all = lock(&self.entries).get(&(account.clone(), integration)).cloned().unwrap_or_default();
+        // UUIDv7 ids order by time, as the table's sort key does.
+        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all
+    }
+
+    /// Every entry of every integration, oldest first.
+    pub fn all(&self) -> Vec<DeliveryLog> {
+        let entries = lock(&self.entries);
+        let mut all: Vec<DeliveryLog> = entries.values().flatten().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    fn live(&self, account: &AccountId, integration: IntegrationId, now: i64) -> Vec<DeliveryLog> {
+        self.entries(account, integration).into_iter().filter(|e| e.expires_at > now).collect()
+    }
+}
+
+impl DeliveryLogStore for MemoryDeliveryLogStore {
+    async fn append(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+        let mut entries = lock(&self.entries);
+        let partition = entries.entry((entry.account_id.clone(), entry.integration_id)).or_default();
+        // Same id, same item: a put replaces it, as in DynamoDB.
+        partition.retain(|e| e.id != entry.id);
+        partition.push(entry.clone());
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        page: u32,
+        limit: u32,
+        now: i64,
+    ) -> Result<LogPage, StoreError> {
+        let live = self.live(account, integration, now);
+        let total = live.len();
+        let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
+        let entries = live.into_iter().skip(skip).take(limit as usize).collect();
+        Ok(LogPage { entries, total })
+    }
+
+    async fn get(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now: i64,
+    ) -> Result<Option<DeliveryLog>, StoreError> {
+        Ok(self.live(account, integration, now).into_iter().find(|e| e.id == log_id))
+    }
+
+    /// Expired entries count until removed, as DynamoDB's TTL removes them only eventually (and
+    /// this store never does).
+    async fn any(&self, account: &AccountId, integration: IntegrationId) -> Result<bool, StoreError> {
+        Ok(lock(&self.entries).get(&(account.clone(), integration)).is_some_and(|p| !p.is_empty()))
+    }
+}

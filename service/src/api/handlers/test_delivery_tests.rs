@@ -1,0 +1,97 @@
+//! `POST /v1/integrations/{id}/test`: one synchronous attempt with sample data, logged, never
+//! retried, and only for the caller's own integrations.
+#![allow(clippy::unwrap_used)]
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::test_delivery::test;
+use crate::{
+    api::error::ApiError,
+    test_support::{FakeProviders, ID_1, RETENTION, account, clock, id, providers, request, webhook},
+    workers::attempt::AttemptDeps,
+};
+use apviso_core::{
+    domain::integration::DeliveryStatus,
+    fakes::{Answer, FakeClock, MemoryDeliveryLogStore, MemoryIntegrationStore, ScriptedSender},
+};
+
+struct Parts {
+    store: MemoryIntegrationStore,
+    logs: MemoryDeliveryLogStore,
+    providers: FakeProviders,
+    clock: FakeClock,
+}
+
+impl Parts {
+    fn new(http: ScriptedSender) -> Self {
+        Self {
+            store: MemoryIntegrationStore::with([webhook("acct_a", ID_1, &["finding.new"])]),
+            logs: MemoryDeliveryLogStore::default(),
+            providers: providers(http),
+            clock: clock(),
+        }
+    }
+
+    fn deps(&self) -> AttemptDeps<'_, MemoryIntegrationStore, MemoryDeliveryLogStore, FakeProviders, FakeClock> {
+        AttemptDeps {
+            store: &self.store,
+            logs: &self.logs,
+            providers: &self.providers,
+            clock: &self.clock,
+            log_retention: RETENTION,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_delivered_test_event_is_reported_and_logged() {
+    let parts = Parts::new(ScriptedSender::answering([Answer::status(200)]));
+    let reply = test(&parts.deps(), &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.body,
+        json!({
+            "success": true, "message": "Test event delivered successfully",
+            "deliveredAt": "2026-11-24T09:00:00Z", "responseCode": 200, "responseTime": 25,
+        })
+    );
+    let sent = String::from_utf8(parts.providers.http.requests()[0].body.clone()).unwrap();
+    assert!(sent.contains(r#""event":"integration.test","timestamp":"2026-11-24T09:00:00Z""#), "{sent}");
+    assert!(sent.contains("[TEST] Example reflected XSS in search parameter"), "{sent}");
+    let logs = parts.logs.all();
+    assert_eq!(logs.len(), 1);
+    assert_eq!((logs[0].event.to_string().as_str(), logs[0].status), ("integration.test", DeliveryStatus::Success));
+    let stored = parts.store.stored(&account("acct_a"), id(ID_1)).unwrap();
+    assert_eq!(stored.last_delivery_at.as_deref(), Some("2026-11-24T09:00:00Z"));
+}
+
+#[tokio::test]
+async fn a_failed_test_event_says_why_and_is_not_retried() {
+    let parts = Parts::new(ScriptedSender::answering([Answer::status(500)]));
+    let reply = test(&parts.deps(), &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.body,
+        json!({
+            "success": false, "message": "Test event delivery failed",
+            "deliveredAt": "2026-11-24T09:00:00Z", "responseCode": 500, "responseTime": 25,
+            "error": "Provider returned HTTP 500: Internal Server Error",
+        })
+    );
+    // One request only: the scripted sender would panic on a second.
+    assert_eq!(parts.providers.http.requests().len(), 1);
+    assert_eq!(parts.logs.all()[0].status, DeliveryStatus::Failed);
+}
+
+#[tokio::test]
+async fn only_the_callers_integrations_can_be_tested() {
+    let parts = Parts::new(ScriptedSender::answering([]));
+    let other = test(&parts.deps(), &account("acct_b"), &request(&[("id", ID_1)], &[], None)).await.unwrap_err();
+    assert!(matches!(other, ApiError::NotFound), "{other:?}");
+    let missing = request(&[("id", "01900000-0000-7000-8000-0000000000ff")], &[], None);
+    let missing = test(&parts.deps(), &account("acct_a"), &missing).await.unwrap_err();
+    assert!(matches!(missing, ApiError::NotFound), "{missing:?}");
+    assert!(parts.providers.http.requests().is_empty());
+    assert!(parts.logs.all().is_empty());
+}

@@ -1,0 +1,279 @@
+//! The delivery worker against in-memory ports and a scripted receiver: what is logged and
+//! recorded, which retries go by SQS delay and which by Scheduler, what fails for good, what is
+//! dropped unsent and what is dead-lettered.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use serde_json::json;
+use time::macros::datetime;
+
+use super::delivery::{DeliveryDeps, Disposition, deliver};
+use crate::{
+    store::PayloadStore,
+    test_support::{
+        CREATED_AT, FakeProviders, HOOK_URL, ID_1, NOW_UNIX, RETENTION, account, clock, id, providers, webhook,
+    },
+};
+use apviso_core::{
+    domain::{
+        events::EventType,
+        integration::{DeliveryStatus, Integration},
+    },
+    fakes::{
+        Answer, FakeClock, MemoryDeliveryLogStore, MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue,
+        RecordingScheduler, Scheduled, ScriptedSender,
+    },
+    pipeline::{
+        data_ref::DataRef,
+        ingest::EventId,
+        message::{DeliveryMessage, DeliveryTask},
+        outcome::FailureKind,
+        retry::{RetryPolicy, RetryTransport},
+    },
+};
+
+const DELIVERIES_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-deliveries-dlq";
+
+type Deps = DeliveryDeps<
+    MemoryIntegrationStore,
+    MemoryDeliveryLogStore,
+    RecordingQueue,
+    RecordingScheduler,
+    FakeProviders,
+    MemoryPayloadStore,
+    FakeClock,
+>;
+
+fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSender) -> Deps {
+    DeliveryDeps {
+        store: MemoryIntegrationStore::with(integrations),
+        logs: MemoryDeliveryLogStore::default(),
+        queue: RecordingQueue::default(),
+        scheduler: RecordingScheduler::default(),
+        payloads: MemoryPayloadStore::default(),
+        providers: providers(http),
+        retry: RetryPolicy::default(),
+        log_retention: RETENTION,
+        dead_letter_url: DELIVERIES_DLQ.into(),
+        clock: clock(),
+    }
+}
+
+fn hook() -> Integration {
+    webhook("acct_a", ID_1, &["finding.new"])
+}
+
+/// Attempt `attempt` of delivering a finding to [`ID_1`]; later attempts carry the time the
+/// first one ran, an hour before now.
+fn task(event_type: EventType, attempt: u32) -> DeliveryTask {
+    let data = json!({"id": "fnd_1", "scanId": "scn_1", "title": "Stored XSS", "severity": "high"});
+    let first = DeliveryTask::first(
+        account("acct_a"),
+        id(ID_1),
+        EventId::parse("evt_1").unwrap(),
+        event_type,
+        "2026-11-24T01:00:00Z".into(),
+        data.as_object().unwrap().into(),
+    );
+    if attempt == 1 { first } else { first.for_attempt(attempt, CREATED_AT) }
+}
+
+fn body(task: &DeliveryTask) -> String {
+    DeliveryMessage::DeliveryV1(task.clone()).encode()
+}
+
+fn nothing_queued(deps: &Deps) -> bool {
+    deps.queue.delayed().is_empty() && deps.scheduler.schedules().is_empty() && deps.queue.sent().is_empty()
+}
+
+#[tokio::test]
+async fn a_delivered_attempt_is_logged_and_recorded_on_the_integration() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(204)]));
+    let task = task(EventType::FindingNew, 1);
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::Delivered);
+
+    let requests = deps.providers.http.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!((requests[0].method, requests[0].url.as_str()), ("POST", HOOK_URL));
+    let logs = deps.logs.all();
+    assert_eq!(logs.len(), 1);
+    let log = &logs[0];
+    assert_eq!(log.status, DeliveryStatus::Success);
+    assert_eq!(log.event.to_string(), "finding.new");
+    assert_eq!(log.delivery_id.to_string(), task.delivery_id.to_string());
+    assert_eq!((log.attempt, log.response_code, log.response_time), (1, Some(204), Some(25)));
+    assert_eq!((log.error.as_deref(), log.error_code.as_ref().map(ToString::to_string)), (None, None));
+    assert_eq!(log.delivered_at.to_string(), "2026-11-24T09:00:00Z");
+    assert_eq!(log.expires_at, NOW_UNIX + 30 * 24 * 3600);
+    let stored = deps.store.stored(&account("acct_a"), id(ID_1)).unwrap();
+    assert_eq!(stored.last_delivery_at.as_deref(), Some("2026-11-24T09:00:00Z"));
+    assert_eq!(stored.last_delivery_status, Some(DeliveryStatus::Success));
+    assert!(nothing_queued(&deps));
+}
+
+#[tokio::test]
+async fn a_server_error_is_retried_by_sqs_delay_when_the_wait_is_short() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(503)]));
+    let first = task(EventType::FindingNew, 1);
+    let disposition = deliver(&deps, &body(&first)).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
+
+    let delayed = deps.queue.delayed();
+    assert_eq!(delayed.len(), 1);
+    let (message, delay) = &delayed[0];
+    assert_eq!(*delay, Duration::from_secs(60), "1 minute after the first failure");
+    let retry = message.task();
+    assert_eq!((retry.attempt, retry.first_attempted_at.as_deref()), (2, Some("2026-11-24T09:00:00Z")));
+    assert_eq!(retry.delivery_id, first.delivery_id, "a retry is the same delivery");
+    assert!(deps.scheduler.schedules().is_empty());
+
+    let log = &deps.logs.all()[0];
+    assert_eq!(log.status, DeliveryStatus::Failed);
+    assert_eq!(log.error.as_deref(), Some("Provider returned HTTP 503: Service Unavailable"));
+    assert_eq!(log.error_code.as_ref().map(ToString::to_string).as_deref(), Some("E_HTTP"));
+    let stored = deps.store.stored(&account("acct_a"), id(ID_1)).unwrap();
+    assert_eq!(stored.last_delivery_status, Some(DeliveryStatus::Failed));
+}
+
+#[tokio::test]
+async fn a_wait_longer_than_sqs_can_delay_goes_to_the_scheduler() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(500)]));
+    let third = task(EventType::FindingNew, 3);
+    let disposition = deliver(&deps, &body(&third)).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 4, transport: RetryTransport::Scheduler });
+
+    let schedules = deps.scheduler.schedules();
+    assert_eq!(schedules.len(), 1);
+    let Scheduled { name, at, message } = &schedules[0];
+    assert_eq!(*name, format!("apviso-{}-a4", third.delivery_id));
+    assert_eq!(*at, datetime!(2026-11-24 09:30 UTC), "30 minutes after the third failure");
+    let retry = message.task();
+    // The first attempt's time is kept, not replaced by this one's.
+    assert_eq!((retry.attempt, retry.first_attempted_at.as_deref()), (4, Some(CREATED_AT)));
+    assert!(deps.queue.delayed().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_hint_stretches_the_wait_up_to_the_next_step() {
+    let answer = Answer::status(429).with_header("Retry-After", "240");
+    let deps = deps([hook()], ScriptedSender::answering([answer]));
+    deliver(&deps, &body(&task(EventType::FindingNew, 1))).await.unwrap();
+    assert_eq!(deps.queue.delayed()[0].1, Duration::from_secs(240));
+}
+
+#[tokio::test]
+async fn the_last_scheduled_attempt_failing_fails_for_good() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(502)]));
+    assert_eq!(deliver(&deps, &body(&task(EventType::FindingNew, 5))).await.unwrap(), Disposition::FailedForGood);
+    assert!(nothing_queued(&deps));
+    assert_eq!(deps.logs.all()[0].attempt, 5);
+}
+
+#[tokio::test]
+async fn a_gone_endpoint_or_a_refused_target_fails_for_good() {
+    let deps = deps(
+        [hook()],
+        ScriptedSender::answering([
+            Answer::status(410),
+            Answer::failure(
+                FailureKind::BlockedTarget,
+                "hooks.example.com:443 resolves to 10.0.0.7, a private address",
+            ),
+        ]),
+    );
+    let task = task(EventType::FindingNew, 1);
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
+    assert!(nothing_queued(&deps));
+    let codes: Vec<Option<String>> =
+        deps.logs.all().iter().map(|l| l.error_code.as_ref().map(ToString::to_string)).collect();
+    assert_eq!(codes, [Some("E_HTTP".to_owned()), Some("E_BLOCKED_TARGET".to_owned())]);
+    assert_eq!(deps.logs.all()[1].response_code, None);
+}
+
+#[tokio::test]
+async fn a_timeout_is_worth_another_try() {
+    let deps =
+        deps([hook()], ScriptedSender::answering([Answer::failure(FailureKind::Timeout, "Timed out after 10 s")]));
+    let disposition = deliver(&deps, &body(&task(EventType::FindingNew, 2))).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 3, transport: RetryTransport::SqsDelay });
+    assert_eq!(deps.queue.delayed()[0].1, Duration::from_secs(300));
+    assert_eq!(deps.logs.all()[0].error.as_deref(), Some("Timed out after 10 s"));
+}
+
+#[tokio::test]
+async fn a_verification_or_test_event_is_never_retried() {
+    for event_type in [EventType::IntegrationVerification, EventType::IntegrationTest] {
+        let deps = deps([hook()], ScriptedSender::answering([Answer::status(503)]));
+        assert_eq!(deliver(&deps, &body(&task(event_type, 1))).await.unwrap(), Disposition::FailedForGood);
+        assert!(nothing_queued(&deps), "{event_type}");
+        assert_eq!(deps.logs.all()[0].event.to_string(), event_type.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_or_deleted_integration_is_dropped_without_sending() {
+    let mut disabled = hook();
+    disabled.enabled = false;
+    for integrations in [vec![disabled], vec![]] {
+        let deps = deps(integrations, ScriptedSender::answering([]));
+        assert_eq!(deliver(&deps, &body(&task(EventType::FindingNew, 2))).await.unwrap(), Disposition::Dropped);
+        assert!(deps.providers.http.requests().is_empty());
+        assert!(deps.logs.all().is_empty());
+        assert!(nothing_queued(&deps));
+    }
+}
+
+#[tokio::test]
+async fn a_message_that_can_never_be_read_is_dead_lettered_with_its_reason() {
+    let deps = deps([hook()], ScriptedSender::answering([]));
+    let bad = body(&task(EventType::FindingNew, 1)).replace(r#""attempt":1"#, r#""attempt":0"#);
+    assert_eq!(deliver(&deps, &bad).await.unwrap(), Disposition::DeadLettered);
+    let dead = deps.queue.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].queue_url.as_str(), dead[0].body.as_str()), (DELIVERIES_DLQ, bad.as_str()));
+    assert_eq!(dead[0].reason, "not a delivery message: attempt numbers start at 1");
+    assert!(deps.providers.http.requests().is_empty());
+
+    deliver(&deps, r#"{"type":"delivery.v2"}"#).await.unwrap();
+    assert_eq!(
+        deps.queue.dead_letters()[1].reason,
+        "not a delivery message: unknown variant `delivery.v2`, expected `delivery.v1` at line 1 column 21"
+    );
+}
+
+/// The task with its data claim-checked, as fan-out writes it for large events.
+fn claim_checked(task: &DeliveryTask) -> (DeliveryTask, DataRef) {
+    let data_ref = DataRef::for_event(&task.account_id, &task.event_id, &task.data);
+    (DeliveryTask { data_ref: Some(data_ref.clone()), ..task.clone() }, data_ref)
+}
+
+#[tokio::test]
+async fn claim_checked_data_is_read_before_sending() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(200)]));
+    let (task, data_ref) = claim_checked(&task(EventType::FindingNew, 1));
+    deps.payloads.put(&data_ref.key, task.data.json().as_bytes().to_vec()).await.unwrap();
+    assert!(!body(&task).contains("Stored XSS"), "the message carries only the reference");
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::Delivered);
+    let sent = String::from_utf8(deps.providers.http.requests()[0].body.clone()).unwrap();
+    assert!(sent.contains(r#""title":"Stored XSS""#), "{sent}");
+}
+
+#[tokio::test]
+async fn claim_checked_data_that_is_gone_or_changed_is_dead_lettered() {
+    let deps = deps([hook()], ScriptedSender::answering([]));
+    let (task, data_ref) = claim_checked(&task(EventType::FindingNew, 1));
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::DeadLettered);
+    deps.payloads.put(&data_ref.key, br#"{"id":"other"}"#.to_vec()).await.unwrap();
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::DeadLettered);
+    let reasons: Vec<String> = deps.queue.dead_letters().into_iter().map(|d| d.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            format!("event data {} is no longer stored (expired or never written)", data_ref.key),
+            format!("event data {} is not what the message refers to (size or SHA-256)", data_ref.key),
+        ]
+    );
+    assert!(deps.providers.http.requests().is_empty());
+}
