@@ -71,7 +71,8 @@ pub async fn serve_api() -> Result<(), Error> {
 pub async fn serve_authorizer() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let keys = DynamoApiKeyStore::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), &config.tables.api_keys);
+    let store = DynamoApiKeyStore::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), &config.tables.api_keys);
+    let keys = auth::NegativeCache::new(store, SystemClock, auth::DEFAULT_TTL, auth::DEFAULT_CAPACITY);
     let keys = &keys;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         // A store failure fails the invocation, which API Gateway answers with a 500: an outage
