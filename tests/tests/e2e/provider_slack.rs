@@ -1,9 +1,6 @@
 //! Slack incoming webhooks end to end: events published to the ingest queue (and the test
 //! endpoint) reach a local receiver that stands in for `hooks.slack.com`. Every message is held
 //! to Slack's Block Kit rules, and the receiver answers the way Slack does, errors included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -16,12 +13,13 @@ use apviso_shared::{
     workers::delivery,
 };
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event,
     receiver::{Received, Receiver, Scripted},
     scan_event, slack_check,
 };
-use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 const HOOK_PATH: &str = "/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";

@@ -1,17 +1,15 @@
 //! Failures, retries and their transports, against real receivers: the schedule in these tests
 //! is seconds long (`1s,1s,2s,2s`, SQS up to 1 s), so both the SQS-delay and the Scheduler path run.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{
+use serde_json::json;
+
+use crate::common::{
     KEY_A, Settings, TestApp,
     receiver::{Receiver, Scripted},
     scan_event,
 };
-use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
 

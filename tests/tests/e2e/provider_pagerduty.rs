@@ -1,9 +1,6 @@
 //! PagerDuty Events API v2 end to end: `APVISO_PAGERDUTY_URL` points at a local receiver that
 //! stands in for `events.pagerduty.com/v2/enqueue`. Every event is validated the way PagerDuty
 //! validates it, and the receiver answers as PagerDuty does (202, 400 invalid event, 429, 5xx).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -15,11 +12,12 @@ use apviso_shared::{
     workers::delivery,
 };
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, pagerduty_check,
     receiver::{Received, Receiver, Scripted},
 };
-use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 const ROUTING_KEY: &str = "R0UT1NGKEYdoNotLeak0123456789abc";

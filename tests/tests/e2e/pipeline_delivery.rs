@@ -1,16 +1,16 @@
 //! The pipeline end to end: events published to the ingest queue reach local receivers through
 //! the fan-out and delivery handlers, signed, filtered and logged.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use base64::Engine;
-use common::{ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, receiver::Receiver, scan_event, slack_check};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
+
+use crate::common::{
+    self, ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, receiver::Receiver, scan_event, slack_check,
+};
 
 const SECRET: &str = "test_secret_value_0123456789";
 const WAIT: Duration = Duration::from_secs(20);

@@ -1,19 +1,17 @@
 //! Events, receivers and outages of unusual size: nothing the pipeline writes may exceed SQS's
 //! or DynamoDB's limits, and a receiver never gets the same delivery twice because a log write
 //! failed. Each of these lost deliveries or repeated POSTs before the limits were enforced.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use common::{
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::common::{
     receiver::{Receiver, Scripted},
     *,
 };
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const WAIT: Duration = Duration::from_secs(30);
 

@@ -1,13 +1,11 @@
 //! E-mail through moto's SES v2: alerts, the per-scan digest, and the test endpoint. moto keeps
 //! every sent message (subject, destinations, HTML body), read back from its data dump.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{KEY_A, Settings, TestApp, finding_event, scan_event};
 use serde_json::{Value, json};
+
+use crate::common::{self, KEY_A, Settings, TestApp, finding_event, scan_event};
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod pagerduty_check;
 pub mod receiver;
 pub mod slack_check;
+pub mod template;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 

@@ -1,15 +1,13 @@
 //! `POST /{id}/test` and the delivery log routes, over HTTP against real receivers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     KEY_A, KEY_B, Settings, TestApp,
     receiver::{Receiver, Scripted},
 };
-use serde_json::{Value, json};
 
 const TEST: &str = "/v1/integrations/{id}/test";
 const LOGS: &str = "/v1/integrations/{id}/logs";

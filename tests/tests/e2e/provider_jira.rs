@@ -1,8 +1,5 @@
 //! Jira Cloud end to end: findings published to the ingest queue become issues on a local site
 //! that checks requests as Jira does; retries and duplicate deliveries never open a second issue.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -14,11 +11,12 @@ use apviso_shared::{
     workers::delivery,
 };
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     KEY_A, Settings, TestApp, finding_event,
     jira_receiver::{self, EMAIL, Fault, JiraSite, PROJECT, TOKEN},
 };
-use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 const ISSUE: &str = "/rest/api/3/issue";
