@@ -108,7 +108,7 @@ async fn a_create_that_succeeded_but_answered_500_is_not_repeated() {
     let detail = log_detail(&app, &id, &attempts[1]).await;
     assert_eq!(detail["externalId"], "SEC-1", "the retry found the issue the lost answer had created");
     assert!(detail["request"]["url"].as_str().unwrap().ends_with(SEARCH));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     assert_eq!(site.issues().len(), 1);
     assert_eq!(site.seen_at(ISSUE).len(), 1, "no second create");
     assert_eq!(app.attempts(&id).await.len(), 2, "delivered: no further retries");
@@ -128,7 +128,7 @@ async fn a_create_that_timed_out_is_not_repeated() {
     assert_eq!(attempts[0]["error"], "Timed out after 2 s", "{}", attempts[0]);
     assert_eq!(attempts[1]["status"], "success", "{}", attempts[1]);
     assert_eq!(log_detail(&app, &id, &attempts[1]).await["externalId"], "SEC-1");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     assert_eq!(site.issues().len(), 1);
     assert_eq!(site.seen_at(ISSUE).len(), 1);
 }
@@ -194,7 +194,7 @@ async fn bad_credentials_fail_once_with_a_clear_error() {
     app.publish(&finding_event("evt_jira_401", "critical")).await;
 
     let attempts = app.wait_for_attempts(&id, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     let attempts_later = app.attempts(&id).await;
     assert_eq!(attempts_later.len(), 1, "not retried: {attempts_later:#?}");
     assert_eq!(attempts[0]["status"], "failed");
@@ -216,7 +216,7 @@ async fn an_issue_jira_rejects_is_not_retried_and_the_log_says_why() {
     app.publish(&finding_event("evt_jira_400", "critical")).await;
 
     let attempts = app.wait_for_attempts(&id, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     assert_eq!(app.attempts(&id).await.len(), 1);
     assert_eq!(attempts[0]["responseCode"], 400);
     assert_eq!(attempts[0]["error"], "Jira rejected the issue (HTTP 400): issuetype: Specify a valid issue type");

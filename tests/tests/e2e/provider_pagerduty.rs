@@ -143,7 +143,7 @@ async fn an_invalid_event_is_logged_with_pagerdutys_errors_and_not_retried() {
         "PagerDuty rejected the event as invalid (HTTP 400): Event object is invalid: \
          Length of 'routing_key' is incorrect (should be 32 characters)"
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "a 400 is permanent");
 }
 

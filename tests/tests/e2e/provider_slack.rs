@@ -163,7 +163,7 @@ async fn a_dead_channel_is_not_retried() {
     assert_eq!(attempts[0]["responseCode"], 404);
     let error = attempts[0]["error"].as_str().unwrap();
     assert!(error.starts_with("Slack rejected the message: channel_not_found (HTTP 404)"), "{error}");
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "a 4xx is permanent");
     assert_eq!(app.attempts(&id).await.len(), 1);
 }
