@@ -197,6 +197,35 @@ async fn the_pagerduty_delivery_sample_and_every_severity_are_delivered() {
     let event = accepted(&receiver.events()[0]);
     assert_eq!(event["dedup_key"], "apviso:acct_local:finding:fnd_01JD8ZC6");
     assert_eq!(event["payload"]["summary"], "[CRITICAL] SQL injection in login form on https://app.example.com/login");
+    // The whole event PagerDuty gets for events/sqs-delivery-pagerduty.json, written out by hand.
+    let expected = json!({
+        "routing_key": ROUTING_KEY,
+        "event_action": "trigger",
+        "dedup_key": "apviso:acct_local:finding:fnd_01JD8ZC6",
+        "client": "APVISO",
+        "client_url": "https://apviso.com",
+        "payload": {
+            "summary": "[CRITICAL] SQL injection in login form on https://app.example.com/login",
+            "source": "app.example.com",
+            "severity": "critical",
+            "timestamp": "2026-11-24T01:00:00Z",
+            "component": "/login",
+            "class": "vulnerability",
+            "custom_details": {
+                "id": "fnd_01JD8ZC6",
+                "scanId": "scn_01JD8Z9K",
+                "title": "SQL injection in login form",
+                "severity": "critical",
+                "cvssScore": 9.8,
+                "endpoint": "https://app.example.com/login",
+                "description": "The username parameter is concatenated into a SQL query.",
+                "reproductionSteps":
+                    "1. Open /login\n2. Enter ' OR 1=1 -- as the username\n3. Any password logs you in as the first user",
+                "remediation": "Use parameterised queries for every database call."
+            }
+        }
+    });
+    assert_eq!(event, expected, "{event:#}");
 
     // The same message with each severity, through the same handler: PagerDuty's four levels.
     let table = [("critical", "critical"), ("high", "error"), ("medium", "warning"), ("low", "info"), ("info", "info")];
