@@ -1,6 +1,6 @@
 //! The stack's wiring as data: which function serves which route, which queue feeds which
 //! consumer, which tables and queues exist and which environment variable names each of them.
-//! The local stack is built from it, and `tests/tests/template_{wiring,access}.rs` fail when
+//! The local stack is built from it, and `tests/tests/e2e/template_{wiring,access}.rs` fail when
 //! `template.yaml` says anything else.
 //!
 //! Names are a prefix plus a fixed suffix, like [`Tables::with_prefix`]: the template's

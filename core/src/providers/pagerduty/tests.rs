@@ -163,31 +163,17 @@ fn the_logged_body_masks_the_routing_key() {
     );
 }
 
-/// The event as it was built before it had its own type: a `json!` object, which serde_json
-/// writes with its keys sorted.
-fn json_event(task: &DeliveryTask, key: &str) -> Value {
-    let typed = rendered(task, key);
-    let payload = &typed["payload"];
-    let mut expected = json!({
-        "summary": payload["summary"],
-        "source": payload["source"],
-        "severity": payload["severity"],
-        "class": payload["class"],
-        "custom_details": Value::Object(task.data.fields()),
-    });
-    if time_fmt::parse_rfc3339(&task.timestamp).is_some() {
-        expected["timestamp"] = json!(task.timestamp);
-    }
-    if let Some(component) = payload.get("component") {
-        expected["component"] = component.clone();
-    }
+/// A trigger event written out by hand: everything but the key, the dedup key and the payload is
+/// the same for every event. A `json!` object, which serde_json writes with its keys sorted, as
+/// the bodies were built before they had their own type.
+fn trigger(dedup_key: &str, payload: Value) -> Value {
     json!({
-        "routing_key": key,
+        "client": "APVISO",
+        "client_url": "https://apviso.com",
+        "dedup_key": dedup_key,
         "event_action": "trigger",
-        "dedup_key": dedup_key(task),
-        "payload": expected,
-        "client": CLIENT,
-        "client_url": CLIENT_URL,
+        "payload": payload,
+        "routing_key": KEY,
     })
 }
 
@@ -197,23 +183,105 @@ fn bodies_are_byte_identical_to_the_json_object_they_replace() {
     rich["description"] = json!("é 🔥 \"quoted\" <tag> \\ \n\u{1}".repeat(50));
     rich["zeta"] = json!({"b": [1.5, -0.0, null], "a": true});
     let scan = json!({"scanId": "scn_9", "target": "https://app.example.com", "status": "failed", "error": "x"});
+    let test = json!({"test": true, "finding": finding("high")});
     let mut undated = task(EventType::FindingHigh, "evt_1", finding("high"));
     undated.timestamp = "yesterday".into();
     let mut rootless = finding("low");
     rootless["endpoint"] = json!("https://app.example.com/");
-    for task in [
-        task(EventType::FindingCritical, "evt_1", rich),
-        task(EventType::ScanFailed, "evt_2", scan),
-        task(EventType::IntegrationTest, "evt_test_1", json!({"test": true, "finding": finding("high")})),
-        task(EventType::ScanCompleted, "evt_3", json!({"scanId": "s"})),
-        task(EventType::FindingNew, "evt_4", rootless),
-        undated,
-    ] {
+    // custom_details is each task's data as given; every other value is written out here.
+    let cases = [
+        (
+            task(EventType::FindingCritical, "evt_1", rich.clone()),
+            trigger(
+                "apviso:acct_a:finding:fnd_1",
+                json!({
+                    "class": "vulnerability",
+                    "component": "/login",
+                    "custom_details": rich,
+                    "severity": "critical",
+                    "source": "app.example.com",
+                    "summary": "[CRITICAL] SQL injection in login form on https://app.example.com/login",
+                    "timestamp": TS,
+                }),
+            ),
+        ),
+        (
+            task(EventType::ScanFailed, "evt_2", scan.clone()),
+            trigger(
+                "apviso:acct_a:scan:scn_9",
+                json!({
+                    "class": "scan failure",
+                    "custom_details": scan,
+                    "severity": "error",
+                    "source": "app.example.com",
+                    "summary": "Scan failed on https://app.example.com: x",
+                    "timestamp": TS,
+                }),
+            ),
+        ),
+        (
+            task(EventType::IntegrationTest, "evt_test_1", test.clone()),
+            trigger(
+                "apviso:acct_a:test:evt_test_1",
+                json!({
+                    "class": "integration test",
+                    "custom_details": test,
+                    "severity": "info",
+                    "source": "app.example.com",
+                    "summary": "[TEST] APVISO test event: this PagerDuty integration works. No action is needed.",
+                    "timestamp": TS,
+                }),
+            ),
+        ),
+        (
+            task(EventType::ScanCompleted, "evt_3", json!({"scanId": "s"})),
+            trigger(
+                "apviso:acct_a:event:evt_3",
+                json!({
+                    "class": "apviso event",
+                    "custom_details": {"scanId": "s"},
+                    "severity": "info",
+                    "source": "APVISO",
+                    "summary": "APVISO event scan.completed",
+                    "timestamp": TS,
+                }),
+            ),
+        ),
+        (
+            task(EventType::FindingNew, "evt_4", rootless.clone()),
+            trigger(
+                "apviso:acct_a:finding:fnd_1",
+                json!({
+                    "class": "vulnerability",
+                    "custom_details": rootless,
+                    "severity": "info",
+                    "source": "app.example.com",
+                    "summary": "[LOW] SQL injection in login form on https://app.example.com/",
+                    "timestamp": TS,
+                }),
+            ),
+        ),
+        (
+            undated,
+            trigger(
+                "apviso:acct_a:finding:fnd_1",
+                json!({
+                    "class": "vulnerability",
+                    "component": "/login",
+                    "custom_details": finding("high"),
+                    "severity": "error",
+                    "source": "app.example.com",
+                    "summary": "[HIGH] SQL injection in login form on https://app.example.com/login",
+                }),
+            ),
+        ),
+    ];
+    for (task, expected) in cases {
         let event = render_event(&task, KEY);
-        let expected = json_event(&task, KEY);
         assert_eq!(
             render_request("https://events.pagerduty.com/v2/enqueue", &event).body,
-            expected.to_string().into_bytes()
+            expected.to_string().into_bytes(),
+            "{expected:#}"
         );
         let mut shown = expected;
         shown["routing_key"] = json!(MASK);

@@ -1,11 +1,9 @@
 //! End to end over HTTP through the local gateway: every route, tenancy, and optimistic updates.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::{ACCOUNT_A, KEY_A, KEY_B, TestApp, slack_body, webhook_body};
 use serde_json::{Value, json};
+
+use crate::common::{self, ACCOUNT_A, KEY_A, KEY_B, TestApp, slack_body, webhook_body};
 
 const ONE: &str = "/v1/integrations/{id}";
 const ALL: &str = "/v1/integrations";

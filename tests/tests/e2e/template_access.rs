@@ -1,10 +1,6 @@
 //! `template.yaml` held to the code for what each function may read and do: environment
 //! variables against the typed configuration, per-function IAM against what the code calls,
 //! alarms, outputs, samconfig, and that every sample event is used by a test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/template.rs"]
-mod template;
 
 use std::{
     cell::RefCell,
@@ -18,7 +14,8 @@ use apviso_infra::{
 };
 use apviso_service::config::{Config, Tables};
 use serde_yaml_ng::Value;
-use template::*;
+
+use crate::common::template::*;
 
 /// The variable names `Config::from_lookup` asks for, with every required one answered.
 fn names_the_config_reads() -> BTreeSet<String> {

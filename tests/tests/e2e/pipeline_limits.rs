@@ -1,19 +1,16 @@
 //! Events, receivers and outages of unusual size: nothing the pipeline writes may exceed SQS's
 //! or DynamoDB's limits, and a receiver never gets the same delivery twice because a log write
 //! failed. Each of these lost deliveries or repeated POSTs before the limits were enforced.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use std::time::Duration;
 
-use std::time::{Duration, Instant};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
-use aws_sdk_sqs::types::QueueAttributeName;
-use common::{
+use crate::common::{
     receiver::{Receiver, Scripted},
     *,
 };
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -30,35 +27,13 @@ fn data_text(body: &[u8]) -> String {
     serde_json::to_string(&payload["data"]).unwrap()
 }
 
-/// Waits until a queue holds no message, visible or in flight.
-async fn drained(app: &TestApp, url: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let out = app
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-            .send()
-            .await
-            .unwrap();
-        let attrs = out.attributes.unwrap();
-        if attrs.values().all(|n| n == "0") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{url} not drained: {attrs:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Every message in a dead-letter queue with its reason attribute, received until `count` are
-/// in or the wait ends.
+/// in, or a panic when they do not come in time.
 async fn dead_letters(app: &TestApp, url: &str, count: usize) -> Vec<(String, Option<String>)> {
     let mut parked = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while parked.len() < count && Instant::now() < deadline {
+    let patience = Patience::new(WAIT);
+    while parked.len() < count {
+        patience.wait(|| format!("{count} dead letters in {url}: {parked:?}")).await;
         let out = app
             .sqs
             .receive_message()
@@ -101,8 +76,7 @@ async fn a_150_kib_finding_reaches_each_of_ten_webhooks_once() {
     app.publish(&event).await;
 
     let delivered = receiver.wait_for_events(10, WAIT).await;
-    drained(&app, &app.stack.events.url).await;
-    drained(&app, &app.stack.deliveries.url).await;
+    app.settled().await;
     let mut paths: Vec<String> = receiver.events().iter().map(|r| r.path.clone()).collect();
     paths.sort();
     let expected: Vec<String> =
@@ -112,7 +86,7 @@ async fn a_150_kib_finding_reaches_each_of_ten_webhooks_once() {
     for r in &delivered {
         assert_eq!(data_text(&r.body), sent);
     }
-    assert!(dead_letters(&app, &app.stack.events.dlq_url, 1).await.is_empty());
+    assert_eq!(app.messages_in(&app.stack.events.dlq_url).await, 0, "nothing dead-lettered");
     // Under the claim-check threshold: the data travelled in the messages, nothing was stored.
     assert!(stored_keys(&app, "events/").await.is_empty());
 }
@@ -142,7 +116,7 @@ async fn a_450_kib_finding_is_stored_once_and_logged_within_bounds() {
     assert_eq!(detail["request"]["body"].as_str().unwrap().len(), 65536, "the first 64 KiB");
     assert_eq!(detail["request"]["bodySize"], json!(body.len()));
     assert_eq!(detail["request"]["bodySha256"], json!(hex::encode(Sha256::digest(body))));
-    drained(&app, &app.stack.deliveries.url).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 4, "no delivery repeated");
 }
 
@@ -160,7 +134,7 @@ async fn a_receiver_answering_140_kb_of_header_bytes_is_logged_once_and_posted_t
 
     let entries = app.wait_for_attempts(&id, 1, WAIT).await;
     assert_eq!(entries[0]["status"], "success");
-    drained(&app, &app.stack.deliveries.url).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "posted once");
     assert_eq!(app.attempts(&id).await.len(), 1, "logged once");
     let path = format!("/v1/integrations/{id}/logs/{}", entries[0]["id"].as_str().unwrap());
@@ -168,7 +142,7 @@ async fn a_receiver_answering_140_kb_of_header_bytes_is_logged_once_and_posted_t
     let headers = detail["response"]["headers"].as_object().unwrap();
     let bytes: usize = headers.iter().map(|(k, v)| k.len() + v.as_str().unwrap().len()).sum();
     assert!(bytes <= 8192, "response headers kept within 8 KiB: {bytes}");
-    assert!(dead_letters(&app, &app.stack.deliveries.dlq_url, 1).await.is_empty());
+    assert_eq!(app.messages_in(&app.stack.deliveries.dlq_url).await, 0, "nothing dead-lettered");
 }
 
 #[tokio::test]
@@ -182,9 +156,9 @@ async fn a_log_store_outage_after_the_post_never_repeats_the_post() {
 
     receiver.wait_for_events(1, WAIT).await;
     // A failed record would come back after the 2 s visibility timeout and be sent again.
-    drained(&app, &app.stack.deliveries.url).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "sent once");
-    assert!(dead_letters(&app, &app.stack.deliveries.dlq_url, 1).await.is_empty());
+    assert_eq!(app.messages_in(&app.stack.deliveries.dlq_url).await, 0, "nothing dead-lettered");
 }
 
 #[tokio::test]

@@ -1,8 +1,5 @@
 //! The SQS payloads in `events/` (one per ingest event type, one delivery message) are real
 //! batches of their trigger and drive the fan-out and delivery handlers in-process.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::PathBuf;
 
@@ -17,8 +14,9 @@ use apviso_service::{
     workers::{delivery, fanout},
 };
 use aws_lambda_events::sqs::SqsEvent;
-use common::{Settings, TestApp, receiver::Receiver};
 use serde_json::json;
+
+use crate::common::{Settings, TestApp, receiver::Receiver};
 
 const FIXTURE_INTEGRATION: &str = "019414e0-f1a2-7b3c-94e5-6f7a8b9c0d1e";
 

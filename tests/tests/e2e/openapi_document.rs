@@ -1,9 +1,5 @@
 //! The served OpenAPI document: valid, complete for the route table, and strict enough that the
 //! response checks used by the other test files catch real mistakes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "common/openapi.rs"]
-mod openapi;
 
 use std::{collections::BTreeSet, panic::catch_unwind};
 
@@ -21,7 +17,7 @@ use apviso_core::{
 use apviso_service::api::{error::ApiError, routes::Route};
 use serde_json::{Map, Value, json};
 
-use self::openapi::{assert_conforms, document, documented_operations, escape_token, schema_errors};
+use crate::common::openapi::{self, assert_conforms, document, documented_operations, escape_token, schema_errors};
 
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()

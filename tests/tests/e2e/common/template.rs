@@ -1,6 +1,5 @@
 //! Reading `template.yaml` for the tests that hold it to the local wiring: CloudFormation's
 //! short and long intrinsic forms, parameters with their defaults, and resources by type.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{collections::BTreeMap, path::PathBuf};
 

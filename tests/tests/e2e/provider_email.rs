@@ -1,13 +1,11 @@
 //! E-mail through moto's SES v2: alerts, the per-scan digest, and the test endpoint. moto keeps
 //! every sent message (subject, destinations, HTML body), read back from its data dump.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{KEY_A, Settings, TestApp, finding_event, scan_event};
 use serde_json::{Value, json};
+
+use crate::common::{self, KEY_A, Patience, Settings, TestApp, finding_event, scan_event};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -16,16 +14,14 @@ async fn sent_to(recipient: &str) -> Vec<Value> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
     // moto builds this dump while other requests change its state and now and then fails with
     // a 500; a second look is enough.
-    let mut dump = Value::Null;
-    for _ in 0..10 {
+    let patience = Patience::new(Duration::from_secs(5));
+    let dump = loop {
         let response = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.unwrap();
         if let Ok(parsed) = response.json::<Value>().await {
-            dump = parsed;
-            break;
+            break parsed;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(!dump.is_null(), "moto's data dump kept failing");
+        patience.wait(|| "moto's data dump kept failing".into()).await;
+    };
     dump["ses"]["Message"]
         .as_array()
         .cloned()
@@ -100,16 +96,15 @@ async fn digest_mode_sends_one_mail_per_scan_listing_its_findings() {
                         "data": {"reportId": "rpt_1", "scanId": "scn_1", "downloadUrl": "https://apviso.com/r/rpt_1.pdf"}});
     app.publish(&report).await;
     app.publish(&scan_event("done_1", "scan.completed")).await;
-    let deadline = std::time::Instant::now() + WAIT;
+    let patience = Patience::new(WAIT);
     let mail = loop {
         let mail = sent_to(&to).await;
         if mail.len() >= 2 {
             break mail;
         }
-        assert!(std::time::Instant::now() < deadline, "expected the report mail and one digest: {mail:#?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        patience.wait(|| format!("expected the report mail and one digest: {mail:#?}")).await;
     };
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     let mail_now = sent_to(&to).await;
     assert_eq!(mail_now.len(), 2, "exactly one digest and the report: {mail_now:#?}");
     let digest = mail.iter().find(|m| m["subject"].as_str().unwrap().starts_with("[APVISO] Scan completed")).unwrap();
@@ -126,7 +121,7 @@ async fn digest_mode_sends_one_mail_per_scan_listing_its_findings() {
 
     // The digest was cleared: a repeated completion has nothing to send.
     app.publish(&scan_event("done_2", "scan.completed")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     assert_eq!(sent_to(&to).await.len(), 2);
 }
 

@@ -1,14 +1,19 @@
 //! The test harness: every `TestApp` gets its own freshly named tables in the moto server that
 //! `make test` started, its own API keys, and a local gateway on a free port.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod jira_receiver;
+pub mod jira_site;
 pub mod openapi;
 pub mod pagerduty_check;
 pub mod receiver;
 pub mod slack_check;
+pub mod template;
 
-use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use apviso_infra::{
     dev_keys,
@@ -18,6 +23,7 @@ use apviso_infra::{
 };
 use apviso_service::{config::Config, runtime, store::api_keys::DynamoApiKeyStore};
 use aws_config::BehaviorVersion;
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
@@ -36,7 +42,8 @@ pub struct TestApp {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub gateway: Arc<Gateway>,
-    pub pipeline: Option<LocalPipeline>,
+    /// Held, not read: the pipeline's workers stop when the app is dropped.
+    _pipeline: Option<LocalPipeline>,
 }
 
 pub struct Answer {
@@ -116,7 +123,7 @@ impl TestApp {
             config,
             dynamo,
             gateway,
-            pipeline,
+            _pipeline: pipeline,
         }
     }
 
@@ -222,15 +229,91 @@ impl TestApp {
 
     /// Polls the log until it holds `count` attempts, or panics after `within`.
     pub async fn wait_for_attempts(&self, id: &str, count: usize, within: Duration) -> Vec<Value> {
-        let deadline = std::time::Instant::now() + within;
+        let patience = Patience::new(within);
         loop {
             let entries = self.attempts(id).await;
             if entries.len() >= count {
                 return entries;
             }
-            assert!(std::time::Instant::now() < deadline, "expected {count} attempts within {within:?}: {entries:#?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            patience.wait(|| format!("expected {count} attempts: {entries:#?}")).await;
         }
+    }
+
+    /// Waits until the pipeline has nothing left to do: the ingest and deliveries queues hold no
+    /// message (visible, in flight or delayed) and no retry schedule is pending, on
+    /// `QUIET_POLLS` polls in a row. Work in progress always shows in one of them: a consumer
+    /// deletes its message only after it has delivered, logged and queued or scheduled any retry,
+    /// and the pump sends a due schedule before it deletes it. So "nothing more arrives" is
+    /// asserted after the last retry was settled, not after a guess at how long it takes.
+    pub async fn settled(&self) {
+        const QUIET_POLLS: u32 = 3;
+        let patience = Patience::new(SETTLE_WITHIN);
+        let mut quiet = 0;
+        loop {
+            let pending = self.pending_work().await;
+            quiet = if pending.is_empty() { quiet + 1 } else { 0 };
+            if quiet == QUIET_POLLS {
+                return;
+            }
+            patience.wait(|| format!("the pipeline to settle; still pending: {pending:?}")).await;
+        }
+    }
+
+    /// How many messages a queue holds: visible, in flight (received, not yet deleted) or
+    /// delayed.
+    pub async fn messages_in(&self, url: &str) -> usize {
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .unwrap();
+        let counts = out.attributes.unwrap_or_default();
+        counts.values().map(|n| n.parse::<usize>().unwrap()).sum()
+    }
+
+    /// What the pipeline still holds: queues with messages, and pending retry schedules.
+    pub async fn pending_work(&self) -> Vec<String> {
+        let mut pending = Vec::new();
+        for url in [&self.stack.events.url, &self.stack.deliveries.url] {
+            let count = self.messages_in(url).await;
+            if count > 0 {
+                pending.push(format!("{count} messages in {url}"));
+            }
+        }
+        let scheduler = aws_sdk_scheduler::Client::new(&self.sdk);
+        let listed = scheduler.list_schedules().group_name(&self.stack.schedule_group).send().await.unwrap();
+        pending.extend(listed.schedules.into_iter().filter_map(|s| s.name).map(|n| format!("schedule {n}")));
+        pending
+    }
+}
+
+/// The longest the pipeline may take to settle: the slowest test's whole retry schedule.
+const SETTLE_WITHIN: Duration = Duration::from_secs(40);
+
+/// The pace and patience of a poll loop: tests wait for an observable condition (a request
+/// received, an attempt logged, the queues drained), polled every `Patience::POLL`, and fail
+/// with what they last saw when it does not come in time. Never a fixed sleep.
+pub struct Patience {
+    until: Instant,
+    within: Duration,
+}
+
+impl Patience {
+    const POLL: Duration = Duration::from_millis(100);
+
+    pub fn new(within: Duration) -> Self {
+        Self { until: Instant::now() + within, within }
+    }
+
+    /// Waits one poll interval, or panics with `waiting_for` once the time is up.
+    pub async fn wait(&self, waiting_for: impl FnOnce() -> String) {
+        assert!(Instant::now() < self.until, "gave up after {:?}: {}", self.within, waiting_for());
+        tokio::time::sleep(Self::POLL).await;
     }
 }
 

@@ -1,9 +1,6 @@
 //! Slack incoming webhooks end to end: events published to the ingest queue (and the test
 //! endpoint) reach a local receiver that stands in for `hooks.slack.com`. Every message is held
 //! to Slack's Block Kit rules, and the receiver answers the way Slack does, errors included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -14,12 +11,13 @@ use apviso_core::{
 };
 use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event,
     receiver::{Received, Receiver, Scripted},
     scan_event, slack_check,
 };
-use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 const HOOK_PATH: &str = "/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
@@ -163,7 +161,7 @@ async fn a_dead_channel_is_not_retried() {
     assert_eq!(attempts[0]["responseCode"], 404);
     let error = attempts[0]["error"].as_str().unwrap();
     assert!(error.starts_with("Slack rejected the message: channel_not_found (HTTP 404)"), "{error}");
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "a 4xx is permanent");
     assert_eq!(app.attempts(&id).await.len(), 1);
 }

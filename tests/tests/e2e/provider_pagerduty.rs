@@ -1,9 +1,6 @@
 //! PagerDuty Events API v2 end to end: `APVISO_PAGERDUTY_URL` points at a local receiver that
 //! stands in for `events.pagerduty.com/v2/enqueue`. Every event is validated the way PagerDuty
 //! validates it, and the receiver answers as PagerDuty does (202, 400 invalid event, 429, 5xx).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -13,11 +10,12 @@ use apviso_core::{
 };
 use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
+use serde_json::{Value, json};
+
+use crate::common::{
     ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, pagerduty_check,
     receiver::{Received, Receiver, Scripted},
 };
-use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 const ROUTING_KEY: &str = "R0UT1NGKEYdoNotLeak0123456789abc";
@@ -143,7 +141,7 @@ async fn an_invalid_event_is_logged_with_pagerdutys_errors_and_not_retried() {
         "PagerDuty rejected the event as invalid (HTTP 400): Event object is invalid: \
          Length of 'routing_key' is incorrect (should be 32 characters)"
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "a 400 is permanent");
 }
 
@@ -196,6 +194,35 @@ async fn the_pagerduty_delivery_sample_and_every_severity_are_delivered() {
     let event = accepted(&receiver.events()[0]);
     assert_eq!(event["dedup_key"], "apviso:acct_local:finding:fnd_01JD8ZC6");
     assert_eq!(event["payload"]["summary"], "[CRITICAL] SQL injection in login form on https://app.example.com/login");
+    // The whole event PagerDuty gets for events/sqs-delivery-pagerduty.json, written out by hand.
+    let expected = json!({
+        "routing_key": ROUTING_KEY,
+        "event_action": "trigger",
+        "dedup_key": "apviso:acct_local:finding:fnd_01JD8ZC6",
+        "client": "APVISO",
+        "client_url": "https://apviso.com",
+        "payload": {
+            "summary": "[CRITICAL] SQL injection in login form on https://app.example.com/login",
+            "source": "app.example.com",
+            "severity": "critical",
+            "timestamp": "2026-11-24T01:00:00Z",
+            "component": "/login",
+            "class": "vulnerability",
+            "custom_details": {
+                "id": "fnd_01JD8ZC6",
+                "scanId": "scn_01JD8Z9K",
+                "title": "SQL injection in login form",
+                "severity": "critical",
+                "cvssScore": 9.8,
+                "endpoint": "https://app.example.com/login",
+                "description": "The username parameter is concatenated into a SQL query.",
+                "reproductionSteps":
+                    "1. Open /login\n2. Enter ' OR 1=1 -- as the username\n3. Any password logs you in as the first user",
+                "remediation": "Use parameterised queries for every database call."
+            }
+        }
+    });
+    assert_eq!(event, expected, "{event:#}");
 
     // The same message with each severity, through the same handler: PagerDuty's four levels.
     let table = [("critical", "critical"), ("high", "error"), ("medium", "warning"), ("low", "info"), ("info", "info")];

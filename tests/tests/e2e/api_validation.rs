@@ -1,11 +1,9 @@
 //! Every rejection the API promises, over HTTP: a 4xx with a stable code and, for validation, the
 //! offending field.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{KEY_A, Settings, TestApp, slack_body, webhook_body};
 use serde_json::{Value, json};
+
+use crate::common::{self, KEY_A, Settings, TestApp, slack_body, webhook_body};
 
 const ALL: &str = "/v1/integrations";
 

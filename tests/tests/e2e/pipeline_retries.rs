@@ -1,17 +1,15 @@
 //! Failures, retries and their transports, against real receivers: the schedule in these tests
 //! is seconds long (`1s,1s,2s,2s`, SQS up to 1 s), so both the SQS-delay and the Scheduler path run.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{
-    KEY_A, Settings, TestApp,
+use serde_json::json;
+
+use crate::common::{
+    KEY_A, Patience, Settings, TestApp,
     receiver::{Receiver, Scripted},
     scan_event,
 };
-use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -26,14 +24,13 @@ async fn fail_fail_fail_succeed_goes_through_sqs_delays_then_the_scheduler() {
     // Attempt 3 fails after two 1 s SQS delays; its 2 s wait exceeds the 1 s SQS threshold, so
     // it must exist as a one-time schedule until the pump fires it.
     let scheduler = aws_sdk_scheduler::Client::new(&app.sdk);
-    let deadline = std::time::Instant::now() + WAIT;
+    let patience = Patience::new(WAIT);
     let schedule_name = loop {
         let listed = scheduler.list_schedules().group_name(&app.stack.schedule_group).send().await.unwrap();
         if let Some(name) = listed.schedules.into_iter().filter_map(|s| s.name).find(|n| n.ends_with("-a4")) {
             break name;
         }
-        assert!(std::time::Instant::now() < deadline, "no schedule for attempt 4 appeared");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        patience.wait(|| "a schedule for attempt 4".into()).await;
     };
 
     let attempts = app.wait_for_attempts(&id, 4, WAIT).await;
@@ -65,7 +62,7 @@ async fn five_failed_attempts_then_failed_for_good() {
     app.publish(&scan_event("evt_exhaust", "scan.completed")).await;
     let attempts = app.wait_for_attempts(&id, 5, WAIT).await;
     assert!(attempts.iter().all(|a| a["status"] == "failed"));
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.settled().await;
     assert_eq!(receiver.events().len(), 5, "no sixth attempt");
     assert_eq!(app.attempts(&id).await.len(), 5);
     let view =
@@ -132,7 +129,8 @@ async fn deleting_an_integration_stops_its_pending_retries() {
     app.publish(&scan_event("evt_gone", "scan.completed")).await;
     app.wait_for_attempts(&id, 1, WAIT).await;
     app.expect("DELETE", &format!("/v1/integrations/{id}"), "/v1/integrations/{id}", Some(KEY_A), None, 200).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The pending retry is still taken off the queue, and dropped.
+    app.settled().await;
     assert_eq!(receiver.events().len(), 1, "no attempt after the delete");
     // The log outlives the integration.
     assert_eq!(app.attempts(&id).await.len(), 1);

@@ -1,9 +1,6 @@
 //! The API function's entry (`api::serve`, which every route function runs) and the authorizer
 //! called in-process with the real API Gateway payloads kept in `events/`, the same files
 //! `cargo lambda invoke --data-file` uses.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::PathBuf;
 
@@ -18,6 +15,8 @@ use apviso_service::{
     store::IntegrationStore,
 };
 use serde_json::{Value, json};
+
+use crate::common;
 
 const FIXTURE_ID: &str = "019414e0-f1a2-7b3c-94e5-6f7a8b9c0d1e";
 

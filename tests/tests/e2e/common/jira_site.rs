@@ -1,27 +1,25 @@
-//! A Jira Cloud site on 127.0.0.1 that checks requests the way Jira does and keeps the issues it
-//! creates, so a retry's search finds them. It answers `POST /rest/api/3/issue` and
-//! `POST /rest/api/3/search/jql`, refuses the removed `/rest/api/3/search` with 410, and can be
-//! told to fail, throttle or stall on cue.
+//! A Jira Cloud site, as the `Site` behind a `Receiver`: it checks requests the way Jira does and
+//! keeps the issues it creates, so a retry's search finds them. It answers
+//! `POST /rest/api/3/issue` and `POST /rest/api/3/search/jql`, refuses the removed
+//! `/rest/api/3/search` with 410, and can be told to fail, throttle or stall on cue.
 
 use std::{
-    collections::VecDeque,
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use base64::Engine;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Incoming};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+
+use super::receiver::{Answer, Received, Receiver, Scripted, Site, SiteRole};
 
 pub const EMAIL: &str = "secops@example.com";
 pub const TOKEN: &str = "ATATT3xFfGF0-jira-test-token-do-not-leak";
 pub const PROJECT: &str = "SEC";
 /// The issue types this site's project offers.
 pub const ISSUE_TYPES: &[&str] = &["Bug", "Task", "Vulnerability"];
+pub const ISSUE: &str = "/rest/api/3/issue";
+pub const SEARCH: &str = "/rest/api/3/search/jql";
 
 #[derive(Clone, Debug)]
 pub struct Issue {
@@ -37,16 +35,6 @@ impl Issue {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub headers: http::HeaderMap,
-    pub body: Value,
-    pub status: u16,
-    pub at: Instant,
-}
-
 /// How the next request to one route goes wrong.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -58,74 +46,85 @@ pub enum Fault {
     CreateThenStall(Duration),
 }
 
+impl Fault {
+    fn scripted(self) -> Scripted {
+        let json = |status, body: Value| Scripted {
+            headers: vec![("content-type", "application/json;charset=UTF-8".into())],
+            body: body.to_string(),
+            ..Scripted::status(status)
+        };
+        match self {
+            Fault::Answer { status, headers, body } => {
+                let mut reply = json(status, body);
+                reply.headers.extend(headers);
+                reply
+            }
+            Fault::CreateThenAnswer(status) => {
+                Scripted { site: SiteRole::ActsThenLost, ..json(status, errors(&["Internal server error"], json!({}))) }
+            }
+            Fault::CreateThenStall(stall) => Scripted::site_answers_after(stall),
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     issues: Vec<Issue>,
-    seen: Vec<Seen>,
-    create_faults: VecDeque<Fault>,
-    search_faults: VecDeque<Fault>,
     /// Issues younger than this are not yet searchable unless named in `reconcileIssues`, as
     /// with Jira's eventually consistent search.
     index_lag: Duration,
 }
 
+/// Jira's behaviour; the requests it saw are the receiver's.
+#[derive(Default)]
+struct Jira(Mutex<State>);
+
+impl Site for Jira {
+    fn answer(&self, request: &Received) -> Answer {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let (status, reply) = route(&mut self.0.lock().unwrap(), request, &body);
+        Answer {
+            status,
+            headers: vec![("content-type", "application/json;charset=UTF-8".into())],
+            body: reply.to_string(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct JiraSite {
-    pub addr: SocketAddr,
-    state: Arc<Mutex<State>>,
+    pub receiver: Receiver,
+    jira: Arc<Jira>,
 }
 
 impl JiraSite {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(State::default()));
-        let shared = Arc::clone(&state);
-        tokio::spawn(apviso_infra::http_server::serve(listener, move |req, _| {
-            let state = Arc::clone(&shared);
-            async move { handle(&state, req).await }
-        }));
-        Self { addr, state }
+        let jira = Arc::new(Jira::default());
+        Self { receiver: Receiver::serving(Arc::clone(&jira) as Arc<dyn Site>).await, jira }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.receiver.url("")
     }
 
     pub fn fail_next_create(&self, fault: Fault) {
-        self.state.lock().unwrap().create_faults.push_back(fault);
-    }
-
-    pub fn fail_next_search(&self, fault: Fault) {
-        self.state.lock().unwrap().search_faults.push_back(fault);
+        self.receiver.script_at(ISSUE, [fault.scripted()]);
     }
 
     pub fn set_index_lag(&self, lag: Duration) {
-        self.state.lock().unwrap().index_lag = lag;
+        self.jira.0.lock().unwrap().index_lag = lag;
     }
 
     pub fn issues(&self) -> Vec<Issue> {
-        self.state.lock().unwrap().issues.clone()
+        self.jira.0.lock().unwrap().issues.clone()
     }
 
-    pub fn seen(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
+    pub fn seen(&self) -> Vec<Received> {
+        self.receiver.received()
     }
 
-    pub fn seen_at(&self, path: &str) -> Vec<Seen> {
-        self.seen().into_iter().filter(|s| s.path == path).collect()
-    }
-
-    pub async fn wait_for_issues(&self, count: usize, within: Duration) -> Vec<Issue> {
-        let deadline = Instant::now() + within;
-        loop {
-            let issues = self.issues();
-            if issues.len() >= count {
-                return issues;
-            }
-            assert!(Instant::now() < deadline, "expected {count} issues within {within:?}, got {}", issues.len());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    pub fn seen_at(&self, path: &str) -> Vec<Received> {
+        self.receiver.received_at(path)
     }
 }
 
@@ -137,41 +136,18 @@ fn errors(messages: &[&str], fields: Value) -> Value {
     json!({"errorMessages": messages, "errors": fields})
 }
 
-async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let raw = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    let (path, method) = (parts.uri.path().to_owned(), parts.method.as_str().to_owned());
-    let (status, headers, reply, stall) = {
-        let mut state = state.lock().unwrap();
-        let (status, headers, reply, stall) = route(&mut state, &method, &path, &parts.headers, &body);
-        state.seen.push(Seen { method, path, headers: parts.headers, body, status, at: Instant::now() });
-        (status, headers, reply, stall)
-    };
-    if let Some(stall) = stall {
-        tokio::time::sleep(stall).await;
-    }
-    let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
-    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-    response.headers_mut().insert("content-type", "application/json;charset=UTF-8".parse().unwrap());
-    for (name, value) in headers {
-        response.headers_mut().insert(name, value.parse().unwrap());
-    }
-    response
-}
-
-type Reply = (u16, Vec<(&'static str, String)>, Value, Option<Duration>);
+type Reply = (u16, Value);
 
 fn plain(status: u16, body: Value) -> Reply {
-    (status, Vec::new(), body, None)
+    (status, body)
 }
 
-fn route(state: &mut State, method: &str, path: &str, headers: &http::HeaderMap, body: &Value) -> Reply {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+fn route(state: &mut State, request: &Received, body: &Value) -> Reply {
+    let header = |name: &str| request.header(name).unwrap_or_default().to_owned();
     if header("authorization") != basic(EMAIL, TOKEN) {
         return plain(401, errors(&["Client must be authenticated to access this resource."], json!({})));
     }
-    match (method, path) {
+    match (request.method.as_str(), request.path.as_str()) {
         (_, "/rest/api/3/search" | "/rest/api/2/search") => plain(
             410,
             errors(
@@ -179,16 +155,10 @@ fn route(state: &mut State, method: &str, path: &str, headers: &http::HeaderMap,
                 json!({}),
             ),
         ),
-        ("POST", "/rest/api/3/issue" | "/rest/api/3/search/jql")
-            if !header("content-type").starts_with("application/json") =>
-        {
+        ("POST", ISSUE | SEARCH) if !header("content-type").starts_with("application/json") => {
             plain(415, errors(&["Unsupported Media Type"], json!({})))
         }
-        ("POST", "/rest/api/3/issue") => {
-            let fault = state.create_faults.pop_front();
-            if let Some(Fault::Answer { status, headers, body }) = fault {
-                return (status, headers, body, None);
-            }
+        ("POST", ISSUE) => {
             let invalid = check_create(body);
             if !invalid.as_object().unwrap().is_empty() {
                 return plain(400, errors(&[], invalid));
@@ -197,18 +167,9 @@ fn route(state: &mut State, method: &str, path: &str, headers: &http::HeaderMap,
             let key = format!("{PROJECT}-{}", state.issues.len() + 1);
             state.issues.push(Issue { id, key: key.clone(), fields: body["fields"].clone(), created: Instant::now() });
             let created = json!({"id": id.to_string(), "key": key, "self": format!("/rest/api/3/issue/{id}")});
-            match fault {
-                Some(Fault::CreateThenAnswer(status)) => plain(status, errors(&["Internal server error"], json!({}))),
-                Some(Fault::CreateThenStall(d)) => (201, Vec::new(), created, Some(d)),
-                _ => plain(201, created),
-            }
+            plain(201, created)
         }
-        ("POST", "/rest/api/3/search/jql") => {
-            if let Some(Fault::Answer { status, headers, body }) = state.search_faults.pop_front() {
-                return (status, headers, body, None);
-            }
-            search(state, body)
-        }
+        ("POST", SEARCH) => search(state, body),
         _ => plain(404, errors(&["Not found"], json!({}))),
     }
 }

@@ -2,10 +2,6 @@
 //! the table key design): functions, routes, the authorizer, queues and consumers, the
 //! scheduler and tables. Needs no AWS and no emulator. Variables, IAM and the rest are checked
 //! in `template_access.rs`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/template.rs"]
-mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +13,8 @@ use apviso_infra::{
 };
 use apviso_service::{config::Tables, store::schema::TableKeys};
 use serde_yaml_ng::Value;
-use template::*;
+
+use crate::common::template::*;
 
 #[test]
 fn functions_are_the_wired_ones_built_by_cargo_lambda_for_al2023_arm64() {

@@ -1,8 +1,5 @@
 //! Jira Cloud end to end: findings published to the ingest queue become issues on a local site
 //! that checks requests as Jira does; retries and duplicate deliveries never open a second issue.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -12,15 +9,14 @@ use apviso_core::{
 };
 use apviso_service::{runtime, store::IntegrationStore, workers::delivery};
 use aws_lambda_events::sqs::SqsEvent;
-use common::{
-    KEY_A, Settings, TestApp, finding_event,
-    jira_receiver::{self, EMAIL, Fault, JiraSite, PROJECT, TOKEN},
-};
 use serde_json::{Value, json};
 
+use crate::common::{
+    KEY_A, Settings, TestApp, finding_event,
+    jira_site::{self, EMAIL, Fault, ISSUE, JiraSite, PROJECT, SEARCH, TOKEN},
+};
+
 const WAIT: Duration = Duration::from_secs(20);
-const ISSUE: &str = "/rest/api/3/issue";
-const SEARCH: &str = "/rest/api/3/search/jql";
 
 fn jira_body(site: &JiraSite, token: &str, config: Value) -> Value {
     json!({
@@ -43,7 +39,7 @@ async fn log_detail(app: &TestApp, id: &str, entry: &Value) -> Value {
 
 /// No answer of the API, no log entry and nothing Jira was sent carries the API token.
 fn assert_no_token(what: &str, text: &str) {
-    let basic = jira_receiver::basic(EMAIL, TOKEN);
+    let basic = jira_site::basic(EMAIL, TOKEN);
     let encoded = basic.trim_start_matches("Basic ");
     assert!(!text.contains(TOKEN) && !text.contains(encoded), "{what} leaks the token: {text}");
 }
@@ -74,7 +70,7 @@ async fn a_finding_becomes_one_issue_and_the_log_keeps_its_key() {
     let seen = site.seen();
     assert_eq!(seen.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(), [SEARCH, ISSUE]);
     assert_eq!(
-        seen[0].body["jql"],
+        seen[0].json()["jql"],
         "project = \"SEC\" AND labels = \"apviso-finding-fnd_evt_jira_1\" ORDER BY created ASC"
     );
     assert_eq!(seen[1].headers.get("accept").unwrap(), "application/json");
@@ -108,7 +104,7 @@ async fn a_create_that_succeeded_but_answered_500_is_not_repeated() {
     let detail = log_detail(&app, &id, &attempts[1]).await;
     assert_eq!(detail["externalId"], "SEC-1", "the retry found the issue the lost answer had created");
     assert!(detail["request"]["url"].as_str().unwrap().ends_with(SEARCH));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     assert_eq!(site.issues().len(), 1);
     assert_eq!(site.seen_at(ISSUE).len(), 1, "no second create");
     assert_eq!(app.attempts(&id).await.len(), 2, "delivered: no further retries");
@@ -128,7 +124,7 @@ async fn a_create_that_timed_out_is_not_repeated() {
     assert_eq!(attempts[0]["error"], "Timed out after 2 s", "{}", attempts[0]);
     assert_eq!(attempts[1]["status"], "success", "{}", attempts[1]);
     assert_eq!(log_detail(&app, &id, &attempts[1]).await["externalId"], "SEC-1");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     assert_eq!(site.issues().len(), 1);
     assert_eq!(site.seen_at(ISSUE).len(), 1);
 }
@@ -159,7 +155,7 @@ async fn the_same_finding_delivered_again_is_still_one_issue_even_before_jira_in
     assert_eq!(site.seen_at(ISSUE).len(), 1);
     let searches = site.seen_at(SEARCH);
     assert_eq!(searches.len(), 3);
-    assert_eq!(searches[2].body["reconcileIssues"], json!([10001]), "the created issue is named for reconciliation");
+    assert_eq!(searches[2].json()["reconcileIssues"], json!([10001]), "the created issue is named for reconciliation");
 }
 
 #[tokio::test]
@@ -194,7 +190,7 @@ async fn bad_credentials_fail_once_with_a_clear_error() {
     app.publish(&finding_event("evt_jira_401", "critical")).await;
 
     let attempts = app.wait_for_attempts(&id, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     let attempts_later = app.attempts(&id).await;
     assert_eq!(attempts_later.len(), 1, "not retried: {attempts_later:#?}");
     assert_eq!(attempts[0]["status"], "failed");
@@ -216,7 +212,7 @@ async fn an_issue_jira_rejects_is_not_retried_and_the_log_says_why() {
     app.publish(&finding_event("evt_jira_400", "critical")).await;
 
     let attempts = app.wait_for_attempts(&id, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     assert_eq!(app.attempts(&id).await.len(), 1);
     assert_eq!(attempts[0]["responseCode"], 400);
     assert_eq!(attempts[0]["error"], "Jira rejected the issue (HTTP 400): issuetype: Specify a valid issue type");
@@ -279,7 +275,7 @@ async fn moving_to_another_site_needs_the_token_again_and_the_old_one_never_goes
     assert_eq!(seen.len(), 1);
     let sent = seen[0].headers["authorization"].to_str().unwrap();
     // The account's e-mail stays; the token is the one given with the move.
-    assert_eq!(sent, jira_receiver::basic(EMAIL, "token-for-the-other-site"));
+    assert_eq!(sent, jira_site::basic(EMAIL, "token-for-the-other-site"));
     assert_no_token("the request to the other site", sent);
 }
 
@@ -306,7 +302,7 @@ async fn the_jira_delivery_sample_creates_an_issue() {
     assert_eq!(issues[0].fields["summary"], "[CRITICAL] Stored XSS in the support ticket subject");
     assert_eq!(issues[0].labels(), ["apviso", "apviso-finding-fnd_01JD8ZD1"]);
     let description = &issues[0].fields["description"];
-    jira_receiver::check_adf(description).unwrap();
+    jira_site::check_adf(description).unwrap();
     let steps = description["content"].as_array().unwrap().iter().find(|n| n["type"] == "orderedList").unwrap();
     assert_eq!(steps["content"].as_array().unwrap().len(), 3, "the steps array is an ordered list");
     // Delivering the same message again finds the issue instead of making another.
@@ -327,7 +323,7 @@ async fn the_local_site_refuses_what_jira_refuses() {
             .body(body.to_string())
             .send()
     };
-    let good = jira_receiver::basic(EMAIL, TOKEN);
+    let good = jira_site::basic(EMAIL, TOKEN);
     let doc_of = |text: &str| {
         let paragraph = json!({"type": "paragraph", "content": [{"type": "text", "text": text}]});
         json!({"type": "doc", "version": 1, "content": [paragraph]})
@@ -351,7 +347,7 @@ async fn the_local_site_refuses_what_jira_refuses() {
         let errors: Value = answer.json().await.unwrap();
         assert!(errors["errors"][field].is_string(), "{field}: {errors}");
     }
-    let answer = post(ISSUE, jira_receiver::basic(EMAIL, "wrong"), fields("ok", doc.clone(), json!([]))).await.unwrap();
+    let answer = post(ISSUE, jira_site::basic(EMAIL, "wrong"), fields("ok", doc.clone(), json!([]))).await.unwrap();
     assert_eq!(answer.status(), 401);
     let answer = post("/rest/api/3/search", good.clone(), json!({"jql": "project = SEC"})).await.unwrap();
     assert_eq!(answer.status(), 410, "the old search endpoint is gone");

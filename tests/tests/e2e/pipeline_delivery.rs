@@ -1,16 +1,16 @@
 //! The pipeline end to end: events published to the ingest queue reach local receivers through
 //! the fan-out and delivery handlers, signed, filtered and logged.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use base64::Engine;
-use common::{ACCOUNT_A, KEY_A, Settings, TestApp, finding_event, receiver::Receiver, scan_event, slack_check};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
+
+use crate::common::{
+    self, ACCOUNT_A, KEY_A, Patience, Settings, TestApp, finding_event, receiver::Receiver, scan_event, slack_check,
+};
 
 const SECRET: &str = "test_secret_value_0123456789";
 const WAIT: Duration = Duration::from_secs(20);
@@ -150,7 +150,7 @@ async fn each_integration_gets_one_delivery_named_after_its_most_specific_subscr
     app.publish(&scan_event("e5", "scan.started")).await;
 
     let events = receiver.wait_for_events(6, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(2)).await; // nothing more may arrive
+    app.settled().await; // nothing more may arrive
     let mut seen: Vec<(String, String, String)> = receiver
         .events()
         .iter()
@@ -196,7 +196,7 @@ async fn disabled_and_deleted_integrations_receive_nothing() {
     app.expect("DELETE", &format!("/v1/integrations/{deleted}"), one, Some(KEY_A), None, 200).await;
     app.publish(&scan_event("evt_live", "scan.completed")).await;
     receiver.wait_for_events(1, WAIT).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     let paths: Vec<_> = receiver.events().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/live"]);
 }
@@ -224,8 +224,9 @@ async fn malformed_ingest_messages_go_to_the_dead_letter_queue_without_blocking_
     let delivered = receiver.wait_for_events(1, WAIT).await;
     assert_eq!(delivered[0].json()["id"], "evt_good");
     let mut parked = Vec::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while parked.len() < 3 && std::time::Instant::now() < deadline {
+    let patience = Patience::new(WAIT);
+    while parked.len() < 3 {
+        patience.wait(|| format!("three dead letters: {parked:#?}")).await;
         let out = app
             .sqs
             .receive_message()
@@ -291,6 +292,6 @@ async fn a_target_that_is_blocked_at_send_time_fails_without_retry() {
     let attempts = app.wait_for_attempts(&id, 1, WAIT).await;
     assert_eq!(attempts[0]["status"], "failed");
     assert!(attempts[0]["error"].as_str().unwrap().contains("169.254.169.254"), "{}", attempts[0]);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.settled().await;
     assert_eq!(app.attempts(&id).await.len(), 1, "blocked targets are not retried");
 }
