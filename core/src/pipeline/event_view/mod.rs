@@ -115,5 +115,13 @@ impl<'a> EventView<'a> {
     }
 }
 
+impl<'a> FindingView<'a> {
+    /// A finding kept apart from its event (an e-mail digest entry), read as leniently as
+    /// [`EventView::of`].
+    pub fn of_map(data: &'a Map<String, Value>) -> Self {
+        FindingView::read(&mut Reader::new(EventView::fields(data)))
+    }
+}
+
 #[cfg(test)]
 mod tests;
