@@ -114,10 +114,10 @@ impl IngestEvent {
             EventView::Schedule(schedule) => schedule.scan_id,
             EventView::Test(_) => None,
         };
-        // Borrowed from `data`: a `Map`'s strings are never unescaped copies.
         match scan_id? {
             std::borrow::Cow::Borrowed(id) => Some(id),
-            std::borrow::Cow::Owned(_) => None,
+            // serde_json hands out a `Map`'s strings borrowed; it only copies to unescape text.
+            std::borrow::Cow::Owned(_) => unreachable!("a view of a Map borrows its strings"),
         }
     }
 }

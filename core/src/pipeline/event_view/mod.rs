@@ -93,9 +93,9 @@ impl<'a> EventView<'a> {
         }
     }
 
+    #[expect(clippy::expect_used, reason = "a Map is an object, and `Json` takes any value")]
     fn fields(data: &'a Map<String, Value>) -> Fields<'a> {
-        // Cannot fail: a `Map` is an object whose values are all JSON.
-        Fields::read_only(data, KNOWN).unwrap_or_default()
+        Fields::read_only(data, KNOWN).expect("a Map reads as an object of JSON values")
     }
 
     fn read(event: EventType, fields: Fields<'a>) -> (Self, Option<DataError>) {

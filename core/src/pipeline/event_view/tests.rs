@@ -69,3 +69,13 @@ fn a_map_and_its_text_read_alike() {
     assert_eq!((summary.get(Severity::Critical), summary.get(Severity::High)), (Some(1), None));
     assert_eq!(serde_json::to_string(&scan.error.unwrap()).unwrap(), r#"{"code":7}"#);
 }
+
+#[test]
+fn each_severity_has_its_own_count() {
+    let data = json!({"scanId": "s", "summary": {"critical": 1, "high": 2, "medium": 3, "low": 4, "info": 5}});
+    let EventView::Scan(scan) = EventView::check(EventType::ScanCompleted, data.as_object().unwrap()).unwrap() else {
+        panic!("a scan")
+    };
+    let counts: Vec<Option<u64>> = Severity::ALL.iter().map(|s| scan.summary.unwrap().get(*s)).collect();
+    assert_eq!(counts, [Some(1), Some(2), Some(3), Some(4), Some(5)]);
+}
