@@ -152,6 +152,7 @@ pub fn timeout_message(after: Duration) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -167,6 +168,10 @@ mod tests {
         ];
         for (kind, code) in all {
             assert_eq!(kind.code(), code);
+            // The typed code is stored (delivery log) as the same text, and read back.
+            let typed = kind.error_code();
+            assert_eq!(serde_json::to_value(typed).unwrap(), code);
+            assert_eq!(serde_json::from_value::<ErrorCode>(code.into()).unwrap(), typed);
         }
     }
 
