@@ -6,9 +6,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ids::{AccountId, IntegrationId},
+    events::EventType,
+    ids::{AccountId, DeliveryId, IntegrationId},
     integration::DeliveryStatus,
 };
+use crate::time_fmt::Timestamp;
 
 /// Bytes of a response body kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4096;
@@ -87,6 +89,46 @@ impl LoggedResponse {
     }
 }
 
+/// Why an attempt failed, for machines. The codes are stored on log entries and shown to
+/// tenants, so renaming one is a breaking change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// The receiver answered with a non-success status.
+    #[serde(rename = "E_HTTP")]
+    Http,
+    #[serde(rename = "E_TIMEOUT")]
+    Timeout,
+    #[serde(rename = "E_CONNECTION")]
+    Connection,
+    #[serde(rename = "E_DNS")]
+    Dns,
+    /// The target resolved to an address we refuse to call.
+    #[serde(rename = "E_BLOCKED_TARGET")]
+    BlockedTarget,
+    /// We could not build the request.
+    #[serde(rename = "E_INVALID_REQUEST")]
+    InvalidRequest,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "E_HTTP",
+            Self::Timeout => "E_TIMEOUT",
+            Self::Connection => "E_CONNECTION",
+            Self::Dns => "E_DNS",
+            Self::BlockedTarget => "E_BLOCKED_TARGET",
+            Self::InvalidRequest => "E_INVALID_REQUEST",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryLog {
@@ -94,9 +136,9 @@ pub struct DeliveryLog {
     pub id: String,
     pub account_id: AccountId,
     pub integration_id: IntegrationId,
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub attempt: u32,
-    pub event: String,
+    pub event: EventType,
     pub status: DeliveryStatus,
     #[serde(default)]
     pub response_code: Option<u16>,
@@ -106,11 +148,11 @@ pub struct DeliveryLog {
     pub error: Option<String>,
     /// Stable failure code (E_HTTP, E_TIMEOUT, ...), for machines.
     #[serde(default)]
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
     /// The provider's id for what the delivery created (a Jira issue key), when there is one.
     #[serde(default)]
     pub external_id: Option<String>,
-    pub delivered_at: String,
+    pub delivered_at: Timestamp,
     pub request: LoggedRequest,
     #[serde(default)]
     pub response: Option<LoggedResponse>,
@@ -222,5 +264,21 @@ mod tests {
         let kept = LoggedResponse { headers: big, body: Some("y".repeat(10_000)) }.bounded();
         assert_eq!(kept.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(kept.body.unwrap().len(), 4096);
+    }
+
+    /// An entry as stored before its fields were typed: it loads, and is written back the same.
+    const STORED: &str = r#"{"id":"0190a5c2-0000-7000-8000-000000000001","accountId":"acct","integrationId":"01900000-0000-7000-8000-000000000001","deliveryId":"9697b35a-3792-88b1-9393-3d47770a007e","attempt":2,"event":"finding.new","status":"failed","responseCode":503,"responseTime":12,"error":"HTTP 503","errorCode":"E_HTTP","externalId":null,"deliveredAt":"2026-04-10T16:30:22Z","request":{"url":"https://x.example/h","method":"POST","headers":[["Content-Type","application/json"]],"body":"{}","bodySize":2,"bodySha256":"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"response":{"headers":[],"body":"down"},"expiresAt":1776000000}"#;
+
+    #[test]
+    fn an_entry_stored_with_string_fields_loads_typed_and_is_written_back_the_same() {
+        let entry: DeliveryLog = serde_json::from_str(STORED).unwrap();
+        assert_eq!(entry.event, EventType::FindingNew);
+        assert_eq!(entry.error_code, Some(ErrorCode::Http));
+        assert_eq!(entry.delivery_id.to_string(), "9697b35a-3792-88b1-9393-3d47770a007e");
+        assert_eq!(entry.delivered_at.to_string(), "2026-04-10T16:30:22Z");
+        assert_eq!(serde_json::to_string(&entry).unwrap(), STORED);
+        assert_eq!(entry.to_summary()["deliveredAt"], "2026-04-10T16:30:22Z");
+        assert_eq!(entry.to_summary()["event"], "finding.new");
+        assert_eq!(entry.to_summary()["deliveryId"], "9697b35a-3792-88b1-9393-3d47770a007e");
     }
 }

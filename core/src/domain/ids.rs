@@ -68,6 +68,56 @@ impl fmt::Display for IntegrationId {
     }
 }
 
+/// One delivery of one event to one integration; derived in `pipeline::delivery_id`.
+/// A UUIDv8 in canonical hyphenated lowercase form, so it contains no `.` and is safe as a
+/// Standard Webhooks `webhook-id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeliveryId(Uuid);
+
+impl DeliveryId {
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+
+    /// For `pipeline::delivery_id`, the one derivation of delivery ids.
+    pub(crate) fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+}
+
+impl FromStr for DeliveryId {
+    type Err = String;
+
+    /// Accepts only the canonical spelling of a version 8 UUID, as `Display` writes it.
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let uuid = Uuid::try_parse(raw).map_err(|e| format!("not a UUID: {e}"))?;
+        if uuid.get_version_num() != 8 || uuid.hyphenated().to_string() != raw {
+            return Err("must be a lowercase hyphenated version 8 UUID".into());
+        }
+        Ok(Self(uuid))
+    }
+}
+
+impl TryFrom<String> for DeliveryId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+impl From<DeliveryId> for String {
+    fn from(id: DeliveryId) -> String {
+        id.to_string()
+    }
+}
+
+impl fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,12 @@ use super::MemoryDeliveryLogStore;
 use crate::{
     domain::{
         delivery_log::{DeliveryLog, LoggedRequest},
+        events::EventType,
         ids::{AccountId, IntegrationId},
         integration::DeliveryStatus,
     },
     ports::store::DeliveryLogStore,
+    time_fmt::Timestamp,
 };
 
 const INTEGRATION: &str = "01900000-0000-7000-8000-000000000001";
@@ -30,16 +32,16 @@ fn entry(n: u32, expires_at: i64) -> DeliveryLog {
         id: format!("01930000-0000-7000-8000-{n:012}"),
         account_id: account(),
         integration_id: integration(),
-        delivery_id: format!("dlv_{n}"),
+        delivery_id: format!("01930000-0000-8000-8000-{n:012}").parse().unwrap(),
         attempt: 1,
-        event: "finding.new".into(),
+        event: EventType::FindingNew,
         status: DeliveryStatus::Success,
         response_code: Some(200),
         response_time: Some(25),
         error: None,
         error_code: None,
         external_id: None,
-        delivered_at: "2026-11-24T08:00:00Z".into(),
+        delivered_at: Timestamp::parse("2026-11-24T08:00:00Z").unwrap(),
         request: LoggedRequest::new(
             "https://hooks.example.com/********".into(),
             "POST".into(),

@@ -2,29 +2,17 @@
 //! ingest message yields the same ids, which makes duplicate fan-out idempotent downstream and
 //! gives receivers a stable `webhook-id`.
 
-use std::{fmt, str::FromStr};
-
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use uuid::{Builder, Uuid};
+use uuid::Builder;
 
 use super::ingest::EventId;
+/// The type lives with the other ids, so the delivery log (domain) can hold one without
+/// importing the pipeline.
+pub use crate::domain::ids::DeliveryId;
 use crate::domain::ids::IntegrationId;
 
 /// Versioned so a future derivation can never produce an id that collides with this one.
 const DOMAIN_TAG: &[u8] = b"apviso.delivery-id.v1\0";
-
-/// A UUIDv8 in canonical hyphenated lowercase form, so it contains no `.` and is safe as a
-/// Standard Webhooks `webhook-id`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DeliveryId(Uuid);
-
-impl DeliveryId {
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
 
 /// SHA-256 over the tag, the length-prefixed event id and the 16 fixed-length integration id
 /// bytes: no two distinct inputs share an encoding, so ids differ unless the inputs are equal.
@@ -40,39 +28,7 @@ pub fn delivery_id(event_id: &EventId, integration_id: IntegrationId) -> Deliver
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     // What `Uuid::new_v8` does, without needing uuid's `v8` feature.
-    DeliveryId(Builder::from_custom_bytes(bytes).into_uuid())
-}
-
-impl FromStr for DeliveryId {
-    type Err = String;
-
-    /// Accepts only the canonical spelling of a version 8 UUID, as `Display` writes it.
-    fn from_str(raw: &str) -> Result<Self, String> {
-        let uuid = Uuid::try_parse(raw).map_err(|e| format!("not a UUID: {e}"))?;
-        if uuid.get_version_num() != 8 || uuid.hyphenated().to_string() != raw {
-            return Err("must be a lowercase hyphenated version 8 UUID".into());
-        }
-        Ok(Self(uuid))
-    }
-}
-
-impl TryFrom<String> for DeliveryId {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        raw.parse()
-    }
-}
-
-impl From<DeliveryId> for String {
-    fn from(id: DeliveryId) -> String {
-        id.to_string()
-    }
-}
-
-impl fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
+    DeliveryId::from_uuid(Builder::from_custom_bytes(bytes).into_uuid())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! An event's `data` object, carried as the JSON serde_json writes for it. The fan-out writes it
 //! once and every queue message shares those bytes; the delivery worker keeps them as they came
 //! and the generic webhook forwards them, so a 10 KB finding is never re-escaped per message or
-//! rebuilt as a `Map` just to be written out again. Providers that read fields parse it once
-//! per attempt with [`EventData::fields`].
+//! rebuilt as a `Map` just to be written out again. Providers that read fields read them
+//! through a typed view borrowed from this text (`event_view::EventView::of`), once per attempt.
 //!
 //! Invariant: the text is always a JSON object exactly as `serde_json::to_string` writes the
 //! `Map` it denotes (see `canonical_json`). Messages in any other form still decode: their data
@@ -36,7 +36,8 @@ impl EventData {
         self.0.0.get()
     }
 
-    /// The fields, parsed; for providers that pick values out. Each call parses again.
+    /// The fields, parsed into a `Map` (PagerDuty's cut of oversized details rewrites them all).
+    /// Each call parses again; to read fields, use a typed view instead.
     pub fn fields(&self) -> Map<String, Value> {
         // The text is a valid object by construction (see the module invariant), so this
         // cannot fail; an empty map would render as an event without data, not a panic.

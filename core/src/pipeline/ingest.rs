@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::ingest_data;
+use super::event_view::{self, EventView};
 use crate::{
     domain::{
         events::{EventType, Severity},
@@ -92,17 +92,33 @@ pub struct IngestEvent {
 }
 
 impl IngestEvent {
+    /// The typed view of `data` (borrowing from it).
+    pub fn view(&self) -> EventView<'_> {
+        EventView::of_map(self.event, &self.data)
+    }
+
     /// The finding's severity; `None` for every other kind of event.
     pub fn finding_severity(&self) -> Option<Severity> {
-        if self.event != EventType::FindingNew {
-            return None;
+        match self.view() {
+            EventView::Finding(finding) if self.event == EventType::FindingNew => finding.severity,
+            _ => None,
         }
-        self.data.get("severity")?.as_str()?.parse().ok()
     }
 
     /// The scan the event belongs to; schedule events usually have none.
     pub fn scan_id(&self) -> Option<&str> {
-        self.data.get("scanId")?.as_str()
+        let scan_id = match self.view() {
+            EventView::Finding(finding) => finding.scan_id,
+            EventView::Scan(scan) => scan.scan_id,
+            EventView::Report(report) => report.scan_id,
+            EventView::Schedule(schedule) => schedule.scan_id,
+            EventView::Test(_) => None,
+        };
+        match scan_id? {
+            std::borrow::Cow::Borrowed(id) => Some(id),
+            // serde_json hands out a `Map`'s strings borrowed; it only copies to unescape text.
+            std::borrow::Cow::Owned(_) => unreachable!("a view of a Map borrows its strings"),
+        }
     }
 }
 
@@ -149,7 +165,7 @@ pub fn parse_ingest(raw: &str) -> Result<IngestEvent, IngestError> {
     if time_fmt::parse_rfc3339(&timestamp).is_none() {
         return Err(IngestError::field(
             "timestamp",
-            format!("{} is not an RFC 3339 timestamp (e.g. 2026-04-10T16:30:22Z)", ingest_data::quote(&timestamp)),
+            format!("{} is not an RFC 3339 timestamp (e.g. 2026-04-10T16:30:22Z)", event_view::quote(&timestamp)),
         ));
     }
     let data = match obj.remove("data") {
@@ -157,8 +173,7 @@ pub fn parse_ingest(raw: &str) -> Result<IngestEvent, IngestError> {
         None | Some(Value::Null) => return Err(IngestError::field("data", "is required")),
         Some(_) => return Err(IngestError::field("data", "must be an object")),
     };
-    ingest_data::check(event, &data).map_err(|e| IngestError::field(&e.path, e.message))?;
-
+    EventView::check(event, &data).map_err(|e| IngestError::field(&e.path, e.message))?;
     Ok(IngestEvent { id, account_id, event, timestamp, data })
 }
 
@@ -180,7 +195,7 @@ fn parse_event_type(raw: &str) -> Result<EventType, IngestError> {
         )),
         Err(()) => Err(IngestError::field(
             "event",
-            format!("{} is not an event type; expected one of: {expected}", ingest_data::quote(raw)),
+            format!("{} is not an event type; expected one of: {expected}", event_view::quote(raw)),
         )),
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+pub use crate::domain::delivery_log::ErrorCode;
+
 /// Why an attempt failed. The codes are stable: they are stored on attempt records and shown
 /// to tenants, so renaming one is a breaking change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,15 +23,19 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub fn code(self) -> &'static str {
+    pub fn error_code(self) -> ErrorCode {
         match self {
-            FailureKind::Http(_) => "E_HTTP",
-            FailureKind::Timeout => "E_TIMEOUT",
-            FailureKind::Connection => "E_CONNECTION",
-            FailureKind::Dns => "E_DNS",
-            FailureKind::BlockedTarget => "E_BLOCKED_TARGET",
-            FailureKind::InvalidRequest => "E_INVALID_REQUEST",
+            FailureKind::Http(_) => ErrorCode::Http,
+            FailureKind::Timeout => ErrorCode::Timeout,
+            FailureKind::Connection => ErrorCode::Connection,
+            FailureKind::Dns => ErrorCode::Dns,
+            FailureKind::BlockedTarget => ErrorCode::BlockedTarget,
+            FailureKind::InvalidRequest => ErrorCode::InvalidRequest,
         }
+    }
+
+    pub fn code(self) -> &'static str {
+        self.error_code().as_str()
     }
 }
 
@@ -93,11 +99,16 @@ impl AttemptOutcome {
     }
 
     /// The stable failure code, or `None` for a delivered attempt.
-    pub fn code(&self) -> Option<&'static str> {
+    pub fn error_code(&self) -> Option<ErrorCode> {
         match self {
-            AttemptOutcome::Failed { kind, .. } => Some(kind.code()),
+            AttemptOutcome::Failed { kind, .. } => Some(kind.error_code()),
             AttemptOutcome::Delivered { .. } => None,
         }
+    }
+
+    /// [`Self::error_code`] as text.
+    pub fn code(&self) -> Option<&'static str> {
+        self.error_code().map(ErrorCode::as_str)
     }
 
     /// The HTTP status the receiver answered with, if it answered.
@@ -162,6 +173,7 @@ pub fn timeout_message(after: Duration) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -177,6 +189,10 @@ mod tests {
         ];
         for (kind, code) in all {
             assert_eq!(kind.code(), code);
+            // The typed code is stored (delivery log) as the same text, and read back.
+            let typed = kind.error_code();
+            assert_eq!(serde_json::to_value(typed).unwrap(), code);
+            assert_eq!(serde_json::from_value::<ErrorCode>(code.into()).unwrap(), typed);
         }
     }
 

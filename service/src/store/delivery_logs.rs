@@ -172,3 +172,33 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
         Ok(out.count > 0)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_item_stored_with_string_fields_still_loads_and_is_written_back_the_same() {
+        // The shape `to_item` gave entries whose event, delivery id, error code and time were
+        // strings: the typed entry reads it and writes exactly the same attributes.
+        let stored = json!({
+            "id": "0190a5c2-0000-7000-8000-000000000001", "accountId": "acct",
+            "integrationId": "01900000-0000-7000-8000-000000000001",
+            "deliveryId": "9697b35a-3792-88b1-9393-3d47770a007e", "attempt": 1, "event": "scan.failed",
+            "status": "failed", "responseCode": null, "responseTime": null, "error": "timed out",
+            "errorCode": "E_TIMEOUT", "externalId": null, "deliveredAt": "2026-04-10T16:30:22Z",
+            "request": {"url": "https://x.example/h", "method": "POST", "headers": [["a", "b"]], "body": "{}"},
+            "response": null, "expiresAt": 1_776_000_000
+        });
+        let item: HashMap<String, AttributeValue> = to_item(&stored).unwrap();
+        let entry = decode(item.clone()).unwrap();
+        assert_eq!(entry.delivered_at.to_string(), "2026-04-10T16:30:22Z");
+        let written: HashMap<String, AttributeValue> = to_item(&entry).unwrap();
+        assert_eq!(written, item);
+        assert_eq!(serde_json::to_value(&entry).unwrap(), stored);
+        assert!(matches!(item.get("errorCode"), Some(AttributeValue::S(code)) if code == "E_TIMEOUT"));
+    }
+}

@@ -6,13 +6,13 @@ use std::time::Duration;
 use crate::store::{DeliveryLogStore, IntegrationStore, StoreError};
 use apviso_core::{
     domain::{
-        delivery_log::DeliveryLog,
+        delivery_log::{DeliveryLog, ErrorCode},
         integration::{DeliveryStatus, Integration},
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::clock::Clock,
     providers::Attempter,
-    time_fmt,
+    time_fmt::Timestamp,
 };
 
 pub struct AttemptDeps<'a, S, L, H, C> {
@@ -38,22 +38,22 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
     let started = deps.clock.now();
     let attempt = deps.providers.attempt(integration, task, started).await;
     let outcome = attempt.outcome;
-    let delivered_at = time_fmt::rfc3339(started);
+    let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
     let log = DeliveryLog {
         id: uuid::Uuid::now_v7().to_string(),
         account_id: integration.account_id.clone(),
         integration_id: integration.id,
-        delivery_id: task.delivery_id.to_string(),
+        delivery_id: task.delivery_id,
         attempt: task.attempt,
-        event: task.event_type.as_str().to_owned(),
+        event: task.event_type,
         status,
         response_code: attempt.response_code,
         response_time: attempt.elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
         error: failure_message(&outcome),
-        error_code: outcome.code().map(str::to_owned),
+        error_code: outcome.error_code(),
         external_id: attempt.external_id,
-        delivered_at: delivered_at.clone(),
+        delivered_at,
         request: attempt.request,
         response: attempt.response,
         expires_at: (started + deps.log_retention).unix_timestamp(),
@@ -68,7 +68,8 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
         tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
     }
-    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &delivered_at, status).await {
+    let at = delivered_at.to_string();
+    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
         tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
     }
     tracing::info!(
@@ -78,7 +79,7 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         event = %task.event_type,
         status = ?status,
         response_code = ?log.response_code,
-        error_code = ?log.error_code,
+        error_code = ?log.error_code.map(ErrorCode::as_str),
         "delivery attempt recorded"
     );
     AttemptReport { outcome, log }

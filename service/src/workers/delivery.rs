@@ -125,7 +125,7 @@ where
     if report.outcome.is_delivered() {
         return Ok(Disposition::Delivered);
     }
-    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at).await
+    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was

@@ -1,7 +1,7 @@
 //! The e-mail provider (Amazon SES v2). Alerts go out at once; with `config.digestMode`, the
 //! findings of a scan are collected and sent as one digest when the scan completes or fails.
 
-use std::time::Instant;
+use std::{borrow::Cow, time::Instant};
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -17,16 +17,13 @@ use crate::{
         provider_settings::EmailSettings,
     },
     pipeline::{
+        event_view::{EventView, FindingView},
         message::DeliveryTask,
         outcome::{AttemptOutcome, FailureKind},
     },
     ports::mail::{Mail, MailSender},
     ports::store::DigestStore,
 };
-
-fn is_finding(event: EventType) -> bool {
-    matches!(event, EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh)
-}
 
 fn logged(mail: &Mail, from: &str) -> LoggedRequest {
     LoggedRequest::new(
@@ -39,22 +36,25 @@ fn logged(mail: &Mail, from: &str) -> LoggedRequest {
 
 /// What a digest line shows of a finding, each text cut to 2 KiB: a digest item then stays a few
 /// KiB however large the finding (DynamoDB refuses items over 400 KB).
-fn digest_entry(finding: &Map<String, Value>) -> Map<String, Value> {
+fn digest_entry(finding: &FindingView<'_>) -> Map<String, Value> {
     const TEXT_MAX: usize = 2048;
-    ["id", "title", "severity", "cvssScore", "endpoint", "remediation"]
-        .into_iter()
-        .filter_map(|key| {
-            let value = match finding.get(key)? {
-                Value::String(s) if s.len() > TEXT_MAX => {
-                    Value::String(format!("{}…", crate::text::head_bytes(s, TEXT_MAX)))
-                }
-                Value::String(_) | Value::Number(_) => finding[key].clone(),
-                // Any other shape is not shown in a digest line.
-                _ => return None,
-            };
-            Some((key.to_owned(), value))
+    let text = |s: &Option<Cow<'_, str>>| {
+        s.as_deref().map(|s| {
+            if s.len() > TEXT_MAX { format!("{}…", crate::text::head_bytes(s, TEXT_MAX)) } else { s.to_owned() }
         })
-        .collect()
+    };
+    let severity = finding.severity.map(|s| s.as_str().to_owned());
+    [
+        ("id", text(&finding.id).map(Value::String)),
+        ("title", text(&finding.title).map(Value::String)),
+        ("severity", severity.map(Value::String)),
+        ("cvssScore", finding.cvss_score.clone().map(Value::Number)),
+        ("endpoint", text(&finding.endpoint).map(Value::String)),
+        ("remediation", text(&finding.remediation).map(Value::String)),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+    .collect()
 }
 
 fn infrastructure_failure(message: String) -> ProviderAttempt {
@@ -95,14 +95,18 @@ pub async fn attempt(
     now: OffsetDateTime,
 ) -> ProviderAttempt {
     let to = &settings.recipients;
-    let data = task.data.fields();
-    let scan_id = data.get("scanId").and_then(Value::as_str);
+    let view = EventView::of(task.event_type, &task.data);
+    let scan_id = match &view {
+        EventView::Finding(finding) => finding.scan_id.as_deref(),
+        EventView::Scan(scan) => scan.scan_id.as_deref(),
+        EventView::Report(_) | EventView::Schedule(_) | EventView::Test(_) => None,
+    };
     let (account, id) = (&integration.account_id, integration.id);
     // scanId is optional on findings: one without it belongs to no digest and is mailed at once.
-    match (settings.digest_mode(), scan_id) {
-        (true, Some(scan)) if is_finding(task.event_type) => {
-            let finding_id = data.get("id").and_then(Value::as_str).unwrap_or(task.event_id.as_str());
-            let entry = digest_entry(&data);
+    match (settings.digest_mode(), scan_id, &view) {
+        (true, Some(scan), EventView::Finding(finding)) => {
+            let finding_id = finding.id.as_deref().unwrap_or(task.event_id.as_str());
+            let entry = digest_entry(finding);
             if let Err(e) = digests.add(account, id, scan, finding_id, &entry, now.unix_timestamp()).await {
                 return infrastructure_failure(format!("Could not keep the finding for the scan digest: {e}"));
             }
@@ -116,7 +120,9 @@ pub async fn attempt(
             );
             attempt
         }
-        (true, Some(scan)) if matches!(task.event_type, EventType::ScanCompleted | EventType::ScanFailed) => {
+        (true, Some(scan), EventView::Scan(scan_view))
+            if matches!(task.event_type, EventType::ScanCompleted | EventType::ScanFailed) =>
+        {
             let pending = match digests.pending(account, id, scan).await {
                 Ok(p) => p,
                 Err(e) => return infrastructure_failure(format!("Could not read the scan digest: {e}")),
@@ -129,8 +135,9 @@ pub async fn attempt(
                 attempt.request.body = "No findings were collected for this scan; no digest was sent".into();
                 return attempt;
             }
-            let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
-            let attempt = send(mailer, from, &render::digest(task, &data, &findings, to)).await;
+            let findings: Vec<FindingView<'_>> = pending.iter().map(|(_, f)| FindingView::of_map(f)).collect();
+            let mail = render::digest(task, scan_view, &findings, to);
+            let attempt = send(mailer, from, &mail).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -140,7 +147,7 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &render::alert(task, &data, to)).await,
+        _ => send(mailer, from, &render::alert(task, &view, to)).await,
     }
 }
 
@@ -160,7 +167,7 @@ mod tests {
         }) else {
             unreachable!()
         };
-        let entry = Value::Object(digest_entry(&finding));
+        let entry = Value::Object(digest_entry(&FindingView::of_map(&finding)));
         assert_eq!(
             entry,
             json!({"id": "f1", "title": format!("{}…", "t".repeat(2048)), "severity": "high", "cvssScore": 7.5,

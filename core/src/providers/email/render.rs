@@ -5,38 +5,47 @@
 //! Only a finding's id and severity (and a scan's or report's id) are sure to be there: every
 //! other value may be missing, null or blank, and its row or phrase is then left out.
 
-use std::fmt::Write;
-
-use serde_json::{Map, Value};
+use std::{borrow::Cow, fmt::Write};
 
 use crate::providers::{finding_title, present};
-use crate::{domain::events::EventType, pipeline::message::DeliveryTask, ports::mail::Mail};
+use crate::{
+    domain::events::{EventType, Severity},
+    pipeline::{
+        event_view::{EventView, FindingView, Json, ScanView, Steps},
+        message::DeliveryTask,
+    },
+    ports::mail::Mail,
+};
 
-const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
-
-fn text(data: &Map<String, Value>, key: &str) -> String {
-    match data.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| format!("{}. {}", i + 1, v.as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+/// A value as a mail shows it: text as it is, a list as numbered lines, anything else as its
+/// JSON (only a value nobody checks at ingest can be anything else).
+fn json_text(value: Option<&Json<'_>>) -> String {
+    match value {
+        Some(Json::Str(s)) => s.to_string(),
+        Some(Json::Array(items)) => numbered(items.iter().map(Json::as_str)),
+        Some(Json::Null) | None => String::new(),
+        Some(other) => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 
-/// An optional text field: `None` when missing, null or blank.
-fn opt<'a>(data: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    present(data.get(key).and_then(Value::as_str))
+/// `1. first\n2. second`; an item that is not text is numbered and left blank.
+fn numbered<'s>(items: impl Iterator<Item = Option<&'s str>>) -> String {
+    items.enumerate().map(|(i, item)| format!("{}. {}", i + 1, item.unwrap_or_default())).collect::<Vec<_>>().join("\n")
+}
+
+/// Optional text, or nothing (the row is then left out).
+fn text(value: Option<&Cow<'_, str>>) -> String {
+    value.map(ToString::to_string).unwrap_or_default()
+}
+
+fn severity_text(severity: Option<Severity>) -> &'static str {
+    severity.map(Severity::as_str).unwrap_or_default()
 }
 
 /// `Scan failed: https://app.example.com`: the scan named by its target, or without one by its
 /// id (required at ingest, so a scan is never nameless in practice).
-fn scan_heading(verb: &str, data: &Map<String, Value>) -> String {
-    match opt(data, "target").or_else(|| opt(data, "scanId")) {
+fn scan_heading(verb: &str, scan: &ScanView<'_>) -> String {
+    match scan.target.as_deref().or_else(|| present(scan.scan_id.as_deref())) {
         Some(name) => format!("Scan {verb}: {name}"),
         None => format!("Scan {verb}"),
     }
@@ -111,89 +120,98 @@ impl Doc {
     }
 }
 
-fn finding_doc(heading: String, f: &Map<String, Value>) -> Doc {
+fn finding_doc(heading: String, f: &FindingView<'_>) -> Doc {
+    let steps = match &f.reproduction_steps {
+        Some(Steps::Text(s)) => s.to_string(),
+        Some(Steps::List(items)) => numbered(items.iter().map(Option::as_deref)),
+        None => String::new(),
+    };
     Doc::new(heading)
-        .row("Severity", text(f, "severity").to_uppercase())
-        .row("CVSS score", text(f, "cvssScore"))
-        .row("Affected endpoint", text(f, "endpoint"))
-        .row("Scan", text(f, "scanId"))
-        .row("Description", text(f, "description"))
-        .row("Reproduction steps", text(f, "reproductionSteps"))
-        .row("Remediation", text(f, "remediation"))
+        .row("Severity", severity_text(f.severity).to_uppercase())
+        .row("CVSS score", f.cvss_score.as_ref().map(ToString::to_string).unwrap_or_default())
+        .row("Affected endpoint", text(f.endpoint.as_ref()))
+        .row("Scan", text(f.scan_id.as_ref()))
+        .row("Description", text(f.description.as_ref()))
+        .row("Reproduction steps", steps)
+        .row("Remediation", text(f.remediation.as_ref()))
 }
 
-fn summary_line(data: &Map<String, Value>) -> String {
-    let Some(summary) = data.get("summary").and_then(Value::as_object) else { return String::new() };
-    SEVERITIES
+fn summary_line(scan: &ScanView<'_>) -> String {
+    let Some(summary) = &scan.summary else { return String::new() };
+    Severity::ALL
         .iter()
-        .filter_map(|s| summary.get(*s).and_then(Value::as_u64).map(|n| format!("{n} {s}")))
+        .filter_map(|s| summary.get(*s).map(|n| format!("{n} {}", s.as_str())))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The alert mail for one event; `d` is its data, parsed.
-pub fn alert(task: &DeliveryTask, d: &Map<String, Value>, to: &[String]) -> Mail {
-    match task.event_type {
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let severity = text(d, "severity").to_uppercase();
-            let title = finding_title(d.get("title").and_then(Value::as_str));
-            finding_doc(format!("[{severity}] {title}"), d).mail(to, &format!("[APVISO] [{severity}] {title}"))
+/// The alert mail for one event, from its data's view.
+pub fn alert(task: &DeliveryTask, view: &EventView<'_>, to: &[String]) -> Mail {
+    match view {
+        EventView::Finding(f) => {
+            let severity = severity_text(f.severity).to_uppercase();
+            let title = finding_title(f.title.as_deref());
+            finding_doc(format!("[{severity}] {title}"), f).mail(to, &format!("[APVISO] [{severity}] {title}"))
         }
-        EventType::ScanCompleted | EventType::ScanFailed | EventType::ScanStarted | EventType::ScanProgress => {
+        EventView::Scan(scan) => {
             let verb = match task.event_type {
                 EventType::ScanFailed => "failed",
                 EventType::ScanStarted => "started",
                 EventType::ScanProgress => "in progress",
                 _ => "completed",
             };
-            let heading = scan_heading(verb, d);
+            let heading = scan_heading(verb, scan);
             Doc::new(heading.clone())
-                .row("Target", text(d, "target"))
-                .row("Status", text(d, "status"))
-                .row("Findings", summary_line(d))
-                .row("Error", text(d, "error"))
-                .row("Scan", text(d, "scanId"))
+                .row("Target", text(scan.target.as_ref()))
+                .row("Status", text(scan.status.as_ref()))
+                .row("Findings", summary_line(scan))
+                .row("Error", json_text(scan.error.as_ref()))
+                .row("Scan", text(scan.scan_id.as_ref()))
                 .mail(to, &format!("[APVISO] {heading}"))
         }
-        EventType::ReportReady => Doc::new("Your APVISO report is ready")
-            .row("Download", text(d, "downloadUrl"))
-            .row("Scan", text(d, "scanId"))
-            .row("Report", text(d, "reportId"))
+        EventView::Report(report) => Doc::new("Your APVISO report is ready")
+            .row("Download", text(report.download_url.as_ref()))
+            .row("Scan", text(report.scan_id.as_ref()))
+            .row("Report", text(report.report_id.as_ref()))
             .mail(
                 to,
-                &match opt(d, "scanId") {
+                &match report.scan_id.as_deref() {
                     Some(scan) => format!("[APVISO] Report ready for scan {scan}"),
-                    None => format!("[APVISO] Report {} ready", text(d, "reportId")),
+                    None => format!("[APVISO] Report {} ready", text(report.report_id.as_ref())),
                 },
             ),
-        EventType::IntegrationTest | EventType::IntegrationVerification => {
-            let sample = d.get("finding").and_then(Value::as_object).cloned().unwrap_or_default();
-            let doc = finding_doc("This is a test e-mail from APVISO. No action is needed.".into(), &sample)
+        EventView::Test(test) => {
+            let none = FindingView::default();
+            let sample = test.finding.as_ref().unwrap_or(&none);
+            let doc = finding_doc("This is a test e-mail from APVISO. No action is needed.".into(), sample)
                 .row("Note", "The finding above is sample data, not a real vulnerability.".into());
             doc.mail(to, "[APVISO TEST] Test e-mail from your APVISO integration")
         }
-        EventType::ScheduleTriggered | EventType::ScheduleSkipped => Doc::new(format!("Schedule {}", task.event_type))
-            .row("Target", text(d, "target"))
-            .row("Reason", text(d, "reason"))
+        EventView::Schedule(schedule) => Doc::new(format!("Schedule {}", task.event_type))
+            .row("Target", json_text(schedule.target.as_ref()))
+            .row("Reason", json_text(schedule.reason.as_ref()))
             .mail(to, &format!("[APVISO] {}", task.event_type)),
     }
 }
 
-/// One mail for a finished scan (`d` is its data, parsed) listing the collected findings, most
-/// severe first.
-pub fn digest(scan: &DeliveryTask, d: &Map<String, Value>, findings: &[Map<String, Value>], to: &[String]) -> Mail {
-    let verb = if scan.event_type == EventType::ScanFailed { "failed" } else { "completed" };
-    let heading = scan_heading(verb, d);
+/// One mail for a finished scan (`scan` is its data's view) listing the collected findings,
+/// most severe first.
+pub fn digest(task: &DeliveryTask, scan: &ScanView<'_>, findings: &[FindingView<'_>], to: &[String]) -> Mail {
+    let verb = if task.event_type == EventType::ScanFailed { "failed" } else { "completed" };
+    let heading = scan_heading(verb, scan);
     let mut counts = Vec::new();
-    let mut doc = Doc::new(heading.clone()).row("Status", text(d, "status")).row("Error", text(d, "error"));
-    for severity in SEVERITIES {
-        let of: Vec<&Map<String, Value>> = findings.iter().filter(|f| text(f, "severity") == severity).collect();
+    let mut doc = Doc::new(heading.clone())
+        .row("Status", text(scan.status.as_ref()))
+        .row("Error", json_text(scan.error.as_ref()));
+    for severity in Severity::ALL.iter().copied() {
+        let of: Vec<&FindingView<'_>> = findings.iter().filter(|f| f.severity == Some(severity)).collect();
         if of.is_empty() {
             continue;
         }
-        counts.push(format!("{} {severity}", of.len()));
+        let name = severity.as_str();
+        counts.push(format!("{} {name}", of.len()));
         let lines: Vec<String> = of.iter().map(|f| digest_line(f)).collect();
-        doc = doc.row(&format!("{} ({})", severity.to_uppercase(), of.len()), lines.join("\n"));
+        doc = doc.row(&format!("{} ({})", name.to_uppercase(), of.len()), lines.join("\n"));
     }
     let found = if findings.is_empty() {
         "no new findings".to_owned()
@@ -205,15 +223,15 @@ pub fn digest(scan: &DeliveryTask, d: &Map<String, Value>, findings: &[Map<Strin
 }
 
 /// `- <title> (CVSS 9.8) at <endpoint>` and a `Fix:` line, each part only when the finding has it.
-fn digest_line(f: &Map<String, Value>) -> String {
-    let mut line = format!("- {}", finding_title(f.get("title").and_then(Value::as_str)));
-    if let Some(score) = f.get("cvssScore").filter(|s| s.is_number()) {
+fn digest_line(f: &FindingView<'_>) -> String {
+    let mut line = format!("- {}", finding_title(f.title.as_deref()));
+    if let Some(score) = &f.cvss_score {
         let _ = write!(line, " (CVSS {score})");
     }
-    if let Some(endpoint) = opt(f, "endpoint") {
+    if let Some(endpoint) = &f.endpoint {
         let _ = write!(line, " at {endpoint}");
     }
-    if let Some(remediation) = opt(f, "remediation") {
+    if let Some(remediation) = &f.remediation {
         let _ = write!(line, "\n  Fix: {remediation}");
     }
     line

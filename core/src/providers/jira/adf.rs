@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::finding::{Finding, Loose};
+use crate::pipeline::event_view::{FindingView, Steps};
 
 /// Characters kept of each free-text section. Jira refuses descriptions over 32,767 characters;
 /// three sections at this size plus the details stay well below that, and a longer report
@@ -61,14 +61,14 @@ struct Mark {
 
 /// The full description of the issue for `finding` (the finding event's `data`, or the sample
 /// finding of a test). `label` is the de-duplication label, named so people keep it.
-pub fn description<'a>(finding: &'a Finding<'_>, label: Option<&str>, test: bool) -> Doc<'a> {
+pub fn description<'a>(finding: &'a FindingView<'_>, label: Option<&str>, test: bool) -> Doc<'a> {
     let mut content = Vec::new();
     if test {
         content.extend(paragraph([text(Cow::Borrowed(TEST_NOTICE))]));
     }
     content.extend(section("Details", bullet_list(details(finding))));
     content.extend(section("Description", paragraphs(finding.description.as_deref())));
-    content.extend(section("Reproduction steps", steps(&finding.reproduction_steps)));
+    content.extend(section("Reproduction steps", steps(finding.reproduction_steps.as_ref())));
     content.extend(section("Remediation", paragraphs(finding.remediation.as_deref())));
     if let Some(label) = label {
         let note = format!(
@@ -81,7 +81,7 @@ pub fn description<'a>(finding: &'a Finding<'_>, label: Option<&str>, test: bool
 }
 
 /// Severity, CVSS score, endpoint and ids, one bullet each; missing values are left out.
-fn details<'a>(finding: &'a Finding<'_>) -> Vec<Node<'a>> {
+fn details<'a>(finding: &'a FindingView<'_>) -> Vec<Node<'a>> {
     let mut items = Vec::new();
     let mut item = |name: &'static str, value: Option<Cow<'a, str>>, code: bool| {
         let Some(value) = value else { return };
@@ -90,8 +90,8 @@ fn details<'a>(finding: &'a Finding<'_>) -> Vec<Node<'a>> {
             items.extend(paragraph([strong(name), value]));
         }
     };
-    item("Severity: ", finding.severity.as_deref().map(|s| Cow::Owned(s.to_uppercase())), false);
-    item("CVSS score: ", finding.cvss_score.map(|n| Cow::Owned(format!("{n:.1}"))), false);
+    item("Severity: ", finding.severity.map(|s| Cow::Owned(s.as_str().to_uppercase())), false);
+    item("CVSS score: ", finding.cvss().map(|n| Cow::Owned(format!("{n:.1}"))), false);
     item("Endpoint: ", finding.endpoint.as_deref().map(Cow::Borrowed), true);
     item("Scan ID: ", finding.scan_id.as_deref().map(Cow::Borrowed), true);
     item("Finding ID: ", finding.id.as_deref().map(Cow::Borrowed), true);
@@ -101,17 +101,18 @@ fn details<'a>(finding: &'a Finding<'_>) -> Vec<Node<'a>> {
 /// Reproduction steps: an array becomes an ordered list; so does a string whose every line is
 /// numbered ("1. ...", "2) ..."), since that is how scanners write lists in plain text. Other
 /// strings become paragraphs.
-fn steps<'a>(raw: &'a Loose<'_>) -> Vec<Node<'a>> {
+fn steps<'a>(raw: Option<&'a Steps<'_>>) -> Vec<Node<'a>> {
     let lines: Vec<&str> = match raw {
-        Loose::Strings(items) => items.iter().map(AsRef::as_ref).collect(),
-        Loose::Str(s) => {
+        // Only the texts of a list: anything else in it (refused at ingest) is left out.
+        Some(Steps::List(items)) => items.iter().flatten().map(AsRef::as_ref).collect(),
+        Some(Steps::Text(s)) => {
             let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             match lines.iter().map(|l| strip_number(l)).collect::<Option<Vec<_>>>() {
                 Some(numbered) if numbered.len() > 1 => numbered,
                 _ => return paragraphs(Some(s)),
             }
         }
-        _ => return Vec::new(),
+        None => return Vec::new(),
     };
     let mut budget = SECTION_LIMIT;
     let mut items = Vec::new();

@@ -22,17 +22,20 @@ use super::{ProviderAttempt, finding_title, http};
 mod adf;
 use crate::{
     domain::{
-        delivery_log::LoggedRequest, events::EventType, ids::IntegrationId, provider_settings::JiraSettings,
+        delivery_log::LoggedRequest,
+        events::{EventType, Severity},
+        ids::IntegrationId,
+        provider_settings::JiraSettings,
         secret::Secret,
     },
     pipeline::{
+        event_view::{EventView, FindingView, Steps},
         message::DeliveryTask,
         outcome::AttemptOutcome,
         webhook::{OutboundRequest, USER_AGENT},
     },
     ports::sender::Sender,
 };
-use finding::Finding;
 
 /// Jira's summary limit. Jira counts UTF-16 code units (Java strings), so we do too.
 pub const SUMMARY_LIMIT: usize = 255;
@@ -55,23 +58,23 @@ pub async fn attempt<H: Sender>(
         Ok(site) => site,
         Err(why) => return ProviderAttempt::not_sent(why),
     };
-    let empty = Finding::default();
-    let data = Finding::parse(task.data.json());
-    let plan = match task.event_type {
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let Some(id) = data.id.as_deref().filter(|id| !id.trim().is_empty()) else {
+    let empty = FindingView::default();
+    let view = EventView::of(task.event_type, &task.data);
+    let plan = match (&view, task.event_type) {
+        (EventView::Finding(finding), _) => {
+            let Some(id) = finding.id.as_deref().filter(|id| !id.trim().is_empty()) else {
                 return ProviderAttempt::not_sent(
                     "The finding has no id, so its Jira issue could not be de-duplicated; no issue was created",
                 );
             };
-            let severity = data.severity.as_deref().unwrap_or("finding");
-            Plan { finding: &data, prefix: format!("[{}]", severity.to_uppercase()), label: Some(finding_label(id)) }
+            let severity = finding.severity.map_or("finding", Severity::as_str);
+            Plan { finding, prefix: format!("[{}]", severity.to_uppercase()), label: Some(finding_label(id)) }
         }
         // A test issue is created on request and never retried, so it needs no label to find it by.
-        EventType::IntegrationTest => {
-            Plan { finding: data.sample.as_deref().unwrap_or(&empty), prefix: "[APVISO TEST]".to_owned(), label: None }
+        (EventView::Test(test), EventType::IntegrationTest) => {
+            Plan { finding: test.finding.as_ref().unwrap_or(&empty), prefix: "[APVISO TEST]".to_owned(), label: None }
         }
-        other => {
+        (_, other) => {
             return ProviderAttempt::not_sent(format!(
                 "Jira integrations create issues for findings only; {other} events are not sent to Jira"
             ));
@@ -132,7 +135,7 @@ pub async fn attempt<H: Sender>(
 /// What one delivery turns into: the finding shown, the summary's prefix, and the label that
 /// finds its issue again (`None` for a test issue).
 struct Plan<'a> {
-    finding: &'a Finding<'a>,
+    finding: &'a FindingView<'a>,
     prefix: String,
     label: Option<String>,
 }
@@ -311,12 +314,12 @@ pub fn create_body<'a, D: Serialize>(
 
 /// Room for the create request's body: its free text, which the description can only cut, plus
 /// the fixed parts around it. A guess: too little only costs a reallocation.
-fn body_size_hint(finding: &Finding<'_>) -> usize {
+fn body_size_hint(finding: &FindingView<'_>) -> usize {
     let text = |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().map_or(0, str::len).min(2 * adf::SECTION_LIMIT);
     let steps = match &finding.reproduction_steps {
-        finding::Loose::Str(s) => s.len(),
-        finding::Loose::Strings(items) => items.iter().map(|s| s.len() + 64).sum(),
-        _ => 0,
+        Some(Steps::Text(s)) => s.len(),
+        Some(Steps::List(items)) => items.iter().flatten().map(|s| s.len() + 64).sum(),
+        None => 0,
     };
     1024 + text(&finding.description) + text(&finding.remediation) + steps.min(4 * adf::SECTION_LIMIT)
 }
@@ -347,9 +350,6 @@ fn recalled(integration: IntegrationId, label: &str) -> Option<u64> {
     let recent = RECENT.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     recent.iter().find(|(k, _)| *k == key).map(|(_, id)| *id)
 }
-
-/// Read by the ADF rendering too, which sits beside this module.
-pub(super) mod finding;
 
 mod judge;
 pub use judge::{CreatedIssue, error_details, judge_create, judge_search};

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -21,6 +21,7 @@ use crate::{
     },
     pipeline::{
         event_data::EventData,
+        event_view::{EventView, Json},
         message::DeliveryTask,
         outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
         webhook::{OutboundRequest, USER_AGENT},
@@ -109,39 +110,38 @@ impl TriggerEvent<'_> {
 
 /// The trigger event for one delivery.
 pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> TriggerEvent<'a> {
-    let data = task.data.fields();
-    let data = &data;
-    let (summary, source, severity, class, component) = match task.event_type {
+    let view = EventView::of(task.event_type, &task.data);
+    let (summary, source, severity, class, component) = match (&view, task.event_type) {
         // Only id and severity are sure to be there; the endpoint, when known, names the source.
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            let endpoint = opt_field(data, "endpoint");
-            let raw_severity = str_field(data, "severity");
-            let title = finding_title(data.get("title").and_then(Value::as_str));
+        (EventView::Finding(finding), _) => {
+            let endpoint = finding.endpoint.as_deref();
+            let raw_severity = finding.severity.map(Severity::as_str).unwrap_or_default();
+            let title = finding_title(finding.title.as_deref());
             let mut summary = format!("[{}] {title}", raw_severity.to_uppercase());
             if let Some(endpoint) = endpoint {
                 summary.push_str(&format!(" on {endpoint}"));
             }
-            let severity = raw_severity.parse().map_or("error", pd_severity);
+            let severity = finding.severity.map_or("error", pd_severity);
             (summary, endpoint.map(host_of), severity, "vulnerability", endpoint.and_then(path_of))
         }
-        EventType::ScanFailed => {
-            let scan = str_field(data, "scanId");
-            let target = opt_field(data, "target");
-            let summary = match (target, opt_field(data, "error")) {
+        (EventView::Scan(scan), EventType::ScanFailed) => {
+            let id = scan.scan_id.as_deref().unwrap_or_default();
+            let target = scan.target.as_deref();
+            let summary = match (target, present(scan.error.as_ref().and_then(Json::as_str))) {
                 (Some(target), Some(error)) => format!("Scan failed on {target}: {error}"),
-                (Some(target), None) => format!("Scan {scan} failed on {target}"),
-                (None, Some(error)) => format!("Scan {scan} failed: {error}"),
-                (None, None) => format!("Scan {scan} failed"),
+                (Some(target), None) => format!("Scan {id} failed on {target}"),
+                (None, Some(error)) => format!("Scan {id} failed: {error}"),
+                (None, None) => format!("Scan {id} failed"),
             };
             (summary, target.map(host_of), "error", "scan failure", None)
         }
-        EventType::IntegrationTest => {
-            let endpoint = data.get("finding").and_then(Value::as_object).and_then(|f| opt_field(f, "endpoint"));
+        (EventView::Test(test), EventType::IntegrationTest) => {
+            let endpoint = test.finding.as_ref().and_then(|f| f.endpoint.as_deref());
             let summary = "[TEST] APVISO test event: this PagerDuty integration works. No action is needed.".to_owned();
             // Info, so a test never pages anyone at high urgency.
             (summary, endpoint.map(host_of), "info", "integration test", None)
         }
-        other => (format!("APVISO event {other}"), None, "info", "apviso event", None),
+        (_, other) => (format!("APVISO event {other}"), None, "info", "apviso event", None),
     };
     // PagerDuty requires a source; without an endpoint or target to name one, APVISO is it.
     let source = source.filter(|s| !s.is_empty()).map_or_else(|| CLIENT.to_owned(), |s| clip_bytes(&s, SOURCE_MAX));
@@ -159,7 +159,7 @@ pub fn render_event<'a>(task: &'a DeliveryTask, routing_key: &'a str) -> Trigger
     TriggerEvent {
         client: CLIENT,
         client_url: CLIENT_URL,
-        dedup_key: dedup_key_with(task, data),
+        dedup_key: dedup_key_with(task, &view),
         event_action: "trigger",
         payload,
         routing_key,
@@ -180,18 +180,16 @@ pub fn pd_severity(severity: Severity) -> &'static str {
 /// of the same thing. Account ids never contain `:`, so the key reads back unambiguously. An id
 /// too long for PagerDuty's 255 characters is replaced by its SHA-256, still deterministic.
 pub fn dedup_key(task: &DeliveryTask) -> String {
-    dedup_key_with(task, &task.data.fields())
+    dedup_key_with(task, &EventView::of(task.event_type, &task.data))
 }
 
-/// [`dedup_key`] with the task's data already parsed.
-fn dedup_key_with(task: &DeliveryTask, data: &Map<String, Value>) -> String {
-    let (kind, id) = match task.event_type {
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => {
-            ("finding", str_field(data, "id"))
-        }
-        EventType::ScanFailed => ("scan", str_field(data, "scanId")),
+/// [`dedup_key`] with the task's data already read.
+fn dedup_key_with(task: &DeliveryTask, view: &EventView<'_>) -> String {
+    let (kind, id) = match (view, task.event_type) {
+        (EventView::Finding(finding), _) => ("finding", finding.id.as_deref().unwrap_or_default()),
+        (EventView::Scan(scan), EventType::ScanFailed) => ("scan", scan.scan_id.as_deref().unwrap_or_default()),
         // Every test is its own event: a test must never fold into (or resolve) a real alert.
-        EventType::IntegrationTest => ("test", task.event_id.as_str()),
+        (_, EventType::IntegrationTest) => ("test", task.event_id.as_str()),
         _ => ("event", task.event_id.as_str()),
     };
     let (kind, id) = if id.is_empty() { ("event", task.event_id.as_str()) } else { (kind, id) };
@@ -263,16 +261,6 @@ fn scrub(attempt: &mut ProviderAttempt, key: &str) {
             *value = value.replace(key, MASK);
         }
     }
-}
-
-/// A field ingest requires (severity, ids).
-fn str_field<'a>(data: &'a Map<String, Value>, name: &str) -> &'a str {
-    data.get(name).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// An optional field: `None` when missing, null or blank, so the summary leaves it out.
-fn opt_field<'a>(data: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    present(data.get(name).and_then(Value::as_str))
 }
 
 /// The host of a URL (`app.example.com`), or the text itself when it is not a URL.

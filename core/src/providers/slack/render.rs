@@ -5,12 +5,15 @@
 //! for mrkdwn so it cannot ping `<!channel>` or forge links, and clipped to Slack's documented
 //! limits, since Slack refuses an over-long block with `invalid_payload` and the alert is lost.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::providers::{finding_title, present};
 use crate::{
     domain::events::{EventType, Severity},
-    pipeline::message::DeliveryTask,
+    pipeline::{
+        event_view::{EventView, FindingView, Json, ReportView, ScanView, TestView},
+        message::DeliveryTask,
+    },
 };
 
 /// Slack's Block Kit limits (docs.slack.dev, block reference).
@@ -27,15 +30,12 @@ const ERROR_MAX: usize = 1000;
 
 /// The JSON body posted to the incoming webhook.
 pub fn render(task: &DeliveryTask, channel: Option<&str>) -> Value {
-    let data = task.data.fields();
-    let (text, mut blocks) = match task.event_type {
-        EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh => finding_message(&data),
-        EventType::ScanStarted | EventType::ScanProgress | EventType::ScanCompleted | EventType::ScanFailed => {
-            scan_message(task.event_type, &data)
-        }
-        EventType::ReportReady => report_message(&data),
-        EventType::IntegrationTest => test_message(&data),
-        _ => generic_message(task),
+    let (text, mut blocks) = match EventView::of(task.event_type, &task.data) {
+        EventView::Finding(finding) => finding_message(&finding),
+        EventView::Scan(scan) => scan_message(task.event_type, &scan),
+        EventView::Report(report) => report_message(&report),
+        EventView::Test(test) if task.event_type == EventType::IntegrationTest => test_message(&test),
+        EventView::Test(_) | EventView::Schedule(_) => generic_message(task),
     };
     blocks.push(context(task));
     blocks.truncate(BLOCKS_MAX);
@@ -52,8 +52,8 @@ pub fn render(task: &DeliveryTask, channel: Option<&str>) -> Value {
     body
 }
 
-fn finding_message(data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let f = Finding::read(data);
+fn finding_message(finding: &FindingView<'_>) -> (String, Vec<Value>) {
+    let f = Finding::read(finding);
     let mut text = format!("{} {}", f.severity_tag(), escape(f.title));
     if let Some(cvss) = &f.cvss {
         text.push_str(&format!(" (CVSS {cvss})"));
@@ -81,20 +81,20 @@ fn finding_blocks(f: &Finding<'_>) -> Vec<Value> {
     blocks
 }
 
-fn scan_message(event: EventType, data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let target = opt_field(data, "target");
+fn scan_message(event: EventType, scan: &ScanView<'_>) -> (String, Vec<Value>) {
+    let target = scan.target.as_deref();
     let (emoji, verb) = match event {
         EventType::ScanStarted => (":arrow_forward:", "started"),
         EventType::ScanCompleted => (":white_check_mark:", "completed"),
         EventType::ScanFailed => (":x:", "failed"),
         _ => (":hourglass_flowing_sand:", "in progress"),
     };
-    let scan_id = opt_field(data, "scanId");
+    let scan_id = present(scan.scan_id.as_deref());
     let mut facts = Vec::new();
     facts.extend(target.map(|target| ("Target", target.to_owned())));
-    facts.extend(opt_field(data, "status").map(|status| ("Status", status.to_owned())));
+    facts.extend(scan.status.as_deref().map(|status| ("Status", status.to_owned())));
     facts.extend(scan_id.map(|scan| ("Scan", scan.to_owned())));
-    if let Some(progress) = data.get("progress").and_then(Value::as_f64) {
+    if let Some(progress) = scan.progress.as_ref().and_then(serde_json::Number::as_f64) {
         facts.push(("Progress", format!("{progress:.0}%")));
     }
     // The target names the scan for people; without one, the scan id (always sent) does.
@@ -105,8 +105,8 @@ fn scan_message(event: EventType, data: &Map<String, Value>) -> (String, Vec<Val
     }
     let mut blocks = vec![header(&heading)];
     blocks.extend(fields(&facts));
-    if let Some(summary) = data.get("summary").and_then(Value::as_object) {
-        let count = |s: Severity| summary.get(s.as_str()).and_then(Value::as_u64).unwrap_or(0);
+    if let Some(summary) = &scan.summary {
+        let count = |s: Severity| summary.get(s).unwrap_or(0);
         let mut per_severity: Vec<(&str, String)> =
             Severity::ALL.iter().map(|s| (severity_label(*s), count(*s).to_string())).collect();
         per_severity.push(("Total", Severity::ALL.iter().map(|s| count(*s)).sum::<u64>().to_string()));
@@ -118,7 +118,7 @@ fn scan_message(event: EventType, data: &Map<String, Value>) -> (String, Vec<Val
         let counts: Vec<String> = Severity::ALL.iter().map(|s| format!("{} {}", count(*s), s.as_str())).collect();
         text.push_str(&format!(": {}", counts.join(", ")));
     }
-    if let Some(error) = opt_field(data, "error") {
+    if let Some(error) = present(scan.error.as_ref().and_then(Json::as_str)) {
         blocks.push(section(&format!("*Error*\n{}", mrkdwn(error, ERROR_MAX))));
         text.push_str(&format!(": {}", escape(error)));
     }
@@ -126,30 +126,30 @@ fn scan_message(event: EventType, data: &Map<String, Value>) -> (String, Vec<Val
 }
 
 /// The report id is always sent; the scan and the download link only when the event has them.
-fn report_message(data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let report = escape(str_field(data, "reportId"));
-    let (mut text, mut body) = (format!("Report {report}"), format!("Report `{report}`"));
-    if let Some(scan) = opt_field(data, "scanId") {
+fn report_message(report: &ReportView<'_>) -> (String, Vec<Value>) {
+    let id = escape(report.report_id.as_deref().unwrap_or_default());
+    let (mut text, mut body) = (format!("Report {id}"), format!("Report `{id}`"));
+    if let Some(scan) = report.scan_id.as_deref() {
         text.push_str(&format!(" for scan {}", escape(scan)));
         body.push_str(&format!(" for scan `{}`", escape(scan)));
     }
     text.push_str(" is ready");
     body.push_str(" is ready.");
-    if let Some(url) = opt_field(data, "downloadUrl") {
+    if let Some(url) = report.download_url.as_deref() {
         text.push_str(&format!(": {}", escape(url)));
         body.push_str(&format!("\n<{}|Download the report>", link_target(url)));
     }
     (text, vec![header(":page_facing_up: Report ready"), section(&body)])
 }
 
-fn test_message(data: &Map<String, Value>) -> (String, Vec<Value>) {
-    let message = str_field(data, "message");
+fn test_message(test: &TestView<'_>) -> (String, Vec<Value>) {
+    let message = test.message.as_deref().unwrap_or_default();
     let text = "[TEST] APVISO test message: this Slack integration works. No action is needed.".to_owned();
     let mut blocks = vec![
         header(":test_tube: [TEST] APVISO test message"),
         section(&format!("*This is a test.* {}", mrkdwn(message, DESCRIPTION_MAX))),
     ];
-    if let Some(finding) = data.get("finding").and_then(Value::as_object) {
+    if let Some(finding) = &test.finding {
         blocks.push(section("A sample finding, formatted the way real alerts arrive:"));
         blocks.extend(finding_blocks(&Finding::read(finding)));
     }
@@ -166,11 +166,10 @@ fn context(task: &DeliveryTask) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": clip_escaped(&text, SECTION_TEXT_MAX)}]})
 }
 
-/// The finding fields a message shows. Ingest requires only `id` and `severity`; every other
+/// The finding as a message shows it. Ingest requires only `id` and `severity`; every other
 /// field is `None` when missing, null or blank, and its line is left out.
 struct Finding<'a> {
     severity: Option<Severity>,
-    raw_severity: &'a str,
     /// The title, or "Untitled finding".
     title: &'a str,
     cvss: Option<String>,
@@ -181,28 +180,26 @@ struct Finding<'a> {
 }
 
 impl<'a> Finding<'a> {
-    fn read(data: &'a Map<String, Value>) -> Self {
-        let raw_severity = str_field(data, "severity");
+    fn read(finding: &'a FindingView<'_>) -> Self {
         Self {
-            severity: raw_severity.parse().ok(),
-            raw_severity,
-            title: finding_title(data.get("title").and_then(Value::as_str)),
-            cvss: data.get("cvssScore").and_then(Value::as_f64).map(|score| format!("{score:.1}")),
-            endpoint: opt_field(data, "endpoint"),
-            scan_id: opt_field(data, "scanId"),
-            description: opt_field(data, "description"),
-            remediation: opt_field(data, "remediation"),
+            severity: finding.severity,
+            title: finding_title(finding.title.as_deref()),
+            cvss: finding.cvss().map(|score| format!("{score:.1}")),
+            endpoint: finding.endpoint.as_deref(),
+            scan_id: finding.scan_id.as_deref(),
+            description: finding.description.as_deref(),
+            remediation: finding.remediation.as_deref(),
         }
     }
 
     fn severity_label(&self) -> String {
-        self.severity.map_or_else(|| self.raw_severity.to_owned(), |s| severity_label(s).to_owned())
+        self.severity.map(severity_label).unwrap_or_default().to_owned()
     }
 
     fn severity_tag(&self) -> String {
-        match self.raw_severity.trim() {
-            "" => "[FINDING]".to_owned(),
-            raw => format!("[{}]", escape(&raw.to_uppercase())),
+        match self.severity {
+            None => "[FINDING]".to_owned(),
+            Some(severity) => format!("[{}]", escape(&severity.as_str().to_uppercase())),
         }
     }
 
@@ -225,16 +222,6 @@ fn severity_label(s: Severity) -> &'static str {
         Severity::Low => "Low",
         Severity::Info => "Info",
     }
-}
-
-/// A field ingest requires (severity, report id), or text that comes from APVISO itself.
-fn str_field<'a>(data: &'a Map<String, Value>, name: &str) -> &'a str {
-    data.get(name).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// An optional field: `None` when missing, null or blank, so its line is left out.
-fn opt_field<'a>(data: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    present(data.get(name).and_then(Value::as_str))
 }
 
 /// A header block: plain text (no mrkdwn, so no escaping), one line, at most 150 characters.

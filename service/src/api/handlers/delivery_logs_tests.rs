@@ -27,16 +27,16 @@ fn entry(n: u32, ttl: i64) -> DeliveryLog {
         id: format!("01930000-0000-7000-8000-{n:012}"),
         account_id: account("acct_a"),
         integration_id: id(ID_1),
-        delivery_id: "dlv_0123456789abcdef0123456789abcdef".into(),
+        delivery_id: "01930000-0000-8000-8000-0123456789ab".parse().unwrap(),
         attempt: n,
-        event: "finding.new".into(),
+        event: apviso_core::domain::events::EventType::FindingNew,
         status: DeliveryStatus::Failed,
         response_code: Some(503),
         response_time: Some(25),
         error: Some("Provider returned HTTP 503: Service Unavailable".into()),
-        error_code: Some("E_HTTP".into()),
+        error_code: Some(apviso_core::domain::delivery_log::ErrorCode::Http),
         external_id: None,
-        delivered_at: format!("2026-11-24T08:0{n}:00Z"),
+        delivered_at: apviso_core::time_fmt::Timestamp::parse(&format!("2026-11-24T08:0{n}:00Z")).unwrap(),
         request: LoggedRequest::new(
             "https://hooks.example.com/********".into(),
             "POST".into(),
@@ -75,7 +75,7 @@ async fn lists_a_page_newest_first_with_its_counts() {
         json!({
             "id": "01930000-0000-7000-8000-000000000003", "event": "finding.new", "status": "failed",
             "responseCode": 503, "responseTime": 25, "error": "Provider returned HTTP 503: Service Unavailable",
-            "deliveredAt": "2026-11-24T08:03:00Z", "deliveryId": "dlv_0123456789abcdef0123456789abcdef", "attempt": 3,
+            "deliveredAt": "2026-11-24T08:03:00Z", "deliveryId": "01930000-0000-8000-8000-0123456789ab", "attempt": 3,
         })
     );
 }

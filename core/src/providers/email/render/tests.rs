@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::pipeline::ingest::EventId;
@@ -13,9 +13,16 @@ fn task(event_type: EventType, data: Value) -> DeliveryTask {
     DeliveryTask::first(account, integration, event_id, event_type, TS.into(), data.as_object().unwrap().into())
 }
 
-/// The alert for `task`, its data parsed as the provider does.
+/// The alert for `task`, its data read as the provider does.
 fn alert_for(task: &DeliveryTask, to: &[String]) -> Mail {
-    alert(task, &task.data.fields(), to)
+    alert(task, &EventView::of(task.event_type, &task.data), to)
+}
+
+/// The digest for the scan `task` and the collected findings, read as the provider does.
+fn digest_for(task: &DeliveryTask, findings: &[serde_json::Map<String, serde_json::Value>], to: &[String]) -> Mail {
+    let EventView::Scan(scan) = EventView::of(task.event_type, &task.data) else { panic!("not a scan") };
+    let findings: Vec<FindingView<'_>> = findings.iter().map(FindingView::of_map).collect();
+    digest(task, &scan, &findings, to)
 }
 
 fn finding(severity: &str, title: &str) -> Value {
@@ -56,7 +63,7 @@ fn a_digest_and_scan_mails_leave_out_what_is_missing() {
     let scan = task(EventType::ScanCompleted, json!({"scanId": "scn_1"}));
     let findings = [json!({"id": "f1", "severity": "high"}), finding("high", "SQL injection")]
         .map(|f| f.as_object().cloned().unwrap());
-    let mail = digest(&scan, &scan.data.fields(), &findings, &[]);
+    let mail = digest_for(&scan, &findings, &[]);
     assert_eq!(mail.subject, "[APVISO] Scan completed: scn_1: 2 findings (2 high)");
     assert_eq!(
         mail.text,
@@ -94,7 +101,7 @@ fn digest_lists_findings_by_severity() {
         .iter()
         .map(|(s, t)| finding(s, t).as_object().cloned().unwrap())
         .collect();
-    let mail = digest(&scan, &scan.data.fields(), &findings, &["a@example.com".into()]);
+    let mail = digest_for(&scan, &findings, &["a@example.com".into()]);
     assert_eq!(mail.subject, "[APVISO] Scan completed: https://a.example.com: 4 findings (1 critical, 2 high, 1 low)");
     let c = mail.text.find("CRITICAL (1)").unwrap();
     let h = mail.text.find("HIGH (2)").unwrap();
