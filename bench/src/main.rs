@@ -5,7 +5,7 @@
 //! Threads are named so CPU time can be attributed: the pipeline (the same handlers and local
 //! event sources `make run` uses) runs on the `apv-pipe` runtime, everything the benchmark does
 //! around it (receivers, publishing, floors) on `bench-harness`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on purpose")]
 
 mod artifacts;
 mod concurrency;

@@ -6,7 +6,12 @@
 //!
 //! `cargo bench -p apviso-service --bench delivery_cpu`; results land in
 //! `$CARGO_TARGET_DIR/criterion/<group>/<name>/new/estimates.json`, which `apviso-bench` reads.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "a benchmark fails loudly on purpose and is not an API"
+)]
 
 use std::{hint::black_box, time::Duration};
 

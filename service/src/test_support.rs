@@ -1,6 +1,6 @@
 //! What the workers' and handlers' unit tests share: a fixed "now", integrations built the way
 //! the API builds them (from a create body), and the fakes wired as the live deps are.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use std::{collections::HashMap, time::Duration};
 

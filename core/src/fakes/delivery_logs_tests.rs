@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 //! The delivery log store's contract: pages newest first, retention on read, logs that outlive
 //! their integration.
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 //! The integration store's contract: the version check, the delivery status that never moves
 //! back, newest first, one account's items only.
 

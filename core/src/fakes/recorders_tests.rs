@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 //! The recording and scripted fakes: what they answer and what they keep.
 
 use std::time::Duration;

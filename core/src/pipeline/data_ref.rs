@@ -61,7 +61,7 @@ impl DataRef {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use serde_json::{Value, json};
 

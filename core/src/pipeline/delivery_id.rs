@@ -32,7 +32,7 @@ pub fn delivery_id(event_id: &EventId, integration_id: IntegrationId) -> Deliver
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use super::*;
 

@@ -24,10 +24,9 @@ pub struct EventData(Arc<Text>);
 struct Text(Box<RawValue>);
 
 impl EventData {
+    #[expect(clippy::expect_used, reason = "a map of string keys and JSON values always serializes")]
     pub fn from_map(map: &Map<String, Value>) -> Self {
-        // Cannot fail: string keys and JSON values only. Were it ever to, `null` is refused by
-        // `decode` (data must be an object), so the delivery fails loudly in the dead-letter queue.
-        let raw = serde_json::value::to_raw_value(map).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let raw = serde_json::value::to_raw_value(map).expect("string keys and JSON values always serialize");
         Self(Arc::new(Text(raw)))
     }
 
@@ -38,10 +37,9 @@ impl EventData {
 
     /// The fields, parsed into a `Map` (PagerDuty's cut of oversized details rewrites them all).
     /// Each call parses again; to read fields, use a typed view instead.
+    #[expect(clippy::expect_used, reason = "the text is a JSON object by construction (module invariant)")]
     pub fn fields(&self) -> Map<String, Value> {
-        // The text is a valid object by construction (see the module invariant), so this
-        // cannot fail; an empty map would render as an event without data, not a panic.
-        serde_json::from_str(self.json()).unwrap_or_default()
+        serde_json::from_str(self.json()).expect("event data is a JSON object by construction")
     }
 
     /// Takes a `data` value read from a message: kept as it is when in serde_json's own form,

@@ -37,7 +37,7 @@ pub fn delivered_type(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use serde_json::json;
 

@@ -250,17 +250,13 @@ impl DeliveryTask {
 const ENVELOPE_BYTES: usize = 512;
 
 impl DeliveryMessage {
+    #[expect(clippy::expect_used, reason = "string keys, infallible Serialize impls and serde_json's UTF-8 output")]
     pub fn encode(&self) -> String {
         // Sized up front: the data is nearly all of a message, and growing a buffer to it would
         // copy it several times and leave a fan-out's messages holding half again the memory.
         let mut out = Vec::with_capacity(self.task().data.json().len() + ENVELOPE_BYTES);
-        // Cannot fail: every map key is a string and no field has a fallible `Serialize`, and
-        // serde_json writes UTF-8. Were either to, the empty body is refused by SQS and by
-        // `decode`, failing loudly.
-        match serde_json::to_writer(&mut out, self) {
-            Ok(()) => String::from_utf8(out).unwrap_or_default(),
-            Err(_) => String::new(),
-        }
+        serde_json::to_writer(&mut out, self).expect("every key is a string and every Serialize infallible");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Reads a message whose data travels inline (claim-checked messages are refused: use

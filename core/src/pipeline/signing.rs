@@ -40,7 +40,7 @@ fn sign_standard(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Strin
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use super::*;
 

@@ -116,7 +116,10 @@ pub type DigestEntry = (String, serde_json::Map<String, serde_json::Value>);
 
 /// Findings collected for an e-mail digest, per integration and scan.
 pub trait DigestStore: Send + Sync {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one field of the stored item; a struct would only rename them"
+    )]
     fn add(
         &self,
         account: &AccountId,

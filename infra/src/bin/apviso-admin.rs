@@ -97,7 +97,7 @@ async fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
     use super::*;
 

@@ -59,7 +59,7 @@ pub async fn authorize<K: ApiKeyLookup>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on purpose")]
     use super::*;
 
     #[test]

@@ -174,7 +174,7 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Whole SQS batches through the workers: a record that fails is reported alone for SQS to
 //! redeliver, and parked with the error as its reason on its last receive; a dead letter too
 //! large to travel with its reason is stored and pointed to.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use aws_lambda_events::sqs::SqsEvent;
 use serde_json::{Value, json};

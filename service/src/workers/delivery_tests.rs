@@ -1,7 +1,7 @@
 //! The delivery worker against in-memory ports and a scripted receiver: what is logged and
 //! recorded, which retries go by SQS delay and which by Scheduler, what fails for good, what is
 //! dropped unsent and what is dead-lettered.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use std::time::Duration;
 

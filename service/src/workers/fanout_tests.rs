@@ -1,6 +1,6 @@
 //! Fan-out against in-memory ports: who gets a message, what it carries, and what happens to
 //! data too large to copy and to messages that can never be read.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use serde_json::{Value, json};
 

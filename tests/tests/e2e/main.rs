@@ -5,7 +5,7 @@
 //! Cargo finds it as `tests/e2e/main.rs`. Most tests need the moto server that `make test`
 //! starts; the `template_` and `openapi_document` checks run offline, e.g.
 //! `cargo test -p apviso-tests --test e2e template_`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails loudly on purpose")]
 
 mod common;
 

@@ -152,7 +152,7 @@ pub async fn attempt(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {
     use serde_json::json;
 

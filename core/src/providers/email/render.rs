@@ -19,12 +19,13 @@ use crate::{
 
 /// A value as a mail shows it: text as it is, a list as numbered lines, anything else as its
 /// JSON (only a value nobody checks at ingest can be anything else).
+#[expect(clippy::expect_used, reason = "a value read from JSON text always serializes back")]
 fn json_text(value: Option<&Json<'_>>) -> String {
     match value {
         Some(Json::Str(s)) => s.to_string(),
         Some(Json::Array(items)) => numbered(items.iter().map(Json::as_str)),
         Some(Json::Null) | None => String::new(),
-        Some(other) => serde_json::to_string(other).unwrap_or_default(),
+        Some(other) => serde_json::to_string(other).expect("a value read from JSON serializes back"),
     }
 }
 

@@ -259,7 +259,12 @@ pub fn escape(raw: &str) -> String {
     // Runs between the three characters are copied whole rather than char by char.
     while let Some(at) = rest.find(['&', '<', '>']) {
         out.push_str(&rest[..at]);
-        out.push_str(entity(rest.as_bytes()[at]).unwrap_or_default());
+        // `find` stopped at one of the three, so there is always an entity.
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
         rest = &rest[at + 1..];
     }
     out.push_str(rest);

@@ -1,6 +1,6 @@
 //! The delivery-log routes: pages and their counts, retention by the clock, logs that outlive
 //! their integration, and other accounts' logs looking missing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! CRUD handlers against the in-memory store: answers, what is stored, the verification ping,
 //! lost races, and other accounts' integrations looking missing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use std::time::Duration;
 

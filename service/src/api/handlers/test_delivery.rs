@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::verification::direct_task;
 use crate::{
@@ -18,8 +18,9 @@ use apviso_core::{
     providers::Attempter,
 };
 
-fn sample_data() -> Value {
-    json!({
+/// The sample a test event carries: a JSON object literal.
+fn sample_data() -> Map<String, Value> {
+    let Value::Object(sample) = json!({
         "test": true,
         "message": "This is a test event sent from APVISO to check this integration. No action is needed.",
         "finding": {
@@ -33,7 +34,10 @@ fn sample_data() -> Value {
             "reproductionSteps": "None: this is test data.",
             "remediation": "None: this is test data."
         }
-    })
+    }) else {
+        unreachable!("json! of an object literal is an object")
+    };
+    sample
 }
 
 pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
@@ -43,9 +47,7 @@ pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clo
 ) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let integration = deps.store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
-    let data = sample_data().as_object().cloned().unwrap_or_default();
-    let task = direct_task(&integration, EventType::IntegrationTest, data, deps.clock.now())
-        .ok_or_else(|| ApiError::internal("could not build a test event id"))?;
+    let task = direct_task(&integration, EventType::IntegrationTest, sample_data(), deps.clock.now());
     let report = attempt::run(deps, &integration, &task).await;
     let log = &report.log;
     let mut body = json!({

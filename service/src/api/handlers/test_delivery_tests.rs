@@ -1,6 +1,6 @@
 //! `POST /v1/integrations/{id}/test`: one synchronous attempt with sample data, logged, never
 //! retried, and only for the caller's own integrations.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use http::StatusCode;
 use serde_json::json;

@@ -30,16 +30,18 @@ pub fn needs_verification(previous: Option<&Integration>, next: &Integration) ->
 }
 
 /// A one-off task addressed to one integration, for APVISO's own events, timestamped `now`.
+#[expect(clippy::expect_used, reason = "a fixed prefix and a UUID's hex digits always make a valid event id")]
 pub fn direct_task(
     integration: &Integration,
     event_type: EventType,
     data: Map<String, Value>,
     now: OffsetDateTime,
-) -> Option<DeliveryTask> {
+) -> DeliveryTask {
     let prefix = if event_type == EventType::IntegrationTest { "evt_test_" } else { "evt_verify_" };
-    let event_id = EventId::parse(&format!("{prefix}{}", uuid::Uuid::now_v7().simple())).ok()?;
+    let event_id = EventId::parse(&format!("{prefix}{}", uuid::Uuid::now_v7().simple()))
+        .expect("evt_ prefixes and hex digits are a valid event id");
     let account = integration.account_id.clone();
-    Some(DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::rfc3339(now), data.into()))
+    DeliveryTask::first(account, integration.id, event_id, event_type, time_fmt::rfc3339(now), data.into())
 }
 
 pub async fn send_if_needed(
@@ -51,16 +53,16 @@ pub async fn send_if_needed(
     if !needs_verification(previous, next) {
         return;
     }
-    let data = json!({
-        "integrationId": next.id.to_string(),
-        "message": "APVISO verification request: your endpoint is registered for APVISO events. \
-                    Verify the signature headers, then answer with any 2xx status."
-    });
-    let Some(task) =
-        data.as_object().and_then(|d| direct_task(next, EventType::IntegrationVerification, d.clone(), now))
-    else {
-        return;
-    };
+    let mut data = Map::new();
+    data.insert("integrationId".into(), json!(next.id.to_string()));
+    data.insert(
+        "message".into(),
+        json!(
+            "APVISO verification request: your endpoint is registered for APVISO events. \
+             Verify the signature headers, then answer with any 2xx status."
+        ),
+    );
+    let task = direct_task(next, EventType::IntegrationVerification, data, now);
     // Verification is best effort by design: the integration is saved either way.
     if let Err(e) = queue.send_all(&[DeliveryMessage::DeliveryV1(task)]).await {
         tracing::error!(integration_id = %next.id, error = %e, "could not queue the verification request");
