@@ -3,6 +3,7 @@
 
 mod common;
 
+use apviso_service::api::models::{provider::ProviderListOut, to_json};
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{ACCOUNT_A, KEY_A, KEY_B, TestApp, slack_body, webhook_body};
 use serde_json::{Value, json};
@@ -21,7 +22,7 @@ async fn providers_lists_the_catalog() {
         .expect("GET", "/v1/integrations/providers", "/v1/integrations/providers", Some(KEY_A), None, 200)
         .await
         .body;
-    assert_eq!(body, apviso_core::domain::catalog::providers_json());
+    assert_eq!(body, to_json(&ProviderListOut::catalog()));
     let webhook = &body["providers"][1];
     assert_eq!(webhook["id"], "webhook");
     assert!(webhook["supportedEvents"].as_array().unwrap().contains(&json!("scan.progress")));

@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod handlers;
+pub mod models;
+pub mod openapi;
 pub mod request;
 pub mod routes;
 
@@ -44,6 +46,11 @@ pub struct Reply {
 impl Reply {
     pub fn new(status: StatusCode, body: Value) -> Self {
         Self { status, body }
+    }
+
+    /// A reply carrying one of the typed out-models of [`models`].
+    pub fn model<T: serde::Serialize>(status: StatusCode, model: &T) -> Self {
+        Self::new(status, models::to_json(model))
     }
 }
 

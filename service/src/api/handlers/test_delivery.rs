@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::verification::direct_task;
 use crate::{
-    api::{ApiDeps, Reply, error::ApiError, request},
+    api::{ApiDeps, Reply, error::ApiError, models::test_result::TestResultOut, request},
     store::IntegrationStore,
     workers::attempt::{self, AttemptDeps},
 };
@@ -48,15 +48,17 @@ pub async fn test(deps: &ApiDeps, account: &AccountId, req: &Request) -> Result<
     };
     let report = attempt::run(&attempt_deps, &integration, &task).await;
     let log = &report.log;
-    let mut body = json!({
-        "success": report.outcome.is_delivered(),
-        "message": if report.outcome.is_delivered() { "Test event delivered successfully" } else { "Test event delivery failed" },
-        "deliveredAt": log.delivered_at,
-        "responseCode": log.response_code,
-        "responseTime": log.response_time,
-    });
-    if let AttemptOutcome::Failed { message, .. } = &report.outcome {
-        body["error"] = json!(message);
-    }
-    Ok(Reply::new(StatusCode::OK, body))
+    let delivered = report.outcome.is_delivered();
+    let body = TestResultOut {
+        success: delivered,
+        message: if delivered { "Test event delivered successfully" } else { "Test event delivery failed" },
+        delivered_at: log.delivered_at.clone(),
+        response_code: log.response_code,
+        response_time: log.response_time,
+        error: match &report.outcome {
+            AttemptOutcome::Failed { message, .. } => Some(message.clone()),
+            _ => None,
+        },
+    };
+    Ok(Reply::model(StatusCode::OK, &body))
 }
