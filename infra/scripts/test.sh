@@ -19,3 +19,6 @@ cargo fmt --all --check
 ./infra/scripts/lint-template.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
+# The served OpenAPI document against the running service, by a schema-driven fuzzer (its own
+# moto and local gateway; about 1-2 minutes).
+./infra/scripts/fuzz-api.sh

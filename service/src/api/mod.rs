@@ -90,6 +90,10 @@ pub async fn handle(route: Route, deps: &ApiDeps, req: Request) -> Response<Body
 async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, ApiError> {
     let account = if route.requires_api_key() { Some(request::account(req)?) } else { None };
     let account = account.as_ref();
+    let param = |name: &str| req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned);
+    if let Some(err) = routes::shadowed_literal(route, param) {
+        return Err(err);
+    }
     match (route, account) {
         (Route::OpenApi, _) => handlers::public::openapi(),
         (Route::ListProviders, _) => handlers::public::list_providers(),

@@ -130,6 +130,32 @@ pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError
     Err(ApiError::MethodNotAllowed { allowed })
 }
 
+/// A literal path that a template route's parameter spells, when that path exists but not with
+/// the route's method: `PATCH /v1/integrations/providers` matches `PATCH /v1/integrations/{id}` in
+/// API Gateway (and in [`resolve`]), yet `/v1/integrations/providers` is its own resource, served
+/// only by GET, so the answer is 405 with its methods rather than a 404 for an id "providers".
+pub fn shadowed_literal(route: Route, param: impl Fn(&str) -> Option<String>) -> Option<ApiError> {
+    if !route.path().contains('{') {
+        return None;
+    }
+    let mut segments = Vec::new();
+    for segment in route.path().split('/') {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => segments.push(param(name)?),
+            None => segments.push(segment.to_owned()),
+        }
+    }
+    let path = segments.join("/");
+    let literal: Vec<Route> = Route::ALL.into_iter().filter(|r| r.path() == path).collect();
+    if literal.is_empty() || literal.iter().any(|r| r.method() == route.method()) {
+        return None;
+    }
+    let mut allowed: Vec<&'static str> = literal.iter().map(|r| r.method()).collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    Some(ApiError::MethodNotAllowed { allowed })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +186,20 @@ mod tests {
         let (route, params) = resolve("GET", "/v1/integrations/abc").unwrap();
         assert_eq!(route, Route::GetIntegration);
         assert_eq!(params["id"], "abc");
+    }
+
+    #[test]
+    fn a_parameter_that_spells_a_literal_path_is_that_path() {
+        let id = |value: &'static str| move |name: &str| (name == "id").then(|| value.to_owned());
+        match shadowed_literal(Route::UpdateIntegration, id("providers")) {
+            Some(ApiError::MethodNotAllowed { allowed }) => assert_eq!(allowed, ["GET"]),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(shadowed_literal(Route::DeleteIntegration, id("providers")).is_some());
+        // GET of the literal path is served by its own route, never by the template.
+        assert!(shadowed_literal(Route::GetIntegration, id("providers")).is_none());
+        assert!(shadowed_literal(Route::UpdateIntegration, id("0190")).is_none());
+        assert!(shadowed_literal(Route::ListProviders, id("providers")).is_none());
     }
 
     #[test]

@@ -206,8 +206,37 @@ fn log_id_parameter() -> Parameter {
 
 /// The document as served, generated once per process.
 pub fn document() -> &'static Value {
-    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| super::models::to_json(&ApiDoc::openapi()));
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+        let mut doc = super::models::to_json(&ApiDoc::openapi());
+        single_enums_as_const(&mut doc);
+        doc
+    });
     &DOCUMENT
+}
+
+/// utoipa's builders have no `const`, so a fixed value (an error response's `code`, a create
+/// variant's `provider`, `Cache-Control: no-store`) is built as a one-value `enum` and written
+/// here as the `const` JSON Schema has for it, which validators report more plainly ("\"x\" was
+/// expected"). Examples are data, not schemas, and are left alone.
+fn single_enums_as_const(value: &mut Value) {
+    let Some(map) = value.as_object_mut() else {
+        if let Some(items) = value.as_array_mut() {
+            items.iter_mut().for_each(single_enums_as_const);
+        }
+        return;
+    };
+    if let Some(Value::Array(values)) = map.get("enum")
+        && let [only] = values.as_slice()
+    {
+        let only = only.clone();
+        map.remove("enum");
+        map.insert("const".into(), only);
+    }
+    for (key, child) in map.iter_mut() {
+        if key != "example" && key != "examples" {
+            single_enums_as_const(child);
+        }
+    }
 }
 
 /// The document as pretty JSON with a final newline: the form of the checked-in snapshot.
@@ -257,7 +286,7 @@ mod tests {
         assert_eq!(create["discriminator"]["propertyName"], "provider");
         assert_eq!(create["oneOf"].as_array().unwrap().len(), Provider::ALL.len());
         let slack = &schemas["CreateSlackIntegration"];
-        assert_eq!(slack["properties"]["provider"]["enum"], serde_json::json!(["slack"]));
+        assert_eq!(slack["properties"]["provider"]["const"], "slack");
         assert_eq!(slack["properties"]["credentials"]["required"], serde_json::json!(["webhookUrl"]));
         assert_eq!(slack["properties"]["credentials"]["additionalProperties"], false);
         let email_events = &schemas["CreateEmailIntegration"]["properties"]["enabledEvents"]["items"]["enum"];
