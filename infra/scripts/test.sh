@@ -20,5 +20,5 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
 # The served OpenAPI document against the running service, by a schema-driven fuzzer (its own
-# moto and local gateway; about 1-2 minutes).
+# moto and local gateway; under a minute).
 ./infra/scripts/fuzz-api.sh

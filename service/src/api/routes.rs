@@ -112,7 +112,9 @@ fn match_path(template: &str, path: &str) -> Option<PathParams> {
 }
 
 /// Finds the route for a request the way API Gateway does: literal paths win over templates.
-/// A path that exists under other methods answers 405, anything else 404.
+/// A path that exists under other methods answers 405 naming them, anything else 404. A literal
+/// path is its own resource: its `Allow` lists its own methods, not those of a template it also
+/// fits (`/v1/integrations/providers` is GET only, though `/v1/integrations/{id}` has more).
 pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError> {
     let mut candidates: Vec<(Route, PathParams)> =
         Route::ALL.iter().filter_map(|r| match_path(r.path(), path).map(|p| (*r, p))).collect();
@@ -124,7 +126,9 @@ pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError
     if let Some(hit) = candidates.iter().find(|(r, _)| r.method() == method) {
         return Ok(hit.clone());
     }
-    let mut allowed: Vec<&'static str> = candidates.iter().map(|(r, _)| r.method()).collect();
+    let literal = candidates.iter().any(|(_, params)| params.is_empty());
+    let mut allowed: Vec<&'static str> =
+        candidates.iter().filter(|(_, params)| !literal || params.is_empty()).map(|(r, _)| r.method()).collect();
     allowed.sort_unstable();
     allowed.dedup();
     Err(ApiError::MethodNotAllowed { allowed })
@@ -211,5 +215,9 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(resolve("DELETE", "/v1/openapi.json"), Err(ApiError::MethodNotAllowed { .. })));
+        match resolve("OPTIONS", "/v1/integrations/providers") {
+            Err(ApiError::MethodNotAllowed { allowed }) => assert_eq!(allowed, ["GET"]),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

@@ -120,9 +120,9 @@ pub fn get_integration() {}
     operation_id = "updateIntegration",
     summary = "Update an integration",
     description = "Update the configuration of an existing integration. You can modify the name, credentials, config, enabled events, minimum severity, or enable/disable the integration. Only provided fields are updated; the merged result is validated as a whole. Moving a destination URL to another origin requires that provider's secrets again (see `credentials`).",
-    request_body(content = UpdateIntegrationIn, example = json!({"enabledEvents": ["scan.completed", "scan.failed", "finding.critical", "finding.high", "finding.new", "report.ready"], "minimumSeverity": "medium"})),
+    request_body(content = UpdateIntegrationIn, example = json!({"enabledEvents": ["scan.started", "scan.completed", "scan.failed", "finding.critical", "finding.high", "report.ready"], "minimumSeverity": "medium"})),
     responses(
-        (status = 200, description = "Returns the full updated integration object.", body = IntegrationOut, example = json!({"id": "019414e0-f1a2-7b3c-d4e5-6f7a8b9c0d1e", "provider": "slack", "name": "Security Team Slack", "enabled": true, "enabledEvents": ["scan.completed", "scan.failed", "finding.critical", "finding.high", "finding.new", "report.ready"], "minimumSeverity": "medium", "config": {"channel": "#security-alerts"}, "lastDeliveryAt": "2026-04-10T11:05:00Z", "lastDeliveryStatus": "success", "createdAt": "2026-04-10T16:30:22Z", "updatedAt": "2026-04-10T16:45:11Z"})),
+        (status = 200, description = "Returns the full updated integration object.", body = IntegrationOut, example = json!({"id": "019414e0-f1a2-7b3c-d4e5-6f7a8b9c0d1e", "provider": "slack", "name": "Security Team Slack", "enabled": true, "enabledEvents": ["scan.started", "scan.completed", "scan.failed", "finding.critical", "finding.high", "report.ready"], "minimumSeverity": "medium", "config": {"channel": "#security-alerts"}, "lastDeliveryAt": "2026-04-10T11:05:00Z", "lastDeliveryStatus": "success", "createdAt": "2026-04-10T16:30:22Z", "updatedAt": "2026-04-10T16:45:11Z"})),
         (status = 400, response = InvalidJson),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
