@@ -29,6 +29,22 @@ async fn providers_lists_the_catalog() {
     assert_eq!(body["providers"][0]["credentialFields"][0]["name"], "webhookUrl");
 }
 
+/// `/v1/integrations/providers` is its own resource, served by GET only, even where API Gateway
+/// routes a method to the `/v1/integrations/{id}` template it also fits.
+#[tokio::test]
+async fn the_providers_path_answers_405_to_every_other_method() {
+    let app = TestApp::spawn().await;
+    for method in ["PATCH", "DELETE", "POST", "PUT", "OPTIONS"] {
+        let answer = app.call(method, "/v1/integrations/providers", Some(KEY_A), Some(&json!({}))).await;
+        assert_eq!(
+            (answer.status, answer.body["error"]["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method}"
+        );
+        assert_eq!(answer.headers["allow"], "GET", "{method}");
+    }
+}
+
 #[tokio::test]
 async fn create_then_get_returns_the_documented_shape() {
     let app = TestApp::spawn().await;
