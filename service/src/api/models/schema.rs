@@ -9,7 +9,7 @@ use utoipa::{
     },
 };
 
-use super::vocabulary::{EventTypeId, SeverityId};
+use super::vocabulary::EventTypeId;
 use apviso_core::domain::events::Severity;
 
 /// What `IntegrationId` looks like on the wire: a lower-case hyphenated UUIDv7.
@@ -127,9 +127,4 @@ pub fn nullable_status_code(description: &str) -> RefOr<Schema> {
 
 pub fn count(minimum: u32, description: Option<&str>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(minimum)).description(description).into()
-}
-
-/// The `severity` reference, for the create and patch bodies.
-pub fn severity_ref() -> RefOr<Schema> {
-    schema_ref::<SeverityId>()
 }
