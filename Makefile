@@ -11,6 +11,11 @@ test:
 fmt:
 	cargo fmt --all
 
+## fuzz-api: schemathesis (every check) against the local stack, driven by the served OpenAPI document
+.PHONY: fuzz-api
+fuzz-api:
+	./infra/scripts/fuzz-api.sh
+
 ## bench: release build, then every benchmark of issue 6 against a private moto; writes BENCHMARKS.md
 .PHONY: bench
 bench:

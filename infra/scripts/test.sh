@@ -21,3 +21,6 @@ cargo fmt --all --check
 ./infra/scripts/lint-template.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
+# The served OpenAPI document against the running service, by a schema-driven fuzzer (its own
+# moto and local gateway; under a minute).
+./infra/scripts/fuzz-api.sh

@@ -1,10 +1,10 @@
 //! The provider catalog: what each provider needs and which events it can receive. The providers
-//! route renders it, and validation reads the same table, so the two can never disagree.
+//! route (`apviso_service::api::models::provider`) renders it, and validation reads the same table,
+//! so the two can never disagree.
 
 use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::events::EventType::{self, *};
 
@@ -176,60 +176,8 @@ static EMAIL: ProviderSpec = ProviderSpec {
     supported_events: &[ScanCompleted, ScanFailed, FindingCritical, FindingHigh, ReportReady],
 };
 
-fn fields_json(fields: &[FieldSpec]) -> Value {
-    fields
-        .iter()
-        .map(|f| {
-            json!({
-                "name": f.name,
-                "type": f.kind.as_str(),
-                "required": f.required,
-                "description": f.description,
-            })
-        })
-        .collect()
-}
-
 impl ProviderSpec {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id.as_str(),
-            "name": self.name,
-            "description": self.description,
-            "credentialFields": fields_json(self.credential_fields),
-            "configFields": fields_json(self.config_fields),
-            "supportedEvents": self.supported_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-        })
-    }
-
     pub fn supports(&self, event: EventType) -> bool {
         self.supported_events.contains(&event)
-    }
-}
-
-/// The body of `GET /v1/integrations/providers`.
-pub fn providers_json() -> Value {
-    json!({ "providers": Provider::ALL.iter().map(|p| p.spec().to_json()).collect::<Vec<_>>() })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalog_lists_five_providers_in_documented_order() {
-        let body = providers_json();
-        let ids: Vec<_> =
-            body["providers"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(ids, ["slack", "webhook", "jira", "pagerduty", "email"]);
-    }
-
-    #[test]
-    fn webhook_offers_progress_and_email_recipients_is_an_array() {
-        assert!(Provider::Webhook.spec().supports(ScanProgress));
-        assert!(!Provider::Slack.spec().supports(ScanProgress));
-        let email = Provider::Email.spec().to_json();
-        assert_eq!(email["credentialFields"][0]["type"], "string[]");
-        assert_eq!(Provider::PagerDuty.spec().to_json()["configFields"], json!([]));
     }
 }

@@ -2,7 +2,6 @@
 //! came back, and how it was judged.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -160,12 +159,6 @@ pub struct DeliveryLog {
     pub expires_at: i64,
 }
 
-fn header_object(headers: &[(String, String)]) -> Value {
-    let map: serde_json::Map<String, Value> =
-        headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    Value::Object(map)
-}
-
 impl DeliveryLog {
     /// The entry with everything a sender or receiver controls cut to its documented bound, so
     /// the item always fits in DynamoDB (about 80 KiB at most, against a 400 KB limit).
@@ -176,40 +169,6 @@ impl DeliveryLog {
             truncate_text(text, TEXT_LIMIT);
         }
         self
-    }
-
-    /// The entry as the list route shows it.
-    pub fn to_summary(&self) -> Value {
-        json!({
-            "id": self.id,
-            "event": self.event,
-            "status": self.status,
-            "responseCode": self.response_code,
-            "responseTime": self.response_time,
-            "error": self.error,
-            "deliveredAt": self.delivered_at,
-            "deliveryId": self.delivery_id,
-            "attempt": self.attempt,
-        })
-    }
-
-    /// The entry with the request sent and the start of the response, for the detail route.
-    pub fn to_detail(&self) -> Value {
-        let mut view = self.to_summary();
-        view["externalId"] = json!(self.external_id);
-        view["request"] = json!({
-            "url": self.request.url,
-            "method": self.request.method,
-            "headers": header_object(&self.request.headers),
-            "body": self.request.body,
-            "bodySize": self.request.body_size.unwrap_or(self.request.body.len()),
-            "bodySha256": self.request.body_sha256,
-        });
-        view["response"] = match &self.response {
-            Some(r) => json!({ "headers": header_object(&r.headers), "body": r.body }),
-            None => Value::Null,
-        };
-        view
     }
 }
 
@@ -277,8 +236,5 @@ mod tests {
         assert_eq!(entry.delivery_id.to_string(), "9697b35a-3792-88b1-9393-3d47770a007e");
         assert_eq!(entry.delivered_at.to_string(), "2026-04-10T16:30:22Z");
         assert_eq!(serde_json::to_string(&entry).unwrap(), STORED);
-        assert_eq!(entry.to_summary()["deliveredAt"], "2026-04-10T16:30:22Z");
-        assert_eq!(entry.to_summary()["event"], "finding.new");
-        assert_eq!(entry.to_summary()["deliveryId"], "9697b35a-3792-88b1-9393-3d47770a007e");
     }
 }

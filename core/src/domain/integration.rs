@@ -1,7 +1,7 @@
-//! The stored integration and the shape the API shows of it.
+//! The stored integration. The API layer renders it (`apviso_service::api::models::integration`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
     catalog::Provider,
@@ -165,27 +165,12 @@ impl Integration {
             ..self.clone()
         }
     }
-
-    /// The integration as every API response shows it. Credentials are left out entirely.
-    pub fn to_view(&self) -> Value {
-        json!({
-            "id": self.id.to_string(),
-            "provider": self.provider.kind().as_str(),
-            "name": self.name,
-            "enabled": self.enabled,
-            "enabledEvents": self.enabled_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-            "minimumSeverity": self.minimum_severity.map(Severity::as_str),
-            "config": self.provider.masked_config(),
-            "lastDeliveryAt": self.last_delivery_at,
-            "lastDeliveryStatus": self.last_delivery_status,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn sample() -> Integration {
@@ -202,15 +187,6 @@ mod tests {
             provider: ProviderSettings::from_stored(Provider::Webhook, &credentials, &config).unwrap(),
         };
         Integration::create(AccountId::parse("acct").unwrap(), settings, "2026-01-01T00:00:00Z".into())
-    }
-
-    #[test]
-    fn view_has_no_credentials_and_masks_header_values() {
-        let view = sample().to_view().to_string();
-        assert!(!view.contains("do_not_leak_me"), "{view}");
-        assert!(!view.contains("credentials"));
-        assert!(view.contains("\"Authorization\":\"********\""));
-        assert!(view.contains("\"minimumSeverity\":null"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::models::error::{ErrorDetailOut, ErrorOut, FieldErrorOut};
 use apviso_core::domain::validation::FieldError;
 
 pub use apviso_core::error::{BoxError, ErrorChain};
@@ -77,13 +78,19 @@ impl ApiError {
         }
     }
 
-    pub fn to_body(&self) -> Value {
+    pub fn to_out(&self) -> ErrorOut {
         let (code, message) = self.code_and_message();
-        let mut error = json!({ "code": code, "message": message });
-        if let ApiError::Validation(details) | ApiError::InvalidParameter(details) = self {
-            error["details"] = json!(details);
-        }
-        json!({ "error": error })
+        let details = match self {
+            ApiError::Validation(details) | ApiError::InvalidParameter(details) => {
+                Some(details.iter().map(FieldErrorOut::from).collect())
+            }
+            _ => None,
+        };
+        ErrorOut { error: ErrorDetailOut { code, message, details } }
+    }
+
+    pub fn to_body(&self) -> Value {
+        super::models::to_json(&self.to_out())
     }
 
     pub fn into_response(self) -> Response<Body> {

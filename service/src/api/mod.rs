@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod handlers;
+pub mod models;
+pub mod openapi;
 pub mod request;
 pub mod routes;
 
@@ -65,6 +67,11 @@ impl Reply {
     pub fn new(status: StatusCode, body: Value) -> Self {
         Self { status, body }
     }
+
+    /// A reply carrying one of the typed out-models of [`models`].
+    pub fn model<T: serde::Serialize>(status: StatusCode, model: &T) -> Self {
+        Self::new(status, models::to_json(model))
+    }
 }
 
 /// One binary serves every route: API Gateway says which route it matched in
@@ -103,6 +110,10 @@ pub async fn handle(route: Route, deps: &ApiDeps, req: Request) -> Response<Body
 async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, ApiError> {
     let account = if route.requires_api_key() { Some(request::account(req)?) } else { None };
     let account = account.as_ref();
+    let param = |name: &str| req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned);
+    if let Some(err) = routes::shadowed_literal(route, param) {
+        return Err(err);
+    }
     match (route, account) {
         (Route::OpenApi, _) => handlers::public::openapi(),
         (Route::ListProviders, _) => handlers::public::list_providers(),

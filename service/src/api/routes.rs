@@ -112,7 +112,9 @@ fn match_path(template: &str, path: &str) -> Option<PathParams> {
 }
 
 /// Finds the route for a request the way API Gateway does: literal paths win over templates.
-/// A path that exists under other methods answers 405, anything else 404.
+/// A path that exists under other methods answers 405 naming them, anything else 404. A literal
+/// path is its own resource: its `Allow` lists its own methods, not those of a template it also
+/// fits (`/v1/integrations/providers` is GET only, though `/v1/integrations/{id}` has more).
 pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError> {
     let mut candidates: Vec<(Route, PathParams)> =
         Route::ALL.iter().filter_map(|r| match_path(r.path(), path).map(|p| (*r, p))).collect();
@@ -124,10 +126,38 @@ pub fn resolve(method: &str, path: &str) -> Result<(Route, PathParams), ApiError
     if let Some(hit) = candidates.iter().find(|(r, _)| r.method() == method) {
         return Ok(hit.clone());
     }
-    let mut allowed: Vec<&'static str> = candidates.iter().map(|(r, _)| r.method()).collect();
+    let literal = candidates.iter().any(|(_, params)| params.is_empty());
+    let mut allowed: Vec<&'static str> =
+        candidates.iter().filter(|(_, params)| !literal || params.is_empty()).map(|(r, _)| r.method()).collect();
     allowed.sort_unstable();
     allowed.dedup();
     Err(ApiError::MethodNotAllowed { allowed })
+}
+
+/// A literal path that a template route's parameter spells, when that path exists but not with
+/// the route's method: `PATCH /v1/integrations/providers` matches `PATCH /v1/integrations/{id}` in
+/// API Gateway (and in [`resolve`]), yet `/v1/integrations/providers` is its own resource, served
+/// only by GET, so the answer is 405 with its methods rather than a 404 for an id "providers".
+pub fn shadowed_literal(route: Route, param: impl Fn(&str) -> Option<String>) -> Option<ApiError> {
+    if !route.path().contains('{') {
+        return None;
+    }
+    let mut segments = Vec::new();
+    for segment in route.path().split('/') {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => segments.push(param(name)?),
+            None => segments.push(segment.to_owned()),
+        }
+    }
+    let path = segments.join("/");
+    let literal: Vec<Route> = Route::ALL.into_iter().filter(|r| r.path() == path).collect();
+    if literal.is_empty() || literal.iter().any(|r| r.method() == route.method()) {
+        return None;
+    }
+    let mut allowed: Vec<&'static str> = literal.iter().map(|r| r.method()).collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    Some(ApiError::MethodNotAllowed { allowed })
 }
 
 #[cfg(test)]
@@ -163,6 +193,20 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_that_spells_a_literal_path_is_that_path() {
+        let id = |value: &'static str| move |name: &str| (name == "id").then(|| value.to_owned());
+        match shadowed_literal(Route::UpdateIntegration, id("providers")) {
+            Some(ApiError::MethodNotAllowed { allowed }) => assert_eq!(allowed, ["GET"]),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(shadowed_literal(Route::DeleteIntegration, id("providers")).is_some());
+        // GET of the literal path is served by its own route, never by the template.
+        assert!(shadowed_literal(Route::GetIntegration, id("providers")).is_none());
+        assert!(shadowed_literal(Route::UpdateIntegration, id("0190")).is_none());
+        assert!(shadowed_literal(Route::ListProviders, id("providers")).is_none());
+    }
+
+    #[test]
     fn unknown_paths_and_wrong_methods() {
         assert!(matches!(resolve("GET", "/v1/nope"), Err(ApiError::NotFound)));
         assert!(matches!(resolve("GET", "/v1/integrations/"), Err(ApiError::NotFound)));
@@ -171,5 +215,9 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(resolve("DELETE", "/v1/openapi.json"), Err(ApiError::MethodNotAllowed { .. })));
+        match resolve("OPTIONS", "/v1/integrations/providers") {
+            Err(ApiError::MethodNotAllowed { allowed }) => assert_eq!(allowed, ["GET"]),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

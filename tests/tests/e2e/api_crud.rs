@@ -1,5 +1,6 @@
 //! End to end over HTTP through the local gateway: every route, tenancy, and optimistic updates.
 
+use apviso_service::api::models::{provider::ProviderListOut, to_json};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
@@ -19,11 +20,27 @@ async fn providers_lists_the_catalog() {
         .expect("GET", "/v1/integrations/providers", "/v1/integrations/providers", Some(KEY_A), None, 200)
         .await
         .body;
-    assert_eq!(body, apviso_core::domain::catalog::providers_json());
+    assert_eq!(body, to_json(&ProviderListOut::catalog()));
     let webhook = &body["providers"][1];
     assert_eq!(webhook["id"], "webhook");
     assert!(webhook["supportedEvents"].as_array().unwrap().contains(&json!("scan.progress")));
     assert_eq!(body["providers"][0]["credentialFields"][0]["name"], "webhookUrl");
+}
+
+/// `/v1/integrations/providers` is its own resource, served by GET only, even where API Gateway
+/// routes a method to the `/v1/integrations/{id}` template it also fits.
+#[tokio::test]
+async fn the_providers_path_answers_405_to_every_other_method() {
+    let app = TestApp::spawn().await;
+    for method in ["PATCH", "DELETE", "POST", "PUT", "OPTIONS"] {
+        let answer = app.call(method, "/v1/integrations/providers", Some(KEY_A), Some(&json!({}))).await;
+        assert_eq!(
+            (answer.status, answer.body["error"]["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method}"
+        );
+        assert_eq!(answer.headers["allow"], "GET", "{method}");
+    }
 }
 
 #[tokio::test]

@@ -3,10 +3,14 @@
 
 use http::StatusCode;
 use lambda_http::{Request, RequestExt};
-use serde_json::json;
 
 use crate::{
-    api::{Reply, error::ApiError, request},
+    api::{
+        Reply,
+        error::ApiError,
+        models::delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, PaginationOut},
+        request,
+    },
     store::{DeliveryLogStore, IntegrationStore},
 };
 use apviso_core::{
@@ -53,12 +57,12 @@ pub async fn list(
     let now = clock.now().unix_timestamp();
     let found = logs.page(account, id, page, limit, now).await.map_err(ApiError::internal)?;
     let total_pages = found.total.div_ceil(limit as usize);
-    Ok(Reply::new(
+    Ok(Reply::model(
         StatusCode::OK,
-        json!({
-            "data": found.entries.iter().map(|e| e.to_summary()).collect::<Vec<_>>(),
-            "pagination": { "page": page, "limit": limit, "total": found.total, "totalPages": total_pages },
-        }),
+        &LogListOut {
+            data: found.entries.iter().map(LogSummaryOut::from).collect(),
+            pagination: PaginationOut { page, limit, total: found.total, total_pages },
+        },
     ))
 }
 
@@ -79,5 +83,5 @@ pub async fn get(
     ensure_known(store, logs, account, id).await?;
     let now = clock.now().unix_timestamp();
     let entry = logs.get(account, id, &log_id, now).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
-    Ok(Reply::new(StatusCode::OK, entry.to_detail()))
+    Ok(Reply::model(StatusCode::OK, &LogDetailOut::from(&entry)))
 }

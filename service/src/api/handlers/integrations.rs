@@ -3,11 +3,15 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde_json::json;
 
 use super::verification;
 use crate::{
-    api::{Reply, error::ApiError, request},
+    api::{
+        Reply,
+        error::ApiError,
+        models::integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
+        request,
+    },
     queue::DeliveryQueue,
     store::{IntegrationStore, StoreError},
 };
@@ -44,19 +48,19 @@ pub async fn create(
     store.insert(&integration).await.map_err(ApiError::internal)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
     verification::send_if_needed(queue, None, &integration, now).await;
-    Ok(Reply::new(StatusCode::CREATED, integration.to_view()))
+    Ok(Reply::model(StatusCode::CREATED, &IntegrationOut::from(&integration)))
 }
 
 pub async fn list(store: &impl IntegrationStore, account: &AccountId) -> Result<Reply, ApiError> {
     let integrations = store.list(account).await.map_err(ApiError::internal)?;
-    let data: Vec<_> = integrations.iter().map(Integration::to_view).collect();
-    Ok(Reply::new(StatusCode::OK, json!({ "data": data })))
+    let data = integrations.iter().map(IntegrationOut::from).collect();
+    Ok(Reply::model(StatusCode::OK, &IntegrationListOut { data }))
 }
 
 pub async fn get(store: &impl IntegrationStore, account: &AccountId, req: &Request) -> Result<Reply, ApiError> {
     let id = request::integration_id(req)?;
     let integration = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
-    Ok(Reply::new(StatusCode::OK, integration.to_view()))
+    Ok(Reply::model(StatusCode::OK, &IntegrationOut::from(&integration)))
 }
 
 /// Read, merge, validate, then write only if the stored version is still the one read; on a lost
@@ -82,7 +86,7 @@ pub async fn update(
                 verification::send_if_needed(queue, Some(&current), &next, now).await;
                 // Delivery status may have moved since the read; answer with what is stored now.
                 let stored = store.get(account, id).await.map_err(ApiError::internal)?;
-                return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));
+                return Ok(Reply::model(StatusCode::OK, &IntegrationOut::from(&stored.unwrap_or(next))));
             }
             Err(StoreError::Conflict) => backoff(attempt + 1).await,
             Err(e) => return Err(ApiError::internal(e)),
@@ -97,5 +101,5 @@ pub async fn delete(store: &impl IntegrationStore, account: &AccountId, req: &Re
         return Err(ApiError::NotFound);
     }
     tracing::info!(account = %account, integration_id = %id, "integration deleted");
-    Ok(Reply::new(StatusCode::OK, json!({ "message": "Integration deleted successfully" })))
+    Ok(Reply::model(StatusCode::OK, &DeleteResultOut { message: "Integration deleted successfully" }))
 }

@@ -1,20 +1,14 @@
 //! Routes whose answer does not depend on stored state.
 
 use http::StatusCode;
-use serde_json::Value;
 
-use crate::api::{Reply, error::ApiError};
-use apviso_core::domain::catalog;
-
-/// The OpenAPI description of this API, kept in the repository and checked against real
-/// responses by the test suite.
-pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+use crate::api::{Reply, error::ApiError, models::provider::ProviderListOut, openapi};
 
 pub fn list_providers() -> Result<Reply, ApiError> {
-    Ok(Reply::new(StatusCode::OK, catalog::providers_json()))
+    Ok(Reply::model(StatusCode::OK, &ProviderListOut::catalog()))
 }
 
+/// The OpenAPI document generated from the API's models (see [`openapi`]).
 pub fn openapi() -> Result<Reply, ApiError> {
-    let doc: Value = serde_json::from_str(OPENAPI_JSON).map_err(ApiError::internal)?;
-    Ok(Reply::new(StatusCode::OK, doc))
+    Ok(Reply::new(StatusCode::OK, openapi::document().clone()))
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::verification::direct_task;
 use crate::{
-    api::{Reply, error::ApiError, request},
+    api::{Reply, error::ApiError, models::test_result::TestResultOut, request},
     store::{DeliveryLogStore, IntegrationStore},
     workers::attempt::{self, AttemptDeps},
 };
@@ -50,15 +50,17 @@ pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clo
     let task = direct_task(&integration, EventType::IntegrationTest, sample_data(), deps.clock.now());
     let report = attempt::run(deps, &integration, &task).await;
     let log = &report.log;
-    let mut body = json!({
-        "success": report.outcome.is_delivered(),
-        "message": if report.outcome.is_delivered() { "Test event delivered successfully" } else { "Test event delivery failed" },
-        "deliveredAt": log.delivered_at,
-        "responseCode": log.response_code,
-        "responseTime": log.response_time,
-    });
-    if let AttemptOutcome::Failed { message, .. } = &report.outcome {
-        body["error"] = json!(message);
-    }
-    Ok(Reply::new(StatusCode::OK, body))
+    let delivered = report.outcome.is_delivered();
+    let body = TestResultOut {
+        success: delivered,
+        message: if delivered { "Test event delivered successfully" } else { "Test event delivery failed" },
+        delivered_at: log.delivered_at.to_string(),
+        response_code: log.response_code,
+        response_time: log.response_time,
+        error: match &report.outcome {
+            AttemptOutcome::Failed { message, .. } => Some(message.clone()),
+            _ => None,
+        },
+    };
+    Ok(Reply::model(StatusCode::OK, &body))
 }

@@ -10,19 +10,14 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use apviso_service::api::handlers::public::OPENAPI_JSON;
 use jsonschema::{Draft, Validator};
 use serde_json::Value;
 
 const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-/// The served OpenAPI document, parsed once per test binary.
+/// The served OpenAPI document, generated from the API's models.
 pub fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| match serde_json::from_str(OPENAPI_JSON) {
-        Ok(doc) => doc,
-        Err(e) => panic!("shared/openapi.json is not valid JSON: {e}"),
-    })
+    apviso_service::api::openapi::document()
 }
 
 /// Every `(METHOD, path template)` the document describes, sorted.
