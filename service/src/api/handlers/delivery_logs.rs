@@ -18,10 +18,7 @@ use apviso_core::{
     ports::clock::Clock,
 };
 
-pub const DEFAULT_LIMIT: u32 = 20;
-pub const MAX_LIMIT: u32 = 100;
-/// Far beyond any real log; bounds the work a single request can ask for.
-pub const MAX_PAGE: u32 = 10_000;
+pub use crate::api::models::delivery_log::{DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE};
 
 async fn ensure_known(
     store: &impl IntegrationStore,

@@ -5,11 +5,16 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::schema;
-use crate::api::handlers::delivery_logs::MAX_LIMIT;
 use apviso_core::domain::{
     delivery_log::{DeliveryLog, LoggedRequest, LoggedResponse},
     integration::DeliveryStatus,
 };
+
+/// The pagination the list route promises (and its document declares).
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+/// Far beyond any real log; bounds the work a single request can ask for.
+pub const MAX_PAGE: u32 = 10_000;
 
 fn response_code() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     schema::nullable_status_code("HTTP status the provider answered with; `null` when no response was received.")
