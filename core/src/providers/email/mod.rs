@@ -1,40 +1,29 @@
 //! The e-mail provider (Amazon SES v2). Alerts go out at once; with `config.digestMode`, the
 //! findings of a scan are collected and sent as one digest when the scan completes or fails.
 
-use std::time::Instant;
-
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::ProviderAttempt;
 
 mod render;
+mod send;
+pub use send::{Outbox, budget_exhausted};
+
 use crate::{
     domain::{
-        delivery_log::{LoggedRequest, LoggedResponse},
-        events::EventType,
-        integration::Integration,
-        provider_settings::EmailSettings,
+        delivery_log::LoggedRequest, events::EventType, integration::Integration, provider_settings::EmailSettings,
     },
     pipeline::{
         message::DeliveryTask,
         outcome::{AttemptOutcome, FailureKind},
     },
-    ports::mail::{Mail, MailSender},
+    ports::mail::{MailBudget, MailSender},
     ports::store::DigestStore,
 };
 
 fn is_finding(event: EventType) -> bool {
     matches!(event, EventType::FindingNew | EventType::FindingCritical | EventType::FindingHigh)
-}
-
-fn logged(mail: &Mail, from: &str) -> LoggedRequest {
-    LoggedRequest::new(
-        "ses:SendEmail".into(),
-        "SendEmail".into(),
-        vec![("From".into(), from.into()), ("To".into(), mail.to.join(", ")), ("Subject".into(), mail.subject.clone())],
-        mail.text.clone(),
-    )
 }
 
 /// What a digest line shows of a finding, each text cut to 2 KiB: a digest item then stays a few
@@ -59,35 +48,12 @@ fn digest_entry(finding: &Map<String, Value>) -> Map<String, Value> {
 
 fn infrastructure_failure(message: String) -> ProviderAttempt {
     let mut attempt = ProviderAttempt::not_sent(String::new());
-    attempt.outcome =
-        AttemptOutcome::Failed { kind: FailureKind::Connection, message, retryable: true, retry_after: None };
+    attempt.outcome = AttemptOutcome::failed(FailureKind::Connection, message, true);
     attempt
 }
 
-async fn send(mailer: &impl MailSender, from: &str, mail: &Mail) -> ProviderAttempt {
-    let started = Instant::now();
-    let result = mailer.send(mail).await;
-    let mut attempt = ProviderAttempt::not_sent(String::new());
-    attempt.request = logged(mail, from);
-    attempt.elapsed = Some(started.elapsed());
-    attempt.outcome = match result {
-        Ok(message_id) => {
-            attempt.response =
-                Some(LoggedResponse { headers: vec![("Message-Id".into(), message_id.clone())], body: None });
-            attempt.external_id = Some(message_id);
-            AttemptOutcome::Delivered { status: 200 }
-        }
-        Err(e) => {
-            let kind = if e.retryable { FailureKind::Connection } else { FailureKind::InvalidRequest };
-            AttemptOutcome::Failed { kind, message: e.message, retryable: e.retryable, retry_after: None }
-        }
-    };
-    attempt
-}
-
-pub async fn attempt(
-    mailer: &impl MailSender,
-    from: &str,
+pub async fn attempt<M: MailSender, B: MailBudget>(
+    outbox: &Outbox<'_, M, B>,
     digests: &impl DigestStore,
     integration: &Integration,
     settings: &EmailSettings,
@@ -130,7 +96,7 @@ pub async fn attempt(
                 return attempt;
             }
             let findings: Vec<_> = pending.iter().map(|(_, f)| f.clone()).collect();
-            let attempt = send(mailer, from, &render::digest(task, &data, &findings, to)).await;
+            let attempt = outbox.send(&render::digest(task, &data, &findings, to)).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -140,7 +106,7 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &render::alert(task, &data, to)).await,
+        _ => outbox.send(&render::alert(task, &data, to)).await,
     }
 }
 
