@@ -9,7 +9,7 @@
 use apviso_core::pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY};
 use apviso_service::{
     api::routes::Route,
-    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, PayloadBucket, Tables},
+    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, Limits, PayloadBucket, Tables},
     store::{
         delivery_logs::TTL_ATTR,
         schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, DIGESTS_KEYS, INTEGRATIONS_KEYS, TableKeys},
@@ -153,13 +153,17 @@ pub const PAYLOAD_BUCKET_SUFFIX: &str = "payloads";
 pub const PAYLOAD_BUCKET_VAR: &str = PayloadBucket::BUCKET_VAR;
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 6] = [
+pub const SETTINGS: [(&str, &str); 10] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
     ("APVISO_LOG_RETENTION_DAYS", "30"),
     ("APVISO_PAGERDUTY_URL", DEFAULT_PAGERDUTY_URL),
     ("APVISO_EMAIL_FROM", DEFAULT_EMAIL_FROM),
+    (Limits::MAX_INTEGRATIONS_VAR, "100"),
+    (Limits::TEST_INTERVAL_VAR, "10s"),
+    (Limits::MAX_EMAIL_RECIPIENTS_VAR, "50"),
+    (Limits::EMAIL_HOURLY_BUDGET_VAR, "200"),
 ];
 
 /// Read by the code but only for local use: never set in a deployed stack.
@@ -228,5 +232,27 @@ mod tests {
         assert_eq!(binaries(), [API_BINARY, AUTHORIZER_FUNCTION, "delivery", "fanout"]);
         assert_eq!(binary_of(FALLBACK_FUNCTION), API_BINARY);
         assert_eq!(binary_of(Route::GetDeliveryLog.function_name()), API_BINARY);
+    }
+
+    #[test]
+    fn setting_defaults_are_what_the_config_reads_without_them() {
+        use apviso_service::config::Config;
+        let answer = |name: &str, settings: bool| -> Option<String> {
+            if settings && let Some((_, value)) = SETTINGS.iter().find(|(n, _)| *n == name) {
+                return Some((*value).to_owned());
+            }
+            match name {
+                n if n.ends_with("_URL") && !n.starts_with("APVISO_PAGERDUTY") => {
+                    Some(format!("http://127.0.0.1:1/123456789012/{n}"))
+                }
+                n if n.ends_with("_ARN") => Some("arn:aws:sqs:us-east-1:123456789012:q".to_owned()),
+                n if n.ends_with("_BUCKET") => Some("apviso-payloads".to_owned()),
+                _ => None,
+            }
+        };
+        let with = Config::from_lookup(|n| answer(n, true)).unwrap();
+        let without = Config::from_lookup(|n| answer(n, false)).unwrap();
+        assert_eq!(with, without);
+        assert_eq!(with.limits, Limits::default());
     }
 }

@@ -183,6 +183,7 @@ fn benches(c: &mut Criterion) {
         mailer: SesMailer::new(aws_sdk_sesv2::Client::new(&offline_sdk()), "APVISO Alerts <alerts@apviso.com>"),
         mail_from: "APVISO Alerts <alerts@apviso.com>".into(),
         digests: DynamoDigestStore::new(aws_sdk_dynamodb::Client::new(&offline_sdk()), "bench-digests"),
+        mail_hourly_budget: 200,
     };
     let mut delivery = c.benchmark_group("delivery");
     delivery.bench_function("decode", |b| b.iter(|| DeliveryMessage::decode(black_box(&message)).unwrap()));

@@ -37,6 +37,7 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         providers: providers(sdk, config)?,
         targets: config.targets,
         log_retention: config.log_retention,
+        limits: config.limits,
         clock: SystemClock,
     })
 }
@@ -51,6 +52,7 @@ fn providers(sdk: &SdkConfig, config: &Config) -> Result<LiveProviders, Error> {
         mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.providers.email_from),
         mail_from: config.providers.email_from.clone(),
         digests: DynamoDigestStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.digests),
+        mail_hourly_budget: config.limits.email_hourly_budget,
     })
 }
 

@@ -36,6 +36,9 @@ pub const ID_3: &str = "01900000-0000-7000-8000-000000000003";
 pub const ID_4: &str = "01900000-0000-7000-8000-000000000004";
 pub const ID_5: &str = "01900000-0000-7000-8000-000000000005";
 
+/// The hourly mail budget the test providers get (the default).
+pub const MAIL_BUDGET: u32 = 200;
+
 pub const HOOK_URL: &str = "https://hooks.example.com/apviso";
 
 pub fn clock() -> FakeClock {
@@ -78,6 +81,7 @@ pub fn providers(http: ScriptedSender) -> FakeProviders {
         mailer: RecordingMailer::default(),
         mail_from: "alerts@apviso.example".into(),
         digests: MemoryDigestStore::default(),
+        mail_hourly_budget: MAIL_BUDGET,
     }
 }
 

@@ -107,6 +107,9 @@ pub enum ErrorCode {
     /// We could not build the request.
     #[serde(rename = "E_INVALID_REQUEST")]
     InvalidRequest,
+    /// The account's budget for this kind of send is spent (e.g. mails per hour).
+    #[serde(rename = "E_QUOTA_EXCEEDED")]
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -118,6 +121,7 @@ impl ErrorCode {
             Self::Dns => "E_DNS",
             Self::BlockedTarget => "E_BLOCKED_TARGET",
             Self::InvalidRequest => "E_INVALID_REQUEST",
+            Self::QuotaExceeded => "E_QUOTA_EXCEEDED",
         }
     }
 }

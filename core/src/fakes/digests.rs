@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 use super::lock;
 use crate::{
     domain::ids::{AccountId, IntegrationId},
-    ports::store::{DigestEntry, DigestStore, StoreError},
+    ports::{
+        mail::MailBudget,
+        store::{DigestEntry, DigestStore, StoreError},
+    },
 };
 
 type Partition = (AccountId, IntegrationId, String);
@@ -21,6 +24,27 @@ type Findings = BTreeMap<String, Map<String, Value>>;
 pub struct MemoryDigestStore {
     /// Keyed as the table's sort key (`FINDING#<id>`), so `pending` lists them in its order.
     findings: Mutex<HashMap<Partition, Findings>>,
+    /// Mails spent per account and UTC hour (Unix seconds / 3600), as the adapter's counters.
+    spent: Mutex<HashMap<(AccountId, i64), u32>>,
+}
+
+impl MemoryDigestStore {
+    /// Mails spent by `account` in the hour containing `now` (Unix seconds).
+    pub fn mails_spent(&self, account: &AccountId, now: i64) -> u32 {
+        lock(&self.spent).get(&(account.clone(), now.div_euclid(3600))).copied().unwrap_or(0)
+    }
+}
+
+impl MailBudget for MemoryDigestStore {
+    async fn spend(&self, account: &AccountId, mails: u32, per_hour: u32, now: i64) -> Result<bool, StoreError> {
+        let mut spent = lock(&self.spent);
+        let used = spent.entry((account.clone(), now.div_euclid(3600))).or_insert(0);
+        if used.saturating_add(mails) > per_hour {
+            return Ok(false);
+        }
+        *used += mails;
+        Ok(true)
+    }
 }
 
 impl DigestStore for MemoryDigestStore {

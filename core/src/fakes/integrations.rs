@@ -12,7 +12,7 @@ use crate::{
         ids::{AccountId, IntegrationId},
         integration::{DeliveryStatus, Integration},
     },
-    ports::store::{IntegrationStore, StoreError},
+    ports::store::{Claim, IntegrationStore, StoreError, Window},
 };
 
 #[derive(Debug, Default)]
@@ -27,6 +27,8 @@ struct State {
     lost_races: u32,
     /// Every call fails, as in an outage.
     unavailable: bool,
+    /// Closed windows: "not before", Unix milliseconds.
+    windows: HashMap<(AccountId, IntegrationId, Window), i64>,
 }
 
 impl MemoryIntegrationStore {
@@ -71,8 +73,12 @@ impl MemoryIntegrationStore {
 }
 
 impl IntegrationStore for MemoryIntegrationStore {
-    async fn insert(&self, integration: &Integration) -> Result<(), StoreError> {
-        let mut state = self.state("PutItem")?;
+    async fn insert_within_quota(&self, integration: &Integration, max: u32) -> Result<(), StoreError> {
+        let mut state = self.state("TransactWriteItems")?;
+        let held = state.items.keys().filter(|(account, _)| account == &integration.account_id).count();
+        if held >= max as usize {
+            return Err(StoreError::QuotaExceeded { limit: max });
+        }
         let key = (integration.account_id.clone(), integration.id);
         if state.items.contains_key(&key) {
             // As the adapter's `attribute_not_exists` condition: never an overwrite.
@@ -141,6 +147,33 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn delete(&self, account: &AccountId, id: IntegrationId) -> Result<bool, StoreError> {
-        Ok(self.state("DeleteItem")?.items.remove(&(account.clone(), id)).is_some())
+        let mut state = self.state("TransactWriteItems")?;
+        state.windows.retain(|(a, i, _), _| (a, *i) != (account, id));
+        Ok(state.items.remove(&(account.clone(), id)).is_some())
+    }
+
+    async fn claim_window(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        window: Window,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        let mut state = self.state("UpdateItem")?;
+        if !state.items.contains_key(&(account.clone(), id)) {
+            return Ok(Claim::Missing);
+        }
+        let slot = state.windows.entry((account.clone(), id, window)).or_insert(i64::MIN);
+        if *slot > now_ms {
+            return Ok(Claim::Busy { until_ms: *slot });
+        }
+        *slot = until_ms;
+        Ok(Claim::Granted)
+    }
+
+    async fn release_window(&self, account: &AccountId, id: IntegrationId, window: Window) -> Result<(), StoreError> {
+        self.state("UpdateItem")?.windows.remove(&(account.clone(), id, window));
+        Ok(())
     }
 }

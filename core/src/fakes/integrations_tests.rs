@@ -134,3 +134,31 @@ async fn an_unavailable_store_fails_every_call_until_it_is_back() {
     store.set_unavailable(false);
     assert!(store.get(&account("acct_a"), id(OLDER)).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn inserts_stop_at_the_accounts_quota_and_a_delete_frees_a_unit() {
+    let store = MemoryIntegrationStore::default();
+    store.insert_within_quota(&hook("acct_a", OLDER, "One"), 1).await.unwrap();
+    let err = store.insert_within_quota(&hook("acct_a", NEWER, "Two"), 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::QuotaExceeded { limit: 1 }), "{err:?}");
+    assert_eq!(err.to_string(), "the account has reached its limit of 1 integrations");
+    store.insert_within_quota(&hook("acct_b", NEWER, "Other account"), 1).await.unwrap();
+    assert!(store.delete(&account("acct_a"), id(OLDER)).await.unwrap());
+    store.insert_within_quota(&hook("acct_a", NEWER, "Two"), 1).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_window_is_granted_once_until_it_opens_again() {
+    use crate::ports::store::{Claim, Window};
+    let store = MemoryIntegrationStore::with([hook("acct_a", OLDER, "Hook")]);
+    let (a, i) = (account("acct_a"), id(OLDER));
+    assert_eq!(store.claim_window(&a, i, Window::Test, 1_000, 11_000).await.unwrap(), Claim::Granted);
+    assert_eq!(store.claim_window(&a, i, Window::Test, 5_000, 15_000).await.unwrap(), Claim::Busy { until_ms: 11_000 });
+    // Windows are independent of each other, and open at their time or when released.
+    assert_eq!(store.claim_window(&a, i, Window::VerificationPending, 5_000, 9_000).await.unwrap(), Claim::Granted);
+    assert_eq!(store.claim_window(&a, i, Window::Test, 11_000, 21_000).await.unwrap(), Claim::Granted);
+    store.release_window(&a, i, Window::VerificationPending).await.unwrap();
+    assert_eq!(store.claim_window(&a, i, Window::VerificationPending, 6_000, 9_000).await.unwrap(), Claim::Granted);
+    assert_eq!(store.claim_window(&a, id(NEWER), Window::Test, 0, 1).await.unwrap(), Claim::Missing);
+    assert_eq!(store.claim_window(&account("acct_b"), i, Window::Test, 0, 1).await.unwrap(), Claim::Missing);
+}

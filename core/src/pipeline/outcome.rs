@@ -20,6 +20,8 @@ pub enum FailureKind {
     BlockedTarget,
     /// We could not build the request (e.g. an invalid header in the integration's config).
     InvalidRequest,
+    /// Not sent: the account used up a sending budget (the hourly e-mail budget).
+    QuotaExceeded,
 }
 
 impl FailureKind {
@@ -31,6 +33,7 @@ impl FailureKind {
             FailureKind::Dns => ErrorCode::Dns,
             FailureKind::BlockedTarget => ErrorCode::BlockedTarget,
             FailureKind::InvalidRequest => ErrorCode::InvalidRequest,
+            FailureKind::QuotaExceeded => ErrorCode::QuotaExceeded,
         }
     }
 
@@ -55,7 +58,7 @@ pub enum AttemptOutcome {
 }
 
 impl AttemptOutcome {
-    fn failed(kind: FailureKind, message: String, retryable: bool) -> Self {
+    pub fn failed(kind: FailureKind, message: String, retryable: bool) -> Self {
         AttemptOutcome::Failed { kind, message, retryable, retry_after: None }
     }
 
@@ -186,6 +189,7 @@ mod tests {
             (FailureKind::Dns, "E_DNS"),
             (FailureKind::BlockedTarget, "E_BLOCKED_TARGET"),
             (FailureKind::InvalidRequest, "E_INVALID_REQUEST"),
+            (FailureKind::QuotaExceeded, "E_QUOTA_EXCEEDED"),
         ];
         for (kind, code) in all {
             assert_eq!(kind.code(), code);

@@ -23,6 +23,29 @@ pub enum StoreError {
     Objects { operation: &'static str, message: String },
     #[error("stored item could not be decoded: {0}")]
     Corrupt(#[source] BoxError),
+    /// The account already has as many integrations as it may have.
+    #[error("the account has reached its limit of {limit} integrations")]
+    QuotaExceeded { limit: u32 },
+}
+
+/// Per-integration time windows, each an attribute holding "not before" in Unix milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Window {
+    /// `POST …/test`: at most one test per interval.
+    Test,
+    /// A queued verification ping: at most one pending at a time.
+    VerificationPending,
+}
+
+/// What [`IntegrationStore::claim_window`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The window was open and is now closed until the requested time.
+    Granted,
+    /// Still closed: it opens again at `until_ms` (Unix milliseconds).
+    Busy { until_ms: i64 },
+    /// No such integration.
+    Missing,
 }
 
 impl StoreError {
@@ -41,7 +64,20 @@ pub trait PayloadStore: Send + Sync {
 }
 
 pub trait IntegrationStore: Send + Sync {
-    fn insert(&self, integration: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Inserts a new integration with no quota: fixtures and tooling. It still counts towards
+    /// the account's quota.
+    fn insert(&self, integration: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.insert_within_quota(integration, u32::MAX)
+    }
+
+    /// Inserts a new integration unless its account already has `max` of them
+    /// ([`StoreError::QuotaExceeded`]). The check and the insert are one atomic write, so
+    /// concurrent creates cannot overshoot.
+    fn insert_within_quota(
+        &self,
+        integration: &Integration,
+        max: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn get(
         &self,
@@ -66,8 +102,28 @@ pub trait IntegrationStore: Send + Sync {
         status: DeliveryStatus,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Returns whether there was anything to delete.
+    /// Returns whether there was anything to delete. Frees one unit of the account's quota.
     fn delete(&self, account: &AccountId, id: IntegrationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Closes `window` of the integration until `until_ms` if it is open at `now_ms` (never set,
+    /// or set to a time not after `now_ms`), as one conditional write: of concurrent claimers
+    /// exactly one is granted. Touches nothing else on the item.
+    fn claim_window(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        window: Window,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Opens `window` again (nothing happens for a missing integration).
+    fn release_window(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        window: Window,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 pub trait ApiKeyLookup: Send + Sync {

@@ -19,7 +19,11 @@ use crate::{
         provider_settings::ProviderSettings,
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
-    ports::{mail::MailSender, sender::Sender, store::DigestStore},
+    ports::{
+        mail::{MailBudget, MailSender},
+        sender::Sender,
+        store::DigestStore,
+    },
 };
 
 /// What a finding is called when the scanner sent no title, or a blank one: many informational
@@ -76,7 +80,10 @@ pub struct Providers<H, M, D> {
     pub mailer: M,
     /// The verified sender address alert mail goes out from.
     pub mail_from: String,
+    /// Collected digest findings, and the per-account hourly mail budget.
     pub digests: D,
+    /// Mails one account may send per clock hour (UTC); beyond it mail alerts fail, unsent.
+    pub mail_hourly_budget: u32,
 }
 
 /// One attempt of one delivery through the integration's provider: all the delivery worker and
@@ -90,12 +97,20 @@ pub trait Attempter: Send + Sync {
     ) -> impl Future<Output = ProviderAttempt> + Send;
 }
 
-impl<H: Sender, M: MailSender, D: DigestStore> Attempter for Providers<H, M, D> {
+impl<H: Sender, M: MailSender, D: DigestStore + MailBudget> Attempter for Providers<H, M, D> {
     async fn attempt(&self, integration: &Integration, task: &DeliveryTask, now: OffsetDateTime) -> ProviderAttempt {
         match &integration.provider {
             ProviderSettings::Webhook(settings) => webhook::attempt(&self.http, settings, task, now).await,
             ProviderSettings::Email(settings) => {
-                email::attempt(&self.mailer, &self.mail_from, &self.digests, integration, settings, task, now).await
+                let outbox = email::Outbox {
+                    mailer: &self.mailer,
+                    from: &self.mail_from,
+                    budget: &self.digests,
+                    per_hour: self.mail_hourly_budget,
+                    account: &integration.account_id,
+                    now: now.unix_timestamp(),
+                };
+                email::attempt(&outbox, &self.digests, integration, settings, task, now).await
             }
             ProviderSettings::Slack(settings) => slack::attempt(&self.http, settings, task, now).await,
             ProviderSettings::PagerDuty(settings) => {

@@ -30,6 +30,12 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("concurrent modification")]
     Conflict,
+    /// An account limit would be exceeded; the message names the limit.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// Too soon after the previous request of its kind; try again after `retry_after` seconds.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
 }
@@ -48,7 +54,8 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InvalidJson(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::Conflict | ApiError::QuotaExceeded(_) => StatusCode::CONFLICT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +81,10 @@ impl ApiError {
                 "conflict",
                 "The integration was changed by another request at the same time; retry the request".into(),
             ),
+            ApiError::QuotaExceeded(message) => ("quota_exceeded", message.clone()),
+            ApiError::RateLimited { retry_after } => {
+                ("rate_limited", format!("Too many requests for this integration; retry after {retry_after} seconds"))
+            }
             ApiError::Internal(_) => ("internal_error", "An unexpected error occurred".into()),
         }
     }
@@ -102,6 +113,9 @@ impl ApiError {
             && let Ok(value) = HeaderValue::from_str(&allowed.join(", "))
         {
             response.headers_mut().insert(header::ALLOW, value);
+        }
+        if let ApiError::RateLimited { retry_after } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         response
     }
@@ -136,6 +150,22 @@ mod tests {
         assert_eq!(response.status(), 500);
         let Body::Text(text) = response.body() else { panic!("expected text") };
         assert!(!text.contains("dynamodb"));
+    }
+
+    #[test]
+    fn quotas_and_rate_limits_have_stable_codes() {
+        let quota = ApiError::QuotaExceeded("This account may have at most 100 integrations".into()).into_response();
+        assert_eq!(quota.status(), 409);
+        let Body::Text(text) = quota.body() else { panic!("expected text") };
+        let body: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(body["error"]["code"], "quota_exceeded");
+        assert_eq!(body["error"]["message"], "This account may have at most 100 integrations");
+        let limited = ApiError::RateLimited { retry_after: 7 }.into_response();
+        assert_eq!(limited.status(), 429);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "7");
+        let Body::Text(text) = limited.body() else { panic!("expected text") };
+        let body: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use self::{
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
 use crate::{
+    config::Limits,
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
@@ -35,6 +36,7 @@ pub struct ApiDeps {
     pub providers: LiveApiProviders,
     pub targets: TargetPolicy,
     pub log_retention: std::time::Duration,
+    pub limits: Limits,
     pub clock: SystemClock,
 }
 
@@ -119,14 +121,16 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::ListProviders, _) => handlers::public::list_providers(),
         (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
         (Route::CreateIntegration, Some(a)) => {
-            integrations::create(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
+            integrations::create(&deps.store, &deps.queue, &deps.clock, deps.targets, &deps.limits, a, req).await
         }
         (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
         (Route::UpdateIntegration, Some(a)) => {
-            integrations::update(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
+            integrations::update(&deps.store, &deps.queue, &deps.clock, deps.targets, &deps.limits, a, req).await
         }
         (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
-        (Route::TestIntegration, Some(a)) => test_delivery::test(&deps.attempt_deps(), a, req).await,
+        (Route::TestIntegration, Some(a)) => {
+            test_delivery::test(&deps.attempt_deps(), deps.limits.test_interval, a, req).await
+        }
         (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, &deps.clock, a, req).await,
         (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
         (_, None) => Err(ApiError::Unauthorized),

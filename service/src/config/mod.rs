@@ -1,11 +1,15 @@
 //! Typed configuration, read once per cold start from the environment SAM (or the local stack)
 //! sets. Nothing else in the code reads environment variables.
 
+mod limits;
 mod pipeline;
 
 use std::time::Duration;
 
-pub use self::pipeline::{Queues, SchedulerTarget};
+pub use self::{
+    limits::Limits,
+    pipeline::{Queues, SchedulerTarget},
+};
 use apviso_core::{domain::target::TargetPolicy, pipeline::retry::RetryPolicy};
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,7 @@ pub struct Config {
     pub log_retention: Duration,
     pub providers: ProviderEndpoints,
     pub payloads: PayloadBucket,
+    pub limits: Limits,
 }
 
 /// The S3 bucket of claim-checked event data and oversized dead letters.
@@ -126,6 +131,7 @@ impl Config {
                 bucket: pipeline::required(&lookup, PayloadBucket::BUCKET_VAR)?,
                 path_style: flag(&lookup, PayloadBucket::PATH_STYLE_VAR)?,
             },
+            limits: Limits::from_lookup(&lookup)?,
         })
     }
 }

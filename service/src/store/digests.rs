@@ -30,6 +30,14 @@ impl DynamoDigestStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn table(&self) -> &str {
+        &self.table
+    }
 }
 
 impl DigestStore for DynamoDigestStore {

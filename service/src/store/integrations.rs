@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::{
 use serde_dynamo::{from_item, to_attribute_value, to_item};
 
 use super::{
-    IntegrationStore, StoreError,
+    Claim, IntegrationStore, StoreError, Window,
     schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk, integration_sk},
 };
 use apviso_core::domain::{
@@ -17,8 +17,8 @@ use apviso_core::domain::{
 
 #[derive(Clone, Debug)]
 pub struct DynamoIntegrationStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoIntegrationStore {
@@ -26,7 +26,7 @@ impl DynamoIntegrationStore {
         Self { client, table: table.into() }
     }
 
-    fn key(account: &AccountId, id: IntegrationId) -> [(String, AttributeValue); 2] {
+    pub(super) fn key(account: &AccountId, id: IntegrationId) -> [(String, AttributeValue); 2] {
         [
             (PK.to_owned(), AttributeValue::S(account_pk(account))),
             (SK.to_owned(), AttributeValue::S(integration_sk(id))),
@@ -43,21 +43,11 @@ fn decode(item: std::collections::HashMap<String, AttributeValue>) -> Result<Int
 }
 
 impl IntegrationStore for DynamoIntegrationStore {
-    async fn insert(&self, integration: &Integration) -> Result<(), StoreError> {
+    async fn insert_within_quota(&self, integration: &Integration, max: u32) -> Result<(), StoreError> {
         let mut item: std::collections::HashMap<String, AttributeValue> =
             to_item(integration).map_err(|e| StoreError::Corrupt(e.into()))?;
         item.extend(Self::key(&integration.account_id, integration.id));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            // A UUIDv7 collision is not expected; the condition turns it into an error, not an overwrite.
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map_err(|e| StoreError::backend("PutItem", &e))?;
-        Ok(())
+        self.insert_counted(&integration.account_id, item, max).await
     }
 
     async fn get(&self, account: &AccountId, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
@@ -184,19 +174,21 @@ impl IntegrationStore for DynamoIntegrationStore {
     }
 
     async fn delete(&self, account: &AccountId, id: IntegrationId) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(account, id).into_iter().collect()))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(StoreError::backend("DeleteItem", &e)),
-        }
+        self.delete_counted(account, id).await
+    }
+
+    async fn claim_window(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        window: Window,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        self.claim(account, id, window, now_ms, until_ms).await
+    }
+
+    async fn release_window(&self, account: &AccountId, id: IntegrationId, window: Window) -> Result<(), StoreError> {
+        self.release(account, id, window).await
     }
 }

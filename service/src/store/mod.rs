@@ -4,8 +4,11 @@
 pub mod api_keys;
 pub mod delivery_logs;
 pub mod digests;
+pub mod integration_count;
 pub mod integrations;
+pub mod mail_budget;
 pub mod payloads;
 pub mod schema;
+pub mod windows;
 
 pub use apviso_core::ports::store::*;

@@ -2,10 +2,14 @@
 //! template check all agree.
 //!
 //! - integrations: `pk = ACCOUNT#<account>`, `sk = INTEGRATION#<uuidv7>`. One partition per
-//!   account, and UUIDv7 sort keys make "newest first" a reverse Query.
+//!   account, and UUIDv7 sort keys make "newest first" a reverse Query. The same partition holds
+//!   the account's integration counter, `sk = COUNT#integrations` (attribute `integrationCount`),
+//!   which every insert and delete moves in the same transaction.
 //! - api keys: `pk = KEY#<sha256 hex>`; the key itself is never stored.
 //! - delivery logs: `pk = LOGS#<account>#<integration>`, `sk = LOG#<uuidv7>`, TTL `expiresAt`.
 //! - e-mail digests: `pk = DIGEST#<account>#<integration>#<scan>`, `sk = FINDING#<id>`, TTL `expiresAt`.
+//!   The same table holds the hourly mail budget: `pk = MAILBUDGET#<account>`,
+//!   `sk = HOUR#<Unix hour>` (attribute `sent`), TTL `expiresAt`.
 
 use apviso_core::domain::ids::{AccountId, IntegrationId};
 
@@ -21,6 +25,19 @@ pub fn integration_sk(id: IntegrationId) -> String {
 }
 
 pub const INTEGRATION_SK_PREFIX: &str = "INTEGRATION#";
+
+/// Sort key of the account's integration counter (outside [`INTEGRATION_SK_PREFIX`], so lists
+/// never see it).
+pub const INTEGRATION_COUNT_SK: &str = "COUNT#integrations";
+
+pub fn mail_budget_pk(account: &AccountId) -> String {
+    format!("MAILBUDGET#{account}")
+}
+
+/// `hour` is Unix seconds / 3600.
+pub fn mail_budget_sk(hour: i64) -> String {
+    format!("HOUR#{hour}")
+}
 
 pub fn log_pk(account: &AccountId, integration: IntegrationId) -> String {
     format!("LOGS#{account}#{integration}")

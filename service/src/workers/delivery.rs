@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
-    store::{DeliveryLogStore, IntegrationStore, PayloadStore},
+    store::{DeliveryLogStore, IntegrationStore, PayloadStore, Window},
 };
 use apviso_core::{
     domain::events::EventType,
@@ -101,6 +101,14 @@ where
             return Ok(Disposition::DeadLettered);
         }
     };
+    if task.event_type == EventType::IntegrationVerification {
+        // The ping is taken: the next change of target may queue another (see
+        // `api::handlers::verification`). This one reads the integration as it is now.
+        let pending = Window::VerificationPending;
+        if let Err(e) = deps.store.release_window(&task.account_id, task.integration_id, pending).await {
+            tracing::warn!(integration_id = %task.integration_id, error = %e, "could not clear the pending verification");
+        }
+    }
     let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
         Some(i) if i.enabled => i,
         found => {

@@ -213,6 +213,25 @@ async fn a_verification_or_test_event_is_never_retried() {
 }
 
 #[tokio::test]
+async fn taking_a_verification_ping_lets_the_next_change_queue_another() {
+    use apviso_core::ports::store::{Claim, IntegrationStore, Window};
+    let deps = deps([hook()], ScriptedSender::always(Answer::status(204)));
+    let (acct, now_ms) = (account("acct_a"), NOW_UNIX * 1000);
+    let pending = Window::VerificationPending;
+    let far = now_ms + 600_000;
+    assert_eq!(deps.store.claim_window(&acct, id(ID_1), pending, now_ms, far).await.unwrap(), Claim::Granted);
+    assert_eq!(
+        deps.store.claim_window(&acct, id(ID_1), pending, now_ms, far).await.unwrap(),
+        Claim::Busy { until_ms: far }
+    );
+    // Other deliveries leave the pending ping alone; taking the ping opens the window again.
+    deliver(&deps, &body(&task(EventType::FindingNew, 1))).await.unwrap();
+    assert!(matches!(deps.store.claim_window(&acct, id(ID_1), pending, now_ms, far).await, Ok(Claim::Busy { .. })));
+    deliver(&deps, &body(&task(EventType::IntegrationVerification, 1))).await.unwrap();
+    assert_eq!(deps.store.claim_window(&acct, id(ID_1), pending, now_ms, far).await.unwrap(), Claim::Granted);
+}
+
+#[tokio::test]
 async fn a_disabled_or_deleted_integration_is_dropped_without_sending() {
     let mut disabled = hook();
     disabled.enabled = false;

@@ -24,3 +24,4 @@ mod provider_pagerduty;
 mod provider_slack;
 mod template_access;
 mod template_wiring;
+mod tenant_quotas;

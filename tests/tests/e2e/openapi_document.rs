@@ -167,6 +167,11 @@ fn error_bodies_conform() {
     assert_conforms("POST", "/v1/integrations", 413, &ApiError::PayloadTooLarge { limit: 65536 }.to_body());
     assert_conforms("POST", "/v1/integrations", 415, &ApiError::UnsupportedMediaType.to_body());
     assert_conforms("PATCH", "/v1/integrations/{id}", 409, &ApiError::Conflict.to_body());
+    let quota = ApiError::QuotaExceeded("This account already has the maximum of 100 integrations".into());
+    assert_conforms("POST", "/v1/integrations", 409, &quota.to_body());
+    assert_conforms("PATCH", "/v1/integrations/{id}", 409, &quota.to_body());
+    let limited = ApiError::RateLimited { retry_after: 7 }.to_body();
+    assert_conforms("POST", "/v1/integrations/{id}/test", 429, &limited);
     assert_conforms("GET", "/v1/openapi.json", 500, &ApiError::internal("boom").to_body());
     let invalid_parameter =
         ApiError::InvalidParameter(vec![FieldError::new("limit", "must be a whole number from 1 to 100")]);
@@ -204,6 +209,8 @@ fn vocabularies_match_the_implementation() {
         ApiError::InvalidParameter(vec![]),
         ApiError::Validation(vec![]),
         ApiError::Conflict,
+        ApiError::QuotaExceeded(String::new()),
+        ApiError::RateLimited { retry_after: 1 },
         ApiError::internal("x"),
     ];
     let codes: BTreeSet<String> =

@@ -158,6 +158,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:PutItem", &digests),
         ("dynamodb:Query", &digests),
         ("dynamodb:BatchWriteItem", &digests),
+        ("dynamodb:UpdateItem", &digests),
         ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
@@ -173,23 +174,43 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("api-list-providers", g(&[])),
         ("api-fallback", g(&[])),
         ("api-list-integrations", g(&[("dynamodb:Query", &integrations)])),
-        ("api-create-integration", g(&[("dynamodb:PutItem", &integrations), ("sqs:SendMessage", &deliveries)])),
+        (
+            "api-create-integration",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:PutItem", &integrations),
+                ("dynamodb:Query", &integrations),
+                ("dynamodb:UpdateItem", &integrations),
+                ("sqs:SendMessage", &deliveries),
+            ]),
+        ),
         ("api-get-integration", g(&[("dynamodb:GetItem", &integrations)])),
         (
             "api-update-integration",
             g(&[
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
+                ("dynamodb:Query", &integrations),
                 ("sqs:SendMessage", &deliveries),
             ]),
         ),
-        ("api-delete-integration", g(&[("dynamodb:DeleteItem", &integrations)])),
+        (
+            "api-delete-integration",
+            g(&[
+                ("dynamodb:DeleteItem", &integrations),
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:PutItem", &integrations),
+                ("dynamodb:Query", &integrations),
+                ("dynamodb:UpdateItem", &integrations),
+            ]),
+        ),
         (
             "api-test-integration",
             g(&[
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:PutItem", &logs),
+                ("dynamodb:UpdateItem", &digests),
                 ("ses:SendEmail", ses),
             ]),
         ),

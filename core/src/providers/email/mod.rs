@@ -1,7 +1,7 @@
 //! The e-mail provider (Amazon SES v2). Alerts go out at once; with `config.digestMode`, the
 //! findings of a scan are collected and sent as one digest when the scan completes or fails.
 
-use std::{borrow::Cow, time::Instant};
+use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -9,30 +9,21 @@ use time::OffsetDateTime;
 use super::ProviderAttempt;
 
 mod render;
+mod send;
+pub use send::{Outbox, budget_exhausted};
+
 use crate::{
     domain::{
-        delivery_log::{LoggedRequest, LoggedResponse},
-        events::EventType,
-        integration::Integration,
-        provider_settings::EmailSettings,
+        delivery_log::LoggedRequest, events::EventType, integration::Integration, provider_settings::EmailSettings,
     },
     pipeline::{
         event_view::{EventView, FindingView},
         message::DeliveryTask,
         outcome::{AttemptOutcome, FailureKind},
     },
-    ports::mail::{Mail, MailSender},
+    ports::mail::{MailBudget, MailSender},
     ports::store::DigestStore,
 };
-
-fn logged(mail: &Mail, from: &str) -> LoggedRequest {
-    LoggedRequest::new(
-        "ses:SendEmail".into(),
-        "SendEmail".into(),
-        vec![("From".into(), from.into()), ("To".into(), mail.to.join(", ")), ("Subject".into(), mail.subject.clone())],
-        mail.text.clone(),
-    )
-}
 
 /// What a digest line shows of a finding, each text cut to 2 KiB: a digest item then stays a few
 /// KiB however large the finding (DynamoDB refuses items over 400 KB).
@@ -59,35 +50,12 @@ fn digest_entry(finding: &FindingView<'_>) -> Map<String, Value> {
 
 fn infrastructure_failure(message: String) -> ProviderAttempt {
     let mut attempt = ProviderAttempt::not_sent(String::new());
-    attempt.outcome =
-        AttemptOutcome::Failed { kind: FailureKind::Connection, message, retryable: true, retry_after: None };
+    attempt.outcome = AttemptOutcome::failed(FailureKind::Connection, message, true);
     attempt
 }
 
-async fn send(mailer: &impl MailSender, from: &str, mail: &Mail) -> ProviderAttempt {
-    let started = Instant::now();
-    let result = mailer.send(mail).await;
-    let mut attempt = ProviderAttempt::not_sent(String::new());
-    attempt.request = logged(mail, from);
-    attempt.elapsed = Some(started.elapsed());
-    attempt.outcome = match result {
-        Ok(message_id) => {
-            attempt.response =
-                Some(LoggedResponse { headers: vec![("Message-Id".into(), message_id.clone())], body: None });
-            attempt.external_id = Some(message_id);
-            AttemptOutcome::Delivered { status: 200 }
-        }
-        Err(e) => {
-            let kind = if e.retryable { FailureKind::Connection } else { FailureKind::InvalidRequest };
-            AttemptOutcome::Failed { kind, message: e.message, retryable: e.retryable, retry_after: None }
-        }
-    };
-    attempt
-}
-
-pub async fn attempt(
-    mailer: &impl MailSender,
-    from: &str,
+pub async fn attempt<M: MailSender, B: MailBudget>(
+    outbox: &Outbox<'_, M, B>,
     digests: &impl DigestStore,
     integration: &Integration,
     settings: &EmailSettings,
@@ -136,8 +104,7 @@ pub async fn attempt(
                 return attempt;
             }
             let findings: Vec<FindingView<'_>> = pending.iter().map(|(_, f)| FindingView::of_map(f)).collect();
-            let mail = render::digest(task, scan_view, &findings, to);
-            let attempt = send(mailer, from, &mail).await;
+            let attempt = outbox.send(&render::digest(task, scan_view, &findings, to)).await;
             if attempt.outcome.is_delivered() {
                 let keys: Vec<String> = pending.into_iter().map(|(k, _)| k).collect();
                 if let Err(e) = digests.clear(account, id, scan, &keys).await {
@@ -147,7 +114,7 @@ pub async fn attempt(
             }
             attempt
         }
-        _ => send(mailer, from, &render::alert(task, &view, to)).await,
+        _ => outbox.send(&render::alert(task, &view, to)).await,
     }
 }
 

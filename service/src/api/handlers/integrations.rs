@@ -4,7 +4,7 @@
 use http::StatusCode;
 use lambda_http::Request;
 
-use super::verification;
+use super::{quotas, verification};
 use crate::{
     api::{
         Reply,
@@ -12,6 +12,7 @@ use crate::{
         models::integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
         request,
     },
+    config::Limits,
     queue::DeliveryQueue,
     store::{IntegrationStore, StoreError},
 };
@@ -38,6 +39,7 @@ pub async fn create(
     queue: &impl DeliveryQueue,
     clock: &impl Clock,
     targets: TargetPolicy,
+    limits: &Limits,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
@@ -45,9 +47,10 @@ pub async fn create(
     let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
     let now = clock.now();
     let integration = Integration::create(account.clone(), new.settings, time_fmt::rfc3339(now));
-    store.insert(&integration).await.map_err(ApiError::internal)?;
+    quotas::check_recipients(store, None, &integration, limits.max_email_recipients).await?;
+    store.insert_within_quota(&integration, limits.max_integrations).await.map_err(quotas::store_error)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
-    verification::send_if_needed(queue, None, &integration, now).await;
+    verification::send_if_needed(store, queue, None, &integration, now).await;
     Ok(Reply::model(StatusCode::CREATED, &IntegrationOut::from(&integration)))
 }
 
@@ -70,6 +73,7 @@ pub async fn update(
     queue: &impl DeliveryQueue,
     clock: &impl Clock,
     targets: TargetPolicy,
+    limits: &Limits,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {
@@ -80,10 +84,11 @@ pub async fn update(
         let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
         let now = clock.now();
         let next = current.with_settings(settings, time_fmt::rfc3339(now));
+        quotas::check_recipients(store, Some(&current), &next, limits.max_email_recipients).await?;
         match store.update_settings(&next).await {
             Ok(()) => {
                 tracing::info!(account = %account, integration_id = %id, version = next.version, "integration updated");
-                verification::send_if_needed(queue, Some(&current), &next, now).await;
+                verification::send_if_needed(store, queue, Some(&current), &next, now).await;
                 // Delivery status may have moved since the read; answer with what is stored now.
                 let stored = store.get(account, id).await.map_err(ApiError::internal)?;
                 return Ok(Reply::model(StatusCode::OK, &IntegrationOut::from(&stored.unwrap_or(next))));

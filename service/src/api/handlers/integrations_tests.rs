@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::integrations::{create, delete, get, list, update};
 use crate::{
     api::{Reply, error::ApiError},
+    config::Limits,
     test_support::{CREATED_AT, HOOK_URL, ID_1, ID_2, ID_3, account, clock, id, integration, request, webhook},
 };
 use apviso_core::{
@@ -19,6 +20,12 @@ use apviso_core::{
 };
 
 const TARGETS: TargetPolicy = TargetPolicy { allow_loopback: false };
+const LIMITS: Limits = Limits {
+    max_integrations: 100,
+    test_interval: Duration::from_secs(10),
+    max_email_recipients: 50,
+    email_hourly_budget: 200,
+};
 /// A v7 id nobody has.
 const UNKNOWN: &str = "01900000-0000-7000-8000-0000000000ff";
 
@@ -48,8 +55,9 @@ async fn create_stores_the_integration_answers_its_view_and_queues_a_verificatio
         "config": {"headers": {"Authorization": "Bearer abc"}},
         "enabledEvents": ["finding.new", "scan.completed"], "minimumSeverity": "high"
     });
-    let reply =
-        create(&store, &queue, &clock, TARGETS, &account("acct_a"), &request(&[], &[], Some(body))).await.unwrap();
+    let reply = create(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &request(&[], &[], Some(body)))
+        .await
+        .unwrap();
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(
         without_id(&reply),
@@ -78,8 +86,9 @@ async fn create_refuses_an_invalid_body_and_stores_nothing() {
     let (store, queue, clock) = (MemoryIntegrationStore::default(), RecordingQueue::default(), clock());
     let body = json!({"provider": "webhook", "name": "Hook", "credentials": {"url": "http://hooks.example.com"},
                       "enabledEvents": ["finding.new"]});
-    let err =
-        create(&store, &queue, &clock, TARGETS, &account("acct_a"), &request(&[], &[], Some(body))).await.unwrap_err();
+    let err = create(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &request(&[], &[], Some(body)))
+        .await
+        .unwrap_err();
     let ApiError::Validation(errors) = err else { panic!("expected a validation error, got {err:?}") };
     assert_eq!(errors[0].field, "credentials.url");
     assert_eq!(errors[0].message, "must use https://");
@@ -126,7 +135,7 @@ async fn patch_writes_the_next_version_and_keeps_the_delivery_status() {
     let (queue, clock) = (RecordingQueue::default(), clock());
     clock.advance(Duration::from_secs(5 * 60));
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed", "minimumSeverity": "high"})));
-    let reply = update(&store, &queue, &clock, TARGETS, &account("acct_a"), &req).await.unwrap();
+    let reply = update(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &req).await.unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["name"], "Renamed");
     assert_eq!(reply.body["minimumSeverity"], "high");
@@ -143,7 +152,8 @@ async fn patch_starts_again_after_losing_a_race() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     store.lose_next_updates(2);
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed"})));
-    let reply = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &account("acct_a"), &req).await.unwrap();
+    let reply =
+        update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account("acct_a"), &req).await.unwrap();
     assert_eq!(reply.body["name"], "Renamed");
     // Two concurrent writers got in first (versions 2 and 3); this write is version 4.
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().version, 4);
@@ -154,8 +164,9 @@ async fn patch_gives_up_with_a_conflict_when_it_keeps_losing() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     store.lose_next_updates(12);
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed"})));
-    let err =
-        update(&store, &RecordingQueue::default(), &clock(), TARGETS, &account("acct_a"), &req).await.unwrap_err();
+    let err = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account("acct_a"), &req)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::Conflict), "{err:?}");
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().name, "Alerts");
 }
@@ -165,8 +176,9 @@ async fn patch_of_a_missing_or_another_accounts_integration_is_not_found() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     for (caller, raw) in [("acct_b", ID_1), ("acct_a", UNKNOWN)] {
         let req = request(&[("id", raw)], &[], Some(json!({"name": "Mine now"})));
-        let err =
-            update(&store, &RecordingQueue::default(), &clock(), TARGETS, &account(caller), &req).await.unwrap_err();
+        let err = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account(caller), &req)
+            .await
+            .unwrap_err();
         assert!(matches!(err, ApiError::NotFound), "{caller} {raw}: {err:?}");
     }
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().name, "Alerts");

@@ -3,6 +3,7 @@
 pub mod delivery_logs;
 pub mod integrations;
 pub mod public;
+pub mod quotas;
 pub mod test_delivery;
 pub mod verification;
 
@@ -10,6 +11,8 @@ pub mod verification;
 mod delivery_logs_tests;
 #[cfg(test)]
 mod integrations_tests;
+#[cfg(test)]
+mod quotas_tests;
 #[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]

@@ -2,19 +2,24 @@
 //! retried, and only for the caller's own integrations.
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
+use std::time::Duration;
+
 use http::StatusCode;
 use serde_json::json;
 
 use super::test_delivery::test;
 use crate::{
     api::error::ApiError,
-    test_support::{FakeProviders, ID_1, RETENTION, account, clock, id, providers, request, webhook},
+    test_support::{FakeProviders, ID_1, ID_2, RETENTION, account, clock, id, providers, request, webhook},
     workers::attempt::AttemptDeps,
 };
 use apviso_core::{
     domain::integration::DeliveryStatus,
     fakes::{Answer, FakeClock, MemoryDeliveryLogStore, MemoryIntegrationStore, ScriptedSender},
 };
+
+/// The default least time between two tests of one integration.
+const INTERVAL: Duration = Duration::from_secs(10);
 
 struct Parts {
     store: MemoryIntegrationStore,
@@ -47,7 +52,7 @@ impl Parts {
 #[tokio::test]
 async fn a_delivered_test_event_is_reported_and_logged() {
     let parts = Parts::new(ScriptedSender::answering([Answer::status(200)]));
-    let reply = test(&parts.deps(), &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    let reply = test(&parts.deps(), INTERVAL, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.body,
@@ -69,7 +74,7 @@ async fn a_delivered_test_event_is_reported_and_logged() {
 #[tokio::test]
 async fn a_failed_test_event_says_why_and_is_not_retried() {
     let parts = Parts::new(ScriptedSender::answering([Answer::status(500)]));
-    let reply = test(&parts.deps(), &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    let reply = test(&parts.deps(), INTERVAL, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.body,
@@ -87,11 +92,52 @@ async fn a_failed_test_event_says_why_and_is_not_retried() {
 #[tokio::test]
 async fn only_the_callers_integrations_can_be_tested() {
     let parts = Parts::new(ScriptedSender::answering([]));
-    let other = test(&parts.deps(), &account("acct_b"), &request(&[("id", ID_1)], &[], None)).await.unwrap_err();
+    let other =
+        test(&parts.deps(), INTERVAL, &account("acct_b"), &request(&[("id", ID_1)], &[], None)).await.unwrap_err();
     assert!(matches!(other, ApiError::NotFound), "{other:?}");
     let missing = request(&[("id", "01900000-0000-7000-8000-0000000000ff")], &[], None);
-    let missing = test(&parts.deps(), &account("acct_a"), &missing).await.unwrap_err();
+    let missing = test(&parts.deps(), INTERVAL, &account("acct_a"), &missing).await.unwrap_err();
     assert!(matches!(missing, ApiError::NotFound), "{missing:?}");
     assert!(parts.providers.http.requests().is_empty());
     assert!(parts.logs.all().is_empty());
+}
+
+#[tokio::test]
+async fn a_second_test_within_the_interval_is_rate_limited_until_it_passes() {
+    let parts = Parts::new(ScriptedSender::always(Answer::status(200)));
+    let req = || request(&[("id", ID_1)], &[], None);
+    test(&parts.deps(), INTERVAL, &account("acct_a"), &req()).await.unwrap();
+    let err = test(&parts.deps(), INTERVAL, &account("acct_a"), &req()).await.unwrap_err();
+    assert!(matches!(err, ApiError::RateLimited { retry_after: 10 }), "{err:?}");
+    parts.clock.advance(Duration::from_millis(3_500));
+    let err = test(&parts.deps(), INTERVAL, &account("acct_a"), &req()).await.unwrap_err();
+    // Rounded up: retrying after 6 s is early enough to succeed, never too early.
+    assert!(matches!(err, ApiError::RateLimited { retry_after: 7 }), "{err:?}");
+    // Refused tests send nothing and log nothing.
+    assert_eq!((parts.providers.http.requests().len(), parts.logs.all().len()), (1, 1));
+    parts.clock.advance(Duration::from_millis(6_500));
+    let reply = test(&parts.deps(), INTERVAL, &account("acct_a"), &req()).await.unwrap();
+    assert_eq!(reply.body["success"], true);
+    assert_eq!(parts.providers.http.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn the_limit_is_per_integration_and_simultaneous_tests_let_one_through() {
+    let parts = Parts::new(ScriptedSender::always(Answer::status(200)));
+    parts.store.put(webhook("acct_a", ID_2, &["finding.new"]));
+    let (one, two) = (request(&[("id", ID_1)], &[], None), request(&[("id", ID_1)], &[], None));
+    let (deps, caller) = (parts.deps(), account("acct_a"));
+    let (a, b) = tokio::join!(test(&deps, INTERVAL, &caller, &one), test(&deps, INTERVAL, &caller, &two));
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    let other = test(&parts.deps(), INTERVAL, &account("acct_a"), &request(&[("id", ID_2)], &[], None)).await;
+    assert_eq!(other.unwrap().status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_zero_interval_turns_the_limit_off() {
+    let parts = Parts::new(ScriptedSender::always(Answer::status(200)));
+    for _ in 0..3 {
+        test(&parts.deps(), Duration::ZERO, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    }
+    assert_eq!(parts.providers.http.requests().len(), 3);
 }

@@ -4,11 +4,12 @@
 use serde_json::json;
 use time::macros::datetime;
 
-use super::verification::{direct_task, needs_verification, send_if_needed};
-use crate::test_support::{ID_1, NOW, integration, webhook};
+use super::verification::{PENDING_FOR, direct_task, needs_verification, send_if_needed};
+use crate::test_support::{ID_1, NOW, account, id, integration, webhook};
 use apviso_core::{
     domain::{events::EventType, integration::Integration, target::TargetPolicy, validation},
-    fakes::RecordingQueue,
+    fakes::{MemoryIntegrationStore, RecordingQueue},
+    ports::store::{IntegrationStore, Window},
 };
 
 fn hook() -> Integration {
@@ -57,7 +58,8 @@ fn a_webhook_is_verified_again_when_its_target_changes_or_it_is_re_enabled() {
 async fn the_ping_is_queued_for_the_integration_with_the_current_time() {
     let queue = RecordingQueue::default();
     let integration = hook();
-    send_if_needed(&queue, None, &integration, NOW).await;
+    let store = MemoryIntegrationStore::with([integration.clone()]);
+    send_if_needed(&store, &queue, None, &integration, NOW).await;
     let sent = queue.sent();
     assert_eq!(sent.len(), 1);
     let task = sent[0].task();
@@ -71,7 +73,7 @@ async fn the_ping_is_queued_for_the_integration_with_the_current_time() {
         )
     );
     // Nothing for an edit that does not need it.
-    send_if_needed(&queue, Some(&integration), &integration, NOW).await;
+    send_if_needed(&store, &queue, Some(&integration), &integration, NOW).await;
     assert_eq!(queue.sent().len(), 1);
 }
 
@@ -85,4 +87,30 @@ fn direct_tasks_are_named_after_their_kind() {
     let verify = direct_task(&hook(), EventType::IntegrationVerification, data, at);
     assert!(verify.event_id.as_str().starts_with("evt_verify_"), "{}", verify.event_id);
     assert_ne!(test.delivery_id, verify.delivery_id);
+}
+
+#[tokio::test]
+async fn pings_coalesce_at_most_one_pending_per_integration() {
+    let queue = RecordingQueue::default();
+    let mut current = hook();
+    let store = MemoryIntegrationStore::with([current.clone()]);
+    // A loop of target changes: one ping, which reads the integration when it is delivered.
+    for n in 0..5 {
+        let next = patched(&current, json!({"credentials": {"secret": format!("rotated-secret-{n}-0123456789")}}));
+        assert!(needs_verification(Some(&current), &next));
+        send_if_needed(&store, &queue, Some(&current), &next, NOW).await;
+        current = next;
+    }
+    assert_eq!(queue.sent().len(), 1);
+    // The worker took it: the next change queues a fresh one.
+    store.release_window(&account("acct_a"), id(ID_1), Window::VerificationPending).await.unwrap();
+    let next = patched(&current, json!({"credentials": {"secret": "rotated-secret-again-0123456789"}}));
+    send_if_needed(&store, &queue, Some(&current), &next, NOW).await;
+    assert_eq!(queue.sent().len(), 2);
+    // A ping that never arrives holds the window only for PENDING_FOR.
+    let later = patched(&next, json!({"credentials": {"secret": "rotated-secret-later-0123456789"}}));
+    send_if_needed(&store, &queue, Some(&next), &later, NOW + PENDING_FOR - time::Duration::SECOND).await;
+    assert_eq!(queue.sent().len(), 2);
+    send_if_needed(&store, &queue, Some(&next), &later, NOW + PENDING_FOR).await;
+    assert_eq!(queue.sent().len(), 3);
 }

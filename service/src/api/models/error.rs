@@ -11,7 +11,7 @@ use apviso_core::domain::validation::FieldError;
 
 /// Every `code` an error body can carry; `ApiError::code_and_message` gives each, and a test
 /// checks the two lists agree.
-pub const ERROR_CODES: [&str; 10] = [
+pub const ERROR_CODES: [&str; 12] = [
     "unauthorized",
     "not_found",
     "method_not_allowed",
@@ -21,6 +21,8 @@ pub const ERROR_CODES: [&str; 10] = [
     "invalid_parameter",
     "validation_failed",
     "conflict",
+    "quota_exceeded",
+    "rate_limited",
     "internal_error",
 ];
 

@@ -23,8 +23,9 @@ use utoipa::{
 };
 
 use self::responses::{
-    Conflict, InternalError, InvalidJson, InvalidParameter, MethodNotAllowed, NotFound, PatchValidationFailed,
-    PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    Conflict, InternalError, InvalidJson, InvalidParameter, MethodNotAllowed, NotFound, PatchConflict,
+    PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, Unauthorized, UnsupportedMediaType,
+    ValidationFailed,
 };
 use super::models::{
     delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, LoggedRequestOut, LoggedResponseOut, PaginationOut},
@@ -94,8 +95,9 @@ impl ToSchema for OpenApiDocument {
             LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument,
         ),
         responses(
-            InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
-            ValidationFailed, PatchValidationFailed, MethodNotAllowed, InternalError,
+            InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PatchConflict, QuotaExceeded,
+            RateLimited, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, PatchValidationFailed,
+            MethodNotAllowed, InternalError,
         ),
     ),
     modifiers(&Finish),

@@ -7,8 +7,8 @@ use utoipa::IntoParams;
 use super::{
     OpenApiDocument,
     responses::{
-        Conflict, InternalError, InvalidJson, InvalidParameter, NotFound, PatchValidationFailed, PayloadTooLarge,
-        Unauthorized, UnsupportedMediaType, ValidationFailed,
+        InternalError, InvalidJson, InvalidParameter, NotFound, PatchConflict, PatchValidationFailed, PayloadTooLarge,
+        QuotaExceeded, RateLimited, Unauthorized, UnsupportedMediaType, ValidationFailed,
     },
 };
 use crate::api::models::{
@@ -89,6 +89,7 @@ pub fn list_integrations() {}
         (status = 201, description = "Returns the created integration. Credentials are never returned in responses. The integration is enabled by default and will begin receiving events immediately.", body = IntegrationOut, example = json!({"id": "019414e0-f1a2-7b3c-d4e5-6f7a8b9c0d1e", "provider": "slack", "name": "Security Team Slack", "enabled": true, "enabledEvents": ["scan.completed", "finding.critical", "finding.high", "report.ready"], "minimumSeverity": "high", "config": {"channel": "#security-alerts"}, "lastDeliveryAt": null, "lastDeliveryStatus": null, "createdAt": "2026-04-10T16:30:22Z", "updatedAt": "2026-04-10T16:30:22Z"})),
         (status = 400, response = InvalidJson),
         (status = 401, response = Unauthorized),
+        (status = 409, response = QuotaExceeded),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
@@ -126,7 +127,7 @@ pub fn get_integration() {}
         (status = 400, response = InvalidJson),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
+        (status = 409, response = PatchConflict),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = PatchValidationFailed),
@@ -162,6 +163,7 @@ pub fn delete_integration() {}
         (status = 200, description = "Returns the test result including delivery status, HTTP response code from the provider, and response time in milliseconds. If the test fails, `success` is `false` and an `error` field describes the failure.", body = TestResultOut, example = json!({"success": true, "message": "Test event delivered successfully", "deliveredAt": "2026-04-10T16:48:22Z", "responseCode": 200, "responseTime": 142})),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
     )
 )]

@@ -10,28 +10,77 @@ use utoipa::{
 use crate::api::{error::ApiError, request::MAX_BODY_BYTES};
 use apviso_core::domain::validation::FieldError;
 
-/// `Error` narrowed to one `code`; `details` required where the code always carries them.
-fn error_schema(code: &str, details_required: bool) -> RefOr<Schema> {
-    let mut error =
-        ObjectBuilder::new().property("code", ObjectBuilder::new().schema_type(Type::String).enum_values(Some([code])));
+/// `Error` narrowed to its `code`s; `details` required where the code always carries them.
+fn error_schema(codes: &[String], details_required: bool) -> RefOr<Schema> {
+    let mut error = ObjectBuilder::new().property(
+        "code",
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes.iter().map(String::as_str))),
+    );
     if details_required {
         error = error.required("details");
     }
     AllOfBuilder::new().item(Ref::from_schema_name("Error")).item(ObjectBuilder::new().property("error", error)).into()
 }
 
+#[expect(clippy::expect_used, reason = "ApiError::to_body always writes error.code")]
+fn code_of(body: &Value) -> String {
+    body["error"]["code"].as_str().expect("every error body has a code").to_owned()
+}
+
+/// A response that can carry each of `errors`' codes; the first is its example.
+#[expect(
+    clippy::expect_used,
+    reason = "ApiError::to_body always writes error.code, and callers name at least one error"
+)]
+fn error_response_of(description: &str, errors: &[ApiError]) -> ResponseBuilder {
+    let bodies: Vec<Value> = errors.iter().map(ApiError::to_body).collect();
+    let codes: Vec<String> = bodies.iter().map(code_of).collect();
+    let details_required = errors.iter().all(|e| matches!(e, ApiError::Validation(_) | ApiError::InvalidParameter(_)));
+    let example = bodies.into_iter().next().expect("at least one error");
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new().schema(Some(error_schema(&codes, details_required))).example(Some(example)).build(),
+    )
+}
+
 fn error_response(description: &str, error: &ApiError) -> RefOr<Response> {
-    let body: Value = error.to_body();
-    let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
-    let details_required = matches!(error, ApiError::Validation(_) | ApiError::InvalidParameter(_));
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(error_schema(&code, details_required))).example(Some(body)).build(),
-        )
-        .build()
-        .into()
+    error_response_of(description, std::slice::from_ref(error)).build().into()
+}
+
+/// 409 on PATCH: a lost race, or recipients past the account's cap.
+pub struct PatchConflict;
+
+impl<'r> ToResponse<'r> for PatchConflict {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let errors = [ApiError::Conflict, recipients_quota()];
+        let description = "The integration kept changing under concurrent requests; retry (`conflict`). Or the \
+            change would take the account's e-mail recipients past its limit (`quota_exceeded`).";
+        ("PatchConflict", error_response_of(description, &errors).build().into())
+    }
+}
+
+/// 429 with `Retry-After`: the integration was tested less than the test interval ago.
+pub struct RateLimited;
+
+impl<'r> ToResponse<'r> for RateLimited {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let description = "This integration was tested less than the test interval ago (10 s by default); nothing \
+            was sent. Retry after the seconds `Retry-After` gives (`rate_limited`).";
+        let retry_after = utoipa::openapi::HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+            .description(Some("Whole seconds until the integration may be tested again."))
+            .build();
+        let response = error_response_of(description, &[ApiError::RateLimited { retry_after: 7 }])
+            .header("Retry-After", retry_after)
+            .build();
+        ("RateLimited", response.into())
+    }
+}
+
+fn recipients_quota() -> ApiError {
+    ApiError::QuotaExceeded(
+        "This change would give the account 51 e-mail recipients; the limit is 50 per account".into(),
+    )
 }
 
 macro_rules! error_responses {
@@ -80,5 +129,10 @@ error_responses! {
     MethodNotAllowed => "The path exists but not with this method; the `Allow` header lists the methods it \
         has (`method_not_allowed`).",
         ApiError::MethodNotAllowed { allowed: vec!["GET"] };
+    QuotaExceeded => "The account is at its limit of integrations (100 by default), or the new integration \
+        would take its e-mail recipients past their limit (50 by default) (`quota_exceeded`).",
+        ApiError::QuotaExceeded(
+            "This account already has the maximum of 100 integrations; delete one before creating another".into()
+        );
     InternalError => "An unexpected error occurred (`internal_error`).", ApiError::internal("hidden");
 }
