@@ -79,7 +79,7 @@ pub fn section_cost(o: &mut String, r: &Results) {
 }
 
 fn cost_table(o: &mut String, c: &Cost) {
-    let _ = writeln!(o, "\n## Cost per million deliveries (item 8)\n");
+    let _ = writeln!(o, "\n## 8. Cost per million deliveries\n");
     let _ = writeln!(
         o,
         "The real pipeline (the fan-out and delivery handlers behind stand-ins for the event source \
@@ -240,11 +240,17 @@ fn measured_table(o: &mut String, c: &Cost) {
 
 fn price_table(o: &mut String) {
     let p = LIST;
-    let usd = |v: f64| format!("${v:.4}").trim_end_matches('0').trim_end_matches('.').to_owned();
+    // Unit prices as listed: at least cents, more digits only where the price has them.
+    let usd = |v: f64| {
+        let long = format!("{v:.10}");
+        let (whole, frac) = long.split_once('.').unwrap_or((&long, ""));
+        let frac = frac.trim_end_matches('0');
+        format!("${whole}.{frac:0<2}")
+    };
     let _ = writeln!(o, "\nPrices used (`bench/src/cost/prices.rs`, us-east-1, read {PRICES_TAKEN}):\n");
     let _ = writeln!(o, "| unit | price |\n|---|---:|");
     for (unit, v) in [
-        ("Lambda arm64, GB-s", format!("${:.10}", p.lambda_gb_s)),
+        ("Lambda arm64, GB-s", usd(p.lambda_gb_s)),
         ("Lambda, million requests", usd(p.lambda_request * 1e6)),
         ("DynamoDB on-demand, million write request units", usd(p.ddb_wru * 1e6)),
         ("DynamoDB on-demand, million read request units", usd(p.ddb_rru * 1e6)),
@@ -271,7 +277,7 @@ fn price_table(o: &mut String) {
 
 fn capacity(o: &mut String, c: &Cost) {
     let t = &c.template;
-    let _ = writeln!(o, "\n## Capacity on paper, checked where it can be (item 8)\n");
+    let _ = writeln!(o, "\n## 8. Capacity on paper, checked where it can be\n");
     let _ = writeln!(
         o,
         "Settings read from `template.yaml`: delivery mapping batch size {}, batching window {} s, \
