@@ -37,10 +37,24 @@ pub struct LocalStack {
 
 /// Provisions `<name><random>-*` with loopback targets allowed (the receivers are on 127.0.0.1).
 pub async fn local_stack(sdk: &SdkConfig, name: &str, visibility: Duration) -> Result<LocalStack, BoxError> {
+    local_stack_with(sdk, name, visibility, &[]).await
+}
+
+/// [`local_stack`] with some settings of the configuration overridden (e.g. a short retry schedule).
+pub async fn local_stack_with(
+    sdk: &SdkConfig,
+    name: &str,
+    visibility: Duration,
+    settings: &[(&str, &str)],
+) -> Result<LocalStack, BoxError> {
     let prefix = format!("{name}{}-", &uuid::Uuid::now_v7().simple().to_string()[26..]);
     let stack = stack::provision(sdk, &prefix, visibility).await?;
-    let config =
-        Config::from_lookup(stack.lookup(|name| (name == "APVISO_ALLOW_LOOPBACK_TARGETS").then(|| "true".into())))?;
+    let config = Config::from_lookup(stack.lookup(|name| {
+        if name == "APVISO_ALLOW_LOOPBACK_TARGETS" {
+            return Some("true".into());
+        }
+        settings.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }))?;
     let store = DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.integrations);
     Ok(LocalStack { stack, config, store })
 }

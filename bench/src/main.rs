@@ -10,6 +10,7 @@
 mod artifacts;
 mod concurrency;
 mod conditions;
+mod cost;
 mod criterion_results;
 mod ctx;
 mod e2e;
@@ -19,6 +20,7 @@ mod lambda;
 mod procfs;
 mod receiver;
 mod report;
+mod report_cost;
 mod report_notes;
 mod report_sections;
 mod runtime_api;
@@ -51,6 +53,9 @@ use crate::{
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Items 1 to 8; a run of all of them writes BENCHMARKS.md.
+pub const ALL_ITEMS: u8 = 8;
+
 #[derive(Clone, Debug)]
 pub struct Args {
     pub root: PathBuf,
@@ -70,7 +75,7 @@ impl Args {
         let mut out = None;
         let mut json = None;
         let mut moto_pid = std::env::var("MOTO_PID").ok().and_then(|p| p.parse().ok());
-        let mut items: BTreeSet<u8> = (1..=7).collect();
+        let mut items: BTreeSet<u8> = (1..=ALL_ITEMS).collect();
         let mut quick = false;
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -110,6 +115,9 @@ pub struct Counts {
     pub throughput_integrations: usize,
     pub cold_runs: usize,
     pub standalone_invocations: usize,
+    /// Events per cost case (× 5 integrations), and reps of the slowest-record check.
+    pub cost_events: usize,
+    pub capacity_reps: usize,
 }
 
 impl Counts {
@@ -123,6 +131,8 @@ impl Counts {
                 throughput_integrations: 10,
                 cold_runs: 5,
                 standalone_invocations: 5,
+                cost_events: 4,
+                capacity_reps: 1,
             }
         } else {
             Self {
@@ -133,6 +143,8 @@ impl Counts {
                 throughput_integrations: 10,
                 cold_runs: 25,
                 standalone_invocations: 20,
+                cost_events: 40,
+                capacity_reps: 3,
             }
         }
     }
@@ -179,6 +191,7 @@ pub struct Results {
     pub standalone: Vec<Standalone>,
     pub artifacts: Vec<Artifact>,
     pub cpu: BTreeMap<String, Estimate>,
+    pub cost: Option<cost::Cost>,
 }
 
 fn record<T>(results: &mut Results, item: &str, outcome: Result<T, BoxError>) -> Option<T> {
@@ -198,7 +211,12 @@ fn note_rss(results: &mut Results, after: &str) {
     }
 }
 
-async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Result<Results, BoxError> {
+async fn run(
+    args: Args,
+    pipe: tokio::runtime::Handle,
+    calls: SdkCalls,
+    log_bytes: cost::log_bytes::LogBytes,
+) -> Result<Results, BoxError> {
     let started = Instant::now();
     let counts = Counts::new(args.quick);
     let mut results = Results { items: args.items.clone(), counts: Some(counts.clone()), ..Results::default() };
@@ -211,7 +229,7 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
     let want = |n: u8| args.items.contains(&n);
 
     if want(1) {
-        eprintln!("[1/7] pipeline overhead: {} events one at a time, alternating with the floor", counts.e2e_events);
+        eprintln!("[1/8] pipeline overhead: {} events one at a time, alternating with the floor", counts.e2e_events);
         let outcome = e2e::run(&ctx, counts.e2e_events).await;
         if let Some(e2e) = record(&mut results, "1", outcome) {
             results.e2e_ops = op_rows(&e2e.ops);
@@ -220,20 +238,20 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
         note_rss(&mut results, "item 1");
     }
     if want(2) {
-        eprintln!("[2/7] fan-out to 1, 10 and 100 integrations, {} reps each", counts.fanout_reps);
+        eprintln!("[2/8] fan-out to 1, 10 and 100 integrations, {} reps each", counts.fanout_reps);
         let outcome = fanout::run(&ctx, counts.fanout_reps).await;
         results.fanout = record(&mut results, "2", outcome).unwrap_or_default();
         note_rss(&mut results, "item 2");
     }
     if want(3) {
-        eprintln!("[3/7] delivery concurrency: 10 deliveries to a 1 s receiver vs 1");
+        eprintln!("[3/8] delivery concurrency: 10 deliveries to a 1 s receiver vs 1");
         let outcome = concurrency::run(&ctx, counts.concurrency_reps).await;
         results.concurrency = record(&mut results, "3", outcome);
         note_rss(&mut results, "item 3");
     }
     if want(4) {
         eprintln!(
-            "[4/7] throughput: {} events × {} integrations",
+            "[4/8] throughput: {} events × {} integrations",
             counts.throughput_events, counts.throughput_integrations
         );
         let outcome = throughput::run(
@@ -257,7 +275,7 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
             .collect(),
     };
     if want(6) {
-        eprintln!("[6/7] artifact sizes");
+        eprintln!("[6/8] artifact sizes");
         let outcome = artifacts::measure(&args.root, &bins.dir, &args.target_dir.join("zips"), &bins.binaries());
         results.artifacts = record(&mut results, "6-size", outcome).unwrap_or_default();
     }
@@ -267,12 +285,12 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
         if let Some(stack) = record(&mut results, "5/6 stack", outcome) {
             if want(5) {
                 let n = bins.binaries().len();
-                eprintln!("[5/7] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
+                eprintln!("[5/8] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
                 let outcome = lambda::cold_starts(&api, &bins, &stack.env, counts.cold_runs).await;
                 results.cold = record(&mut results, "5", outcome).unwrap_or_default();
             }
             if want(6) {
-                eprintln!("[6/7] standalone peak RSS: {} invocations per function", counts.standalone_invocations);
+                eprintln!("[6/8] standalone peak RSS: {} invocations per function", counts.standalone_invocations);
                 let outcome =
                     lambda::standalone(&ctx, &api, &bins, &args.root, &stack, counts.standalone_invocations).await;
                 results.standalone = record(&mut results, "6-rss", outcome).unwrap_or_default();
@@ -284,6 +302,16 @@ async fn run(args: Args, pipe: tokio::runtime::Handle, calls: SdkCalls) -> Resul
         if results.cpu.is_empty() {
             results.errors.insert("7".into(), "no criterion results found: run `make bench`".into());
         }
+    }
+    if want(8) {
+        eprintln!(
+            "[8/8] cost per million deliveries ({} events × 5 integrations per case) and capacity checks",
+            counts.cost_events
+        );
+        let cx = cost::CostCtx { ctx: &ctx, log_bytes: &log_bytes };
+        let outcome = cost::run(&cx, &args.root, counts.cost_events, counts.capacity_reps).await;
+        results.cost = record(&mut results, "8", outcome);
+        note_rss(&mut results, "item 8");
     }
     let c = &mut results.conditions;
     c.loadavg_end = conditions::loadavg();
@@ -301,7 +329,8 @@ fn main() -> ExitCode {
         }
     };
     let calls = SdkCalls::default();
-    let subscriber = tracing_subscriber::registry().with(calls.layer());
+    let log_bytes = cost::log_bytes::LogBytes::default();
+    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer());
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         eprintln!("apviso-bench: could not install the SDK call counter");
     }
@@ -320,7 +349,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let driver = harness.spawn(run(args.clone(), pipe.handle().clone(), calls));
+    let driver = harness.spawn(run(args.clone(), pipe.handle().clone(), calls, log_bytes));
     let results = match harness.block_on(driver) {
         Ok(Ok(results)) => results,
         Ok(Err(e)) => {

@@ -156,7 +156,7 @@ fn targets(r: &Results) -> Vec<Target> {
         });
     }
     let c = &r.conditions;
-    if r.items.len() == 7 {
+    if r.items.len() == usize::from(crate::ALL_ITEMS) {
         let total = c.build_secs.unwrap_or(0.0) + c.criterion_secs.unwrap_or(0.0) + c.driver_secs;
         t.push(Target {
             figure: format!(
@@ -169,6 +169,19 @@ fn targets(r: &Results) -> Vec<Target> {
             target: "< 15 min from a fresh clone",
             ok: c.cold_build.then_some(total <= 900.0),
         });
+    }
+    if let Some(cost) = &r.cost {
+        let alternative = crate::cost::prices::EVENTBRIDGE_API_DESTINATIONS_PER_M;
+        for (label, total, target) in crate::report_cost::targets(cost) {
+            t.push(Target {
+                figure: format!("8. Cost per million deliveries ({label} event, 5 integrations, all-in)"),
+                measured: format!("${total:.2}"),
+                floor: format!("${alternative:.2} (EventBridge API destinations)"),
+                ratio: x(ratio(total, alternative)),
+                target: if label == "1 KB" { "≤ $1.00" } else { "≤ $1.50" },
+                ok: Some(total <= target),
+            });
+        }
     }
     // One row per provider: the target is per delivery, whichever provider receives it.
     for provider in CPU_PROVIDERS {
@@ -204,7 +217,7 @@ pub(crate) fn ops_table(out: &mut String, rows: &[OpRow], caller: Caller) {
 pub fn render(r: &Results, args: &Args) -> String {
     let mut o = String::new();
     let c = &r.conditions;
-    let full = r.items.len() == 7;
+    let full = r.items.len() == usize::from(crate::ALL_ITEMS);
     let _ = writeln!(o, "# Benchmarks\n");
     let _ = writeln!(
         o,
@@ -306,6 +319,7 @@ pub fn render(r: &Results, args: &Args) -> String {
     section_cold(&mut o, r);
     section_size_memory(&mut o, r);
     section_cpu(&mut o, r);
+    crate::report_cost::section_cost(&mut o, r);
     let misses: Vec<String> = targets(r).into_iter().filter(|t| t.ok == Some(false)).map(|t| t.figure).collect();
     o.push_str(&crate::report_notes::render(r, &misses));
     o
