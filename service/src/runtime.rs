@@ -15,6 +15,7 @@ use crate::{
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
+    secrets::kms::KmsKeyring,
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
         integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
@@ -38,7 +39,13 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         targets: config.targets,
         log_retention: config.log_retention,
         clock: SystemClock,
+        keys: keyring(sdk, config),
     })
+}
+
+/// The KMS key service of secrets at rest.
+pub fn keyring(sdk: &SdkConfig, config: &Config) -> KmsKeyring {
+    KmsKeyring::new(aws_sdk_kms::Client::new(sdk), &config.secrets_key_arn)
 }
 
 /// The providers as deployed: guarded reqwest, SES and the DynamoDB digest table.
@@ -90,6 +97,7 @@ pub type LiveDeliveryDeps = DeliveryDeps<
     LiveProviders,
     S3PayloadStore,
     SystemClock,
+    KmsKeyring,
 >;
 
 pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
@@ -119,6 +127,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),
         clock: SystemClock,
+        keys: keyring(sdk, config),
     })
 }
 

@@ -19,6 +19,7 @@ use crate::{
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
+    secrets::kms::KmsKeyring,
     store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
     workers::attempt::AttemptDeps,
 };
@@ -34,6 +35,8 @@ pub struct ApiDeps {
     pub targets: TargetPolicy,
     pub log_retention: std::time::Duration,
     pub clock: SystemClock,
+    /// Seals the secrets create and PATCH write; only `POST …/test` opens them.
+    pub keys: KmsKeyring,
 }
 
 /// The providers as deployed (the same as `runtime::LiveProviders`, which builds them).
@@ -43,9 +46,11 @@ impl ApiDeps {
     /// The parts one delivery attempt (`POST …/test`) needs, borrowed.
     pub fn attempt_deps(
         &self,
-    ) -> AttemptDeps<'_, DynamoIntegrationStore, DynamoDeliveryLogStore, LiveApiProviders, SystemClock> {
+    ) -> AttemptDeps<'_, DynamoIntegrationStore, DynamoDeliveryLogStore, LiveApiProviders, SystemClock, KmsKeyring>
+    {
         AttemptDeps {
             store: &self.store,
+            keys: &self.keys,
             logs: &self.logs,
             providers: &self.providers,
             clock: &self.clock,
@@ -108,11 +113,11 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::ListProviders, _) => handlers::public::list_providers(),
         (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
         (Route::CreateIntegration, Some(a)) => {
-            integrations::create(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
+            integrations::create(&deps.store, &deps.queue, &deps.keys, &deps.clock, deps.targets, a, req).await
         }
         (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
         (Route::UpdateIntegration, Some(a)) => {
-            integrations::update(&deps.store, &deps.queue, &deps.clock, deps.targets, a, req).await
+            integrations::update(&deps.store, &deps.queue, &deps.keys, &deps.clock, deps.targets, a, req).await
         }
         (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
         (Route::TestIntegration, Some(a)) => test_delivery::test(&deps.attempt_deps(), a, req).await,

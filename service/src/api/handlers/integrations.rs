@@ -13,8 +13,8 @@ use crate::{
 };
 use apviso_core::{
     domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
-    ports::clock::Clock,
-    time_fmt,
+    ports::{clock::Clock, keys::Keyring},
+    sealing, time_fmt,
 };
 
 /// How often a PATCH re-reads and re-applies itself when another write got in first. Every lost
@@ -32,6 +32,7 @@ async fn backoff(attempt: u32) {
 pub async fn create(
     store: &impl IntegrationStore,
     queue: &impl DeliveryQueue,
+    keys: &impl Keyring,
     clock: &impl Clock,
     targets: TargetPolicy,
     account: &AccountId,
@@ -40,7 +41,8 @@ pub async fn create(
     let body = request::json_body(req)?;
     let new = validation::parse_create(&body, targets).map_err(ApiError::Validation)?;
     let now = clock.now();
-    let integration = Integration::create(account.clone(), new.settings, time_fmt::rfc3339(now));
+    let mut integration = Integration::create(account.clone(), new.settings, time_fmt::rfc3339(now));
+    sealing::seal(keys, &mut integration).await.map_err(ApiError::internal)?;
     store.insert(&integration).await.map_err(ApiError::internal)?;
     tracing::info!(account = %account, integration_id = %integration.id, provider = %integration.provider, "integration created");
     verification::send_if_needed(queue, None, &integration, now).await;
@@ -64,6 +66,7 @@ pub async fn get(store: &impl IntegrationStore, account: &AccountId, req: &Reque
 pub async fn update(
     store: &impl IntegrationStore,
     queue: &impl DeliveryQueue,
+    keys: &impl Keyring,
     clock: &impl Clock,
     targets: TargetPolicy,
     account: &AccountId,
@@ -75,11 +78,19 @@ pub async fn update(
         let current = store.get(account, id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
         let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
         let now = clock.now();
-        let next = current.with_settings(settings, time_fmt::rfc3339(now));
+        let mut next = current.with_settings(settings, time_fmt::rfc3339(now));
+        // Compared before sealing: a secret given again counts as changed only if it differs
+        // from a clear stored one (a sealed one cannot be compared without opening it).
+        let verify = verification::needs_verification(Some(&current), &next);
+        // New secrets are sealed; those carried over stay as stored, and a plain (older) item
+        // is sealed whole on this write.
+        sealing::seal(keys, &mut next).await.map_err(ApiError::internal)?;
         match store.update_settings(&next).await {
             Ok(()) => {
                 tracing::info!(account = %account, integration_id = %id, version = next.version, "integration updated");
-                verification::send_if_needed(queue, Some(&current), &next, now).await;
+                if verify {
+                    verification::send(queue, &next, now).await;
+                }
                 // Delivery status may have moved since the read; answer with what is stored now.
                 let stored = store.get(account, id).await.map_err(ApiError::internal)?;
                 return Ok(Reply::new(StatusCode::OK, stored.unwrap_or(next).to_view()));

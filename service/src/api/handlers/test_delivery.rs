@@ -14,7 +14,7 @@ use crate::{
 use apviso_core::{
     domain::{events::EventType, ids::AccountId},
     pipeline::outcome::AttemptOutcome,
-    ports::clock::Clock,
+    ports::{clock::Clock, keys::Keyring},
     providers::Attempter,
 };
 
@@ -36,8 +36,8 @@ fn sample_data() -> Value {
     })
 }
 
-pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
-    deps: &AttemptDeps<'_, S, L, H, C>,
+pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock, K: Keyring>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
     account: &AccountId,
     req: &Request,
 ) -> Result<Reply, ApiError> {

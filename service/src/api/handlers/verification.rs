@@ -22,7 +22,7 @@ pub fn needs_verification(previous: Option<&Integration>, next: &Integration) ->
         return false;
     }
     let target = |i: &Integration| match &i.provider {
-        ProviderSettings::Webhook(w) => Some((w.url.as_str().to_owned(), w.secret.as_ref().map(|s| s.text.clone()))),
+        ProviderSettings::Webhook(w) => Some((w.url.as_str().to_owned(), w.secret.clone())),
         _ => None,
     };
     let Some(next_target) = target(next) else { return false };
@@ -48,9 +48,13 @@ pub async fn send_if_needed(
     next: &Integration,
     now: OffsetDateTime,
 ) {
-    if !needs_verification(previous, next) {
-        return;
+    if needs_verification(previous, next) {
+        send(queue, next, now).await;
     }
+}
+
+/// Queues a verification ping for `next`.
+pub async fn send(queue: &impl DeliveryQueue, next: &Integration, now: OffsetDateTime) {
     let data = json!({
         "integrationId": next.id.to_string(),
         "message": "APVISO verification request: your endpoint is registered for APVISO events. \

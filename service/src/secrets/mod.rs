@@ -1,0 +1,4 @@
+//! Secrets at rest: the AWS KMS key service behind `apviso_core::sealing`.
+
+mod key_cache;
+pub mod kms;
