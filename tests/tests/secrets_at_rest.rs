@@ -8,7 +8,8 @@ mod common;
 
 use std::{collections::HashMap, time::Duration};
 
-use apviso_core::{domain::signing_key::SigningKey, pipeline::signing::github_signature};
+use apviso_core::{domain::signing_key::SigningKey, pipeline::signing::github_signature, time_fmt};
+use apviso_service::{runtime, secrets::reseal, store::integrations::DynamoIntegrationStore};
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{
     KEY_A, Settings, TestApp, finding_event,
@@ -166,22 +167,43 @@ async fn no_credential_is_stored_in_clear_text_and_deliveries_still_use_them() {
     assert_eq!(pd["routing_key"], ROUTING_KEY);
 }
 
+/// Rewrites the item as it was stored before secrets were sealed: plain strings in their places.
+async fn store_plain(app: &TestApp, id: &str) {
+    let mut item = item_of(&scan(app).await, id).clone();
+    let Some(AttributeValue::M(credentials)) = item.get_mut("credentials") else { panic!("credentials") };
+    credentials.insert("secret".into(), AttributeValue::S(WEBHOOK_SECRET.into()));
+    let headers = HashMap::from([("Authorization".to_owned(), AttributeValue::S(HEADER_VALUE.into()))]);
+    let config = HashMap::from([("headers".to_owned(), AttributeValue::M(headers))]);
+    item.insert("config".into(), AttributeValue::M(config));
+    app.dynamo.put_item().table_name(&app.tables.integrations).set_item(Some(item)).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_admin_job_seals_every_plain_item_at_once() {
+    let receiver = Receiver::start().await;
+    let app = TestApp::spawn_with(Settings::pipeline()).await;
+    let (plain, sealed) = (create_webhook(&app, &receiver).await, create_webhook(&app, &receiver).await);
+    store_plain(&app, &plain).await;
+    let store = DynamoIntegrationStore::new(app.dynamo.clone(), &app.tables.integrations);
+    let keys = runtime::keyring(&app.sdk, &app.config);
+    let report = reseal::seal_plain_items(&store, &keys, &time_fmt::now()).await.unwrap();
+    assert_eq!((report.sealed, report.untouched, report.skipped.len()), (1, 1, 0), "{report:?}");
+    for id in [&plain, &sealed] {
+        let text = text_of(item_of(&scan(&app).await, id));
+        assert!(!text.contains(WEBHOOK_SECRET) && !text.contains("header_do_not_leak"), "{text}");
+    }
+    assert_eq!(test_delivery(&app, &plain).await["success"], true);
+    let again = reseal::seal_plain_items(&store, &keys, &time_fmt::now()).await.unwrap();
+    assert_eq!((again.sealed, again.untouched), (0, 2), "a second run finds nothing to do");
+}
+
 #[tokio::test]
 async fn an_item_stored_in_plain_text_still_delivers_and_is_sealed_by_its_next_patch() {
     let receiver = Receiver::start().await;
     let app = TestApp::spawn_with(Settings::pipeline()).await;
     let id = create_webhook(&app, &receiver).await;
 
-    // The item as it was stored before secrets were sealed: plain strings in their places.
-    let mut item = item_of(&scan(&app).await, &id).clone();
-    let Some(AttributeValue::M(credentials)) = item.get_mut("credentials") else { panic!("credentials") };
-    credentials.insert("secret".into(), AttributeValue::S(WEBHOOK_SECRET.into()));
-    let headers = HashMap::from([("Authorization".to_owned(), AttributeValue::S(HEADER_VALUE.into()))]);
-    item.insert(
-        "config".into(),
-        AttributeValue::M(HashMap::from([("headers".to_owned(), AttributeValue::M(headers))])),
-    );
-    app.dynamo.put_item().table_name(&app.tables.integrations).set_item(Some(item)).send().await.unwrap();
+    store_plain(&app, &id).await;
     let before = item_of(&scan(&app).await, &id).clone();
     assert!(text_of(&before).contains(WEBHOOK_SECRET), "the plain item is in place");
     eprintln!("plain item before PATCH: {:#}", json_of(&before));

@@ -2,3 +2,4 @@
 
 mod key_cache;
 pub mod kms;
+pub mod reseal;
