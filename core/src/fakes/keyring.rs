@@ -16,9 +16,12 @@ use crate::ports::keys::{DATA_KEY_LEN, DataKey, EncryptionContext, KeyError, Key
 
 pub const FAKE_KEY_ID: &str = "fake-master-key";
 
+/// Each data key handed out, by its encrypted bytes: the context it was made under and its plaintext.
+type Issued = HashMap<Vec<u8>, (EncryptionContext, [u8; DATA_KEY_LEN])>;
+
 #[derive(Debug, Default)]
 pub struct FakeKeyring {
-    keys: Mutex<HashMap<Vec<u8>, (EncryptionContext, [u8; DATA_KEY_LEN])>>,
+    keys: Mutex<Issued>,
     generated: AtomicUsize,
     decrypted: AtomicUsize,
     unavailable: AtomicBool,
