@@ -8,7 +8,7 @@ use std::fmt;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Map, Value, json};
 
-use super::{provider_settings::SigningSecret, secret::Secret, target::TargetUrl};
+use super::{secret::Secret, target::TargetUrl};
 
 /// The marker key of a sealed value's JSON object, and the format version it holds.
 const MARKER: &str = "sealed";
@@ -115,16 +115,6 @@ impl SecretText for Secret {
 
     fn from_text(text: &str) -> Result<Self, String> {
         Ok(Secret::new(text))
-    }
-}
-
-impl SecretText for SigningSecret {
-    fn text(&self) -> &str {
-        self.text.expose()
-    }
-
-    fn from_text(text: &str) -> Result<Self, String> {
-        Ok(SigningSecret::new(text))
     }
 }
 

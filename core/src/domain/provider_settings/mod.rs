@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::{
     catalog::{Provider, ProviderSpec},
     field_error::FieldError,
-    sealed::{Sealable, SecretSlot},
+    sealed::{Sealable, SecretSlot, SecretText},
     secret::Secret,
     signing_key::SigningKey,
     target::{TargetPolicy, TargetUrl},
@@ -52,6 +52,17 @@ pub struct SigningSecret {
 impl SigningSecret {
     pub fn new(text: &str) -> Self {
         Self { text: Secret::new(text), key: SigningKey::of_stored(text) }
+    }
+}
+
+/// Sealed as the text the user gave; opened back into the key it means.
+impl SecretText for SigningSecret {
+    fn text(&self) -> &str {
+        self.text.expose()
+    }
+
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(SigningSecret::new(text))
     }
 }
 
