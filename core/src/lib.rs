@@ -12,5 +12,6 @@ pub mod fakes;
 pub mod pipeline;
 pub mod ports;
 pub mod providers;
+pub mod sealing;
 pub mod text;
 pub mod time_fmt;

@@ -126,7 +126,11 @@ LOCAL_PID=
 # No receiver can be reached from the containers (no route out, and targets on the bridge are
 # refused), so delivery attempts time out: 3 s instead of 10 s keeps that short.
 Q=http://$BRIDGE_IP:$MOTO_PORT/123456789012
-jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" '{Parameters: {
+# The key apviso-local created for secrets at rest (infra/src/secrets_key.rs), by its alias.
+SECRETS_KEY_ARN=$("$MOTO_PYTHON" -c 'import boto3, os, sys
+kms = boto3.client("kms", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+print(kms.describe_key(KeyId=sys.argv[1])["KeyMetadata"]["Arn"])' alias/apviso-secrets)
+jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" --arg key "$SECRETS_KEY_ARN" '{Parameters: {
     AWS_ENDPOINT_URL: $ep, APVISO_DELIVERY_TIMEOUT: "3s",
     APVISO_INTEGRATIONS_TABLE: "apviso-integrations", APVISO_API_KEYS_TABLE: "apviso-api-keys",
     APVISO_DELIVERY_LOGS_TABLE: "apviso-delivery-logs", APVISO_DIGESTS_TABLE: "apviso-digests",
@@ -135,7 +139,8 @@ jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" '{Parameters: {
     APVISO_EVENTS_DLQ_URL: "\($q)/apviso-events-dlq", APVISO_DELIVERIES_DLQ_URL: "\($q)/apviso-deliveries-dlq",
     APVISO_SCHEDULE_GROUP: "apviso-retries",
     APVISO_PAYLOAD_BUCKET: "apviso-payloads", APVISO_S3_PATH_STYLE: "true",
-    APVISO_SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/apviso-scheduler-local"}}' >"$WORK/env.json"
+    APVISO_SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/apviso-scheduler-local",
+    APVISO_SECRETS_KEY_ARN: $key}}' >"$WORK/env.json"
 
 # ------------------------------------------------------------------ checks
 passed=0

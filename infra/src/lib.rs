@@ -10,6 +10,7 @@ pub mod local_config;
 pub mod local_pipeline;
 pub mod queues;
 pub mod schedule_pump;
+pub mod secrets_key;
 pub mod stack;
 pub mod tables;
 pub mod wiring;

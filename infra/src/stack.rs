@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use apviso_service::config::{PayloadBucket, Tables};
+use apviso_service::config::{PayloadBucket, SECRETS_KEY_ARN_VAR, Tables};
 use aws_config::SdkConfig;
 
 use crate::{
     queues::{self, ProvisionError, QueuePair},
-    tables,
+    secrets_key, tables,
 };
 
 /// The role ARN Scheduler would assume; moto checks only its shape.
@@ -21,6 +21,8 @@ pub struct Provisioned {
     pub deliveries: QueuePair,
     pub schedule_group: String,
     pub payload_bucket: String,
+    /// ARN of the KMS key sealing integration secrets.
+    pub secrets_key_arn: String,
 }
 
 impl Provisioned {
@@ -38,6 +40,7 @@ impl Provisioned {
             ("APVISO_SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE.into()),
             ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
             (PayloadBucket::BUCKET_VAR, self.payload_bucket.clone()),
+            (SECRETS_KEY_ARN_VAR, self.secrets_key_arn.clone()),
         ]
     }
 
@@ -77,7 +80,8 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let payload_bucket = format!("{prefix}{}", crate::wiring::PAYLOAD_BUCKET_SUFFIX);
     let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
     queues::ensure_bucket(&aws_sdk_s3::Client::from_conf(s3), &payload_bucket).await?;
-    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket })
+    let secrets_key_arn = secrets_key::ensure_secrets_key(&aws_sdk_kms::Client::new(sdk), prefix).await?;
+    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket, secrets_key_arn })
 }
 
 /// SES refuses to send from an unverified address; in AWS the sender is verified once by the

@@ -152,6 +152,9 @@ pub const SCHEDULER_ROLE_ARN_VAR: &str = "APVISO_SCHEDULER_ROLE_ARN";
 pub const PAYLOAD_BUCKET_SUFFIX: &str = "payloads";
 pub const PAYLOAD_BUCKET_VAR: &str = PayloadBucket::BUCKET_VAR;
 
+/// The KMS key that seals integration secrets at rest (the template's `SecretsKey`).
+pub const SECRETS_KEY_ARN_VAR: &str = apviso_service::config::SECRETS_KEY_ARN_VAR;
+
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
 pub const SETTINGS: [(&str, &str); 10] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
@@ -174,7 +177,7 @@ pub fn env_vars() -> Vec<&'static str> {
     let mut vars: Vec<&'static str> = TABLES.iter().map(|t| t.var).collect();
     vars.extend([DELIVERIES_QUEUE_URL_VAR, DELIVERIES_QUEUE_ARN_VAR]);
     vars.extend(QUEUES.iter().map(|q| q.dlq_url_var));
-    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR, PAYLOAD_BUCKET_VAR]);
+    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR, PAYLOAD_BUCKET_VAR, SECRETS_KEY_ARN_VAR]);
     vars.extend(SETTINGS.iter().map(|(name, _)| *name));
     vars
 }

@@ -9,6 +9,7 @@ pub mod mail;
 pub mod outbound;
 pub mod queue;
 pub mod runtime;
+pub mod secrets;
 pub mod store;
 #[cfg(test)]
 mod test_support;

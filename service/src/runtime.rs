@@ -15,6 +15,7 @@ use crate::{
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
+    secrets::kms::KmsKeyring,
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
         integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
@@ -39,7 +40,13 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
         log_retention: config.log_retention,
         limits: config.limits,
         clock: SystemClock,
+        keys: keyring(sdk, config),
     })
+}
+
+/// The KMS key service of secrets at rest.
+pub fn keyring(sdk: &SdkConfig, config: &Config) -> KmsKeyring {
+    KmsKeyring::new(aws_sdk_kms::Client::new(sdk), &config.secrets_key_arn)
 }
 
 /// The providers as deployed: guarded reqwest, SES and the DynamoDB digest table.
@@ -93,6 +100,7 @@ pub type LiveDeliveryDeps = DeliveryDeps<
     LiveProviders,
     S3PayloadStore,
     SystemClock,
+    KmsKeyring,
 >;
 
 pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
@@ -122,6 +130,7 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),
         clock: SystemClock,
+        keys: keyring(sdk, config),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod integration;
 pub mod ip_guard;
 pub mod provider_settings;
+pub mod sealed;
 pub mod secret;
 pub mod signing_key;
 pub mod target;

@@ -12,6 +12,7 @@ use super::{
     events::{EventType, Severity},
     integration::{Integration, Settings},
     provider_settings::{ProviderSettings, rules},
+    sealed::SealedValue,
     target::TargetPolicy,
 };
 
@@ -63,7 +64,7 @@ pub fn parse_create(body: &Value, policy: TargetPolicy) -> Result<NewIntegration
 
     match (provider, name, credentials, config, events, minimum_severity) {
         (Some(provider), Some(name), Some(credentials), Some(config), Some(enabled_events), Some(minimum_severity)) => {
-            match check_settings(provider, &enabled_events, &credentials, &config, policy, &mut errors) {
+            match check_settings(provider, &enabled_events, &credentials, &config, policy, false, &mut errors) {
                 Some(provider_settings) if errors.is_empty() => {
                     let settings =
                         Settings { name, enabled: true, enabled_events, minimum_severity, provider: provider_settings };
@@ -138,8 +139,10 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
         }
     }
     errors.extend(destination::secrets_left_behind(&current.provider, &credentials, obj));
+    errors.extend(sealed_values_given(obj));
+    // Secrets carried over from the stored item may be sealed; they are kept sealed as they are.
     let parsed =
-        check_settings(current.provider.kind(), &next.enabled_events, &credentials, &config, policy, &mut errors);
+        check_settings(current.provider.kind(), &next.enabled_events, &credentials, &config, policy, true, &mut errors);
     match parsed {
         Some(provider) if errors.is_empty() => Ok(Settings { provider, ..next }),
         _ => Err(errors),
@@ -154,6 +157,7 @@ fn check_settings(
     credentials: &Map<String, Value>,
     config: &Map<String, Value>,
     policy: TargetPolicy,
+    sealed_carried: bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<ProviderSettings> {
     let spec = provider.spec();
@@ -166,7 +170,31 @@ fn check_settings(
             ));
         }
     }
-    ProviderSettings::parse(provider, credentials, config, policy).map_err(|e| errors.extend(e)).ok()
+    let parsed = if sealed_carried {
+        ProviderSettings::parse_merged(provider, credentials, config, policy)
+    } else {
+        ProviderSettings::parse(provider, credentials, config, policy)
+    };
+    parsed.map_err(|e| errors.extend(e)).ok()
+}
+
+/// A PATCH may only carry stored sealed values over, never give one: a sealed value is the
+/// store's, and one from elsewhere would not open here anyway.
+fn sealed_values_given(body: &Map<String, Value>) -> Vec<FieldError> {
+    let credentials = body.get("credentials").and_then(Value::as_object).into_iter().flatten();
+    let headers = body
+        .get("config")
+        .and_then(|c| c.get("headers"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (format!("config.headers.{name}"), value));
+    credentials
+        .map(|(name, value)| (format!("credentials.{name}"), value))
+        .chain(headers)
+        .filter(|(_, value)| SealedValue::looks_sealed(value))
+        .map(|(path, _)| FieldError::new(path, "must be a string"))
+        .collect()
 }
 
 fn as_body_object<'a>(body: &'a Value, errors: &mut Vec<FieldError>) -> Option<&'a Map<String, Value>> {

@@ -4,19 +4,34 @@
 //! `apviso-admin create-api-key --account <id>` makes a new API key, stores only its SHA-256 in
 //! the API-keys table (`APVISO_API_KEYS_TABLE`, default `apviso-api-keys`) and prints the key
 //! once: it cannot be shown again.
+//!
+//! `apviso-admin seal-secrets` seals the credentials of integrations stored in clear text before
+//! secrets at rest were encrypted (each is otherwise sealed by its next PATCH).
 
 use std::process::ExitCode;
 
 use apviso_core::{domain::ids::AccountId, time_fmt};
-use apviso_service::{auth::hash_api_key, config::Tables, store::api_keys::DynamoApiKeyStore};
+use apviso_service::{
+    auth::hash_api_key,
+    config::{SECRETS_KEY_ARN_VAR, Tables},
+    secrets::{kms::KmsKeyring, reseal},
+    store::{api_keys::DynamoApiKeyStore, integrations::DynamoIntegrationStore},
+};
 use aws_config::BehaviorVersion;
 
 const USAGE: &str = "\
 usage: apviso-admin create-api-key --account <accountId>
+       apviso-admin seal-secrets
 
-Creates an API key for the account, stores its SHA-256 digest in the API-keys table and prints
-the key once. The table is $APVISO_API_KEYS_TABLE (default apviso-api-keys); AWS credentials and
-region come from the usual AWS environment or profile.";
+create-api-key creates an API key for the account, stores its SHA-256 digest in the API-keys
+table and prints the key once. The table is $APVISO_API_KEYS_TABLE (default apviso-api-keys).
+
+seal-secrets encrypts every credential still stored in clear text in the integrations table
+($APVISO_INTEGRATIONS_TABLE, default apviso-integrations) under the KMS key
+$APVISO_SECRETS_KEY_ARN (the stack's SecretsKey). It needs dynamodb:Scan and UpdateItem on the
+table and kms:GenerateDataKey on the key, and can be run again safely.
+
+AWS credentials and region come from the usual AWS environment or profile.";
 
 /// Every key starts with this, so leaked keys are easy to recognise (and to scan for).
 const KEY_PREFIX: &str = "apvk_";
@@ -25,6 +40,7 @@ const KEY_BYTES: usize = 32;
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     CreateApiKey { account: AccountId },
+    SealSecrets,
     Help,
 }
 
@@ -32,6 +48,13 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut args = args.iter().map(String::as_str);
     match args.next() {
         Some("create-api-key") => {}
+        Some("seal-secrets") => {
+            return match args.next() {
+                None => Ok(Command::SealSecrets),
+                Some("-h" | "--help") => Ok(Command::Help),
+                Some(arg) => Err(format!("unexpected argument '{arg}'")),
+            };
+        }
         None | Some("-h" | "--help" | "help") => return Ok(Command::Help),
         Some(other) => return Err(format!("unknown command '{other}'")),
     }
@@ -66,6 +89,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let account = match parse_args(&args) {
         Ok(Command::CreateApiKey { account }) => account,
+        Ok(Command::SealSecrets) => return seal_secrets().await,
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -95,6 +119,30 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+async fn seal_secrets() -> ExitCode {
+    let Ok(key_arn) = std::env::var(SECRETS_KEY_ARN_VAR) else {
+        eprintln!("apviso-admin: set {SECRETS_KEY_ARN_VAR} to the ARN of the stack's SecretsKey");
+        return ExitCode::from(2);
+    };
+    let table = std::env::var(Tables::INTEGRATIONS_VAR).unwrap_or_else(|_| Tables::default().integrations);
+    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let store = DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+    let keys = KmsKeyring::new(aws_sdk_kms::Client::new(&sdk), key_arn);
+    match reseal::seal_plain_items(&store, &keys, &time_fmt::now()).await {
+        Ok(report) => {
+            eprintln!("Table {table}: {} sealed, {} had nothing in clear text.", report.sealed, report.untouched);
+            for skipped in &report.skipped {
+                eprintln!("skipped {skipped}");
+            }
+            if report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("apviso-admin: sealing secrets in table {table}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
@@ -112,6 +160,8 @@ mod tests {
         assert_eq!(parse(&["create-api-key", "--account=acct_42"]).unwrap(), expected);
         assert_eq!(parse(&[]).unwrap(), Command::Help);
         assert_eq!(parse(&["create-api-key", "--help"]).unwrap(), Command::Help);
+        assert_eq!(parse(&["seal-secrets"]).unwrap(), Command::SealSecrets);
+        assert!(parse(&["seal-secrets", "--now"]).unwrap_err().contains("unexpected"));
     }
 
     #[test]

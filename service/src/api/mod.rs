@@ -14,7 +14,11 @@ use serde_json::Value;
 
 use self::{
     error::ApiError,
-    handlers::{delivery_logs, integrations, test_delivery},
+    handlers::{
+        delivery_logs,
+        integrations::{self, WritePorts},
+        test_delivery,
+    },
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
 use crate::{
@@ -22,6 +26,7 @@ use crate::{
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
+    secrets::kms::KmsKeyring,
     store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
     workers::attempt::AttemptDeps,
 };
@@ -38,6 +43,8 @@ pub struct ApiDeps {
     pub log_retention: std::time::Duration,
     pub limits: Limits,
     pub clock: SystemClock,
+    /// Seals the secrets create and PATCH write; only `POST …/test` opens them.
+    pub keys: KmsKeyring,
 }
 
 /// The providers as deployed (the same as `runtime::LiveProviders`, which builds them).
@@ -45,11 +52,18 @@ type LiveApiProviders = Providers<GuardedClient, SesMailer, DynamoDigestStore>;
 
 impl ApiDeps {
     /// The parts one delivery attempt (`POST …/test`) needs, borrowed.
+    /// What create and PATCH write through.
+    pub fn write_ports(&self) -> WritePorts<'_, DynamoIntegrationStore, SqsQueue, KmsKeyring, SystemClock> {
+        WritePorts { store: &self.store, queue: &self.queue, keys: &self.keys, clock: &self.clock }
+    }
+
     pub fn attempt_deps(
         &self,
-    ) -> AttemptDeps<'_, DynamoIntegrationStore, DynamoDeliveryLogStore, LiveApiProviders, SystemClock> {
+    ) -> AttemptDeps<'_, DynamoIntegrationStore, DynamoDeliveryLogStore, LiveApiProviders, SystemClock, KmsKeyring>
+    {
         AttemptDeps {
             store: &self.store,
+            keys: &self.keys,
             logs: &self.logs,
             providers: &self.providers,
             clock: &self.clock,
@@ -121,11 +135,11 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::ListProviders, _) => handlers::public::list_providers(),
         (Route::ListIntegrations, Some(a)) => integrations::list(&deps.store, a).await,
         (Route::CreateIntegration, Some(a)) => {
-            integrations::create(&deps.store, &deps.queue, &deps.clock, deps.targets, &deps.limits, a, req).await
+            integrations::create(&deps.write_ports(), deps.targets, &deps.limits, a, req).await
         }
         (Route::GetIntegration, Some(a)) => integrations::get(&deps.store, a, req).await,
         (Route::UpdateIntegration, Some(a)) => {
-            integrations::update(&deps.store, &deps.queue, &deps.clock, deps.targets, &deps.limits, a, req).await
+            integrations::update(&deps.write_ports(), deps.targets, &deps.limits, a, req).await
         }
         (Route::DeleteIntegration, Some(a)) => integrations::delete(&deps.store, a, req).await,
         (Route::TestIntegration, Some(a)) => {

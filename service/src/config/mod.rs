@@ -65,6 +65,8 @@ pub struct Config {
     pub providers: ProviderEndpoints,
     pub payloads: PayloadBucket,
     pub limits: Limits,
+    /// ARN of the KMS key that protects integration secrets at rest.
+    pub secrets_key_arn: String,
 }
 
 /// The S3 bucket of claim-checked event data and oversized dead letters.
@@ -89,6 +91,8 @@ pub struct ProviderEndpoints {
     /// The verified SES sender of alert mail.
     pub email_from: String,
 }
+
+pub const SECRETS_KEY_ARN_VAR: &str = "APVISO_SECRETS_KEY_ARN";
 
 pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 pub const DEFAULT_EMAIL_FROM: &str = "APVISO Alerts <alerts@apviso.com>";
@@ -132,6 +136,7 @@ impl Config {
                 path_style: flag(&lookup, PayloadBucket::PATH_STYLE_VAR)?,
             },
             limits: Limits::from_lookup(&lookup)?,
+            secrets_key_arn: pipeline::required(&lookup, SECRETS_KEY_ARN_VAR)?,
         })
     }
 }
@@ -159,7 +164,8 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    const REQUIRED: [(&str, &str); 6] = [
+    const REQUIRED: [(&str, &str); 7] = [
+        ("APVISO_SECRETS_KEY_ARN", "arn:aws:kms:us-east-1:123456789012:key/0000"),
         ("APVISO_PAYLOAD_BUCKET", "apviso-payloads"),
         ("APVISO_DELIVERIES_QUEUE_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries"),
         ("APVISO_EVENTS_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-events-dlq"),

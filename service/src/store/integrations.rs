@@ -26,6 +26,38 @@ impl DynamoIntegrationStore {
         Self { client, table: table.into() }
     }
 
+    /// Every integration of every account, for operator jobs (`apviso-admin seal-secrets`);
+    /// undecodable items are reported by id and skipped. No function is granted `Scan`.
+    pub async fn scan_all(&self) -> Result<(Vec<Integration>, Vec<String>), StoreError> {
+        let (mut integrations, mut unreadable) = (Vec::new(), Vec::new());
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":prefix", AttributeValue::S(INTEGRATION_SK_PREFIX.into()))
+                .set_exclusive_start_key(start_key)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("Scan", &e))?;
+            for item in out.items.unwrap_or_default() {
+                let id = item.get("id").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                match decode(item) {
+                    Ok(i) => integrations.push(i),
+                    Err(e) => unreadable.push(format!("{id}: {e}")),
+                }
+            }
+            start_key = out.last_evaluated_key;
+            if start_key.is_none() {
+                return Ok((integrations, unreadable));
+            }
+        }
+    }
+
     pub(super) fn key(account: &AccountId, id: IntegrationId) -> [(String, AttributeValue); 2] {
         [
             (PK.to_owned(), AttributeValue::S(account_pk(account))),

@@ -10,13 +10,16 @@ use apviso_core::{
         integration::{DeliveryStatus, Integration},
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
-    ports::clock::Clock,
-    providers::Attempter,
+    ports::{clock::Clock, keys::Keyring},
+    providers::{Attempter, ProviderAttempt},
+    sealing::{self, OpenError},
     time_fmt::Timestamp,
 };
 
-pub struct AttemptDeps<'a, S, L, H, C> {
+pub struct AttemptDeps<'a, S, L, H, C, K> {
     pub store: &'a S,
+    /// Opens the integration's sealed secrets: sending is the only reason to.
+    pub keys: &'a K,
     pub logs: &'a L,
     pub providers: &'a H,
     /// When the attempt starts: its log time, the signature timestamp and the log's expiry.
@@ -30,13 +33,17 @@ pub struct AttemptReport {
     pub log: DeliveryLog,
 }
 
-pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
-    deps: &AttemptDeps<'_, S, L, H, C>,
+pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock, K: Keyring>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
     integration: &Integration,
     task: &DeliveryTask,
 ) -> AttemptReport {
     let started = deps.clock.now();
-    let attempt = deps.providers.attempt(integration, task, started).await;
+    let mut opened = integration.clone();
+    let attempt = match sealing::open(deps.keys, &mut opened).await {
+        Ok(()) => deps.providers.attempt(&opened, task, started).await,
+        Err(err) => not_opened(&err),
+    };
     let outcome = attempt.outcome;
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
@@ -101,6 +108,18 @@ async fn append_with_retries<L: DeliveryLogStore>(logs: &L, log: &DeliveryLog) -
         result = logs.append(log).await;
     }
     result
+}
+
+/// Secrets that would not open: nothing is sent. A key service outage is retried like a
+/// connection failure; a refusal (wrong context, tampered value) would fail the same way again.
+fn not_opened(err: &OpenError) -> ProviderAttempt {
+    let message = format!("the integration's secrets could not be opened: {err}");
+    tracing::error!(error = %err, "sealed secrets not opened; nothing sent");
+    let mut attempt = ProviderAttempt::not_sent(message.clone());
+    if err.is_transient() {
+        attempt.outcome = AttemptOutcome::connection(message);
+    }
+    attempt
 }
 
 fn failure_message(outcome: &AttemptOutcome) -> Option<String> {

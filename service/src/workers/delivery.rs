@@ -23,12 +23,12 @@ use apviso_core::{
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
-    ports::clock::Clock,
+    ports::{clock::Clock, keys::Keyring},
     providers::Attempter,
     time_fmt,
 };
 
-pub struct DeliveryDeps<S, L, Q, R, H, P, C> {
+pub struct DeliveryDeps<S, L, Q, R, H, P, C, K> {
     pub store: S,
     pub logs: L,
     pub queue: Q,
@@ -40,6 +40,8 @@ pub struct DeliveryDeps<S, L, Q, R, H, P, C> {
     pub log_retention: Duration,
     pub dead_letter_url: String,
     pub clock: C,
+    /// Opens the integration's sealed secrets before each attempt.
+    pub keys: K,
 }
 
 /// What happened to one delivery message.
@@ -56,8 +58,8 @@ pub enum Disposition {
     DeadLettered,
 }
 
-pub async fn handle_batch<S, L, Q, R, H, P, C>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+pub async fn handle_batch<S, L, Q, R, H, P, C, K>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
     event: &SqsEvent,
 ) -> SqsBatchResponse
 where
@@ -68,6 +70,7 @@ where
     H: Attempter,
     P: PayloadStore,
     C: Clock,
+    K: Keyring,
 {
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
@@ -75,8 +78,8 @@ where
     for_each_record(event, |body| deliver(deps, body), park).await
 }
 
-pub async fn deliver<S, L, Q, R, H, P, C>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+pub async fn deliver<S, L, Q, R, H, P, C, K>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
     body: &str,
 ) -> Result<Disposition, WorkerError>
 where
@@ -87,6 +90,7 @@ where
     H: Attempter,
     P: PayloadStore,
     C: Clock,
+    K: Keyring,
 {
     let decoded = match DeliveryMessage::decode_any(body) {
         Ok(Decoded::Ready(message)) => Ok(message),
@@ -124,6 +128,7 @@ where
     };
     let attempt_deps = AttemptDeps {
         store: &deps.store,
+        keys: &deps.keys,
         logs: &deps.logs,
         providers: &deps.providers,
         clock: &deps.clock,
@@ -155,8 +160,8 @@ async fn resolve<P: PayloadStore>(
     }
 }
 
-async fn schedule_retry<S, L, Q, R, H, P, C>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+async fn schedule_retry<S, L, Q, R, H, P, C, K>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,
@@ -165,6 +170,7 @@ where
     Q: DeliveryQueue,
     R: RetryScheduler,
     C: Clock,
+    K: Keyring,
 {
     // Verification pings report reachability once; retrying them would only add noise.
     let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);

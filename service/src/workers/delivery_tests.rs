@@ -21,8 +21,8 @@ use apviso_core::{
         integration::{DeliveryStatus, Integration},
     },
     fakes::{
-        Answer, FakeClock, MemoryDeliveryLogStore, MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue,
-        RecordingScheduler, Scheduled, ScriptedSender,
+        Answer, FakeClock, FakeKeyring, MemoryDeliveryLogStore, MemoryIntegrationStore, MemoryPayloadStore,
+        RecordingQueue, RecordingScheduler, Scheduled, ScriptedSender,
     },
     pipeline::{
         data_ref::DataRef,
@@ -43,6 +43,7 @@ type Deps = DeliveryDeps<
     FakeProviders,
     MemoryPayloadStore,
     FakeClock,
+    FakeKeyring,
 >;
 
 fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSender) -> Deps {
@@ -57,6 +58,7 @@ fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSende
         log_retention: RETENTION,
         dead_letter_url: DELIVERIES_DLQ.into(),
         clock: clock(),
+        keys: FakeKeyring::default(),
     }
 }
 
@@ -295,4 +297,32 @@ async fn claim_checked_data_that_is_gone_or_changed_is_dead_lettered() {
         ]
     );
     assert!(deps.providers.http.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_sealed_integration_is_opened_once_per_data_key_and_delivered() {
+    let deps = deps([], ScriptedSender::answering([Answer::status(204)]));
+    let mut sealed = hook();
+    apviso_core::sealing::seal(&deps.keys, &mut sealed).await.unwrap();
+    deps.store.put(sealed);
+    let task = task(EventType::FindingNew, 1);
+    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::Delivered);
+    assert_eq!(deps.keys.decrypted(), 1);
+    let sent = &deps.providers.http.requests()[0];
+    let key = apviso_core::domain::signing_key::SigningKey::of_stored("test-secret-0123456789");
+    let expected = apviso_core::pipeline::signing::github_signature(&key, &sent.body);
+    assert_eq!(sent.header("X-APVISO-Signature"), Some(expected.as_str()));
+}
+
+#[tokio::test]
+async fn a_key_service_outage_sends_nothing_and_is_retried() {
+    let deps = deps([], ScriptedSender::answering([]));
+    let mut sealed = hook();
+    apviso_core::sealing::seal(&deps.keys, &mut sealed).await.unwrap();
+    deps.store.put(sealed);
+    deps.keys.set_unavailable();
+    let disposition = deliver(&deps, &body(&task(EventType::FindingNew, 1))).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
+    assert!(deps.providers.http.requests().is_empty());
+    assert!(deps.logs.all()[0].error.as_deref().unwrap().contains("could not be opened"));
 }

@@ -1,6 +1,14 @@
 //! End to end over HTTP through the local gateway: every route, tenancy, and optimistic updates.
 
-use apviso_service::api::models::{provider::ProviderListOut, to_json};
+use apviso_core::{
+    domain::{ids::AccountId, provider_settings::ProviderSettings},
+    sealing,
+};
+use apviso_service::{
+    api::models::{provider::ProviderListOut, to_json},
+    runtime,
+    store::{IntegrationStore, integrations::DynamoIntegrationStore},
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
@@ -124,6 +132,27 @@ async fn patch_changes_only_the_given_fields() {
     assert_eq!(app.expect("GET", &p, ONE, Some(KEY_A), None, 200).await.body, disabled.body);
 }
 
+/// The webhook secret and header values stored for an integration, as the delivery function
+/// reads them: the raw item holds them sealed (never in clear text), so they are opened with the
+/// stack's key.
+async fn stored_secrets(app: &TestApp, account: &str, id: &str) -> (Option<String>, Vec<(String, String)>) {
+    let item = stored_item(app, account, id).await;
+    let raw_secret = item["credentials"].as_m().unwrap().get("secret");
+    assert!(raw_secret.is_none_or(|s| s.as_s().is_err()), "the secret is stored sealed: {raw_secret:?}");
+    let store = DynamoIntegrationStore::new(app.dynamo.clone(), &app.tables.integrations);
+    let account = AccountId::parse(account).unwrap();
+    let mut integration = store.get(&account, id.parse().unwrap()).await.unwrap().unwrap();
+    sealing::open(&runtime::keyring(&app.sdk, &app.config), &mut integration).await.unwrap();
+    let ProviderSettings::Webhook(webhook) = integration.provider else { panic!("a webhook") };
+    let secret = webhook.secret.map(|s| s.clear("secret").unwrap().text.expose().to_owned());
+    let headers = webhook
+        .headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.clear("header").unwrap().expose().to_owned()))
+        .collect();
+    (secret, headers)
+}
+
 async fn stored_item(app: &TestApp, account: &str, id: &str) -> std::collections::HashMap<String, AttributeValue> {
     app.dynamo
         .get_item()
@@ -160,9 +189,9 @@ async fn credentials_merge_field_by_field_and_stay_write_only() {
     let item = stored_item(&app, ACCOUNT_A, id).await;
     let credentials = item["credentials"].as_m().unwrap();
     assert_eq!(credentials["url"].as_s().unwrap(), "https://hooks.example.com/other-path");
-    assert_eq!(credentials["secret"].as_s().unwrap(), "test_secret_value_0123456789", "secret kept");
-    let headers = item["config"].as_m().unwrap()["headers"].as_m().unwrap();
-    assert_eq!(headers["Authorization"].as_s().unwrap(), "Bearer header-token-do-not-leak");
+    let (secret, headers) = stored_secrets(&app, ACCOUNT_A, id).await;
+    assert_eq!(secret.as_deref(), Some("test_secret_value_0123456789"), "secret kept");
+    assert_eq!(headers, [("Authorization".to_owned(), "Bearer header-token-do-not-leak".to_owned())]);
 
     // The merged result is what gets validated: dropping the required URL is refused.
     let refused = app.expect("PATCH", &p, ONE, Some(KEY_A), Some(&json!({"credentials": {"url": null}})), 422).await;
@@ -213,9 +242,9 @@ async fn moving_a_webhook_with_its_secrets_given_again_stores_the_new_ones() {
     let item = stored_item(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
     let credentials = item["credentials"].as_m().unwrap();
     assert_eq!(credentials["url"].as_s().unwrap(), "https://collector.example.net/apviso");
-    assert_eq!(credentials["secret"].as_s().unwrap(), "a-secret-for-the-new-receiver");
-    let headers = item["config"].as_m().unwrap()["headers"].as_m().unwrap();
-    assert_eq!(headers["Authorization"].as_s().unwrap(), "Bearer token-for-the-new-receiver");
+    let (secret, headers) = stored_secrets(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
+    assert_eq!(secret.as_deref(), Some("a-secret-for-the-new-receiver"));
+    assert_eq!(headers, [("Authorization".to_owned(), "Bearer token-for-the-new-receiver".to_owned())]);
 }
 
 #[tokio::test]
@@ -243,7 +272,8 @@ async fn concurrent_patches_never_lose_a_change() {
     assert_eq!(final_view["enabledEvents"], json!(["scan.started", "scan.failed"]));
     assert_eq!(final_view["config"], json!({"headers": {"X-Team": "********"}}));
     let item = stored_item(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
-    assert_eq!(item["credentials"].as_m().unwrap()["secret"].as_s().unwrap(), "a-brand-new-secret-of-enough-length");
+    let (secret, _) = stored_secrets(&app, ACCOUNT_A, created["id"].as_str().unwrap()).await;
+    assert_eq!(secret.as_deref(), Some("a-brand-new-secret-of-enough-length"));
     assert_eq!(item["version"].as_n().unwrap(), "7", "one version per successful PATCH");
 }
 

@@ -54,6 +54,7 @@ fn the_local_stack_sets_the_same_resource_variables() {
         deliveries: pair("apviso-deliveries"),
         schedule_group: "apviso-retries".into(),
         payload_bucket: "apviso-payloads".into(),
+        secrets_key_arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000".into(),
     };
     let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
     let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
@@ -80,6 +81,7 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     expected.insert(wiring::SCHEDULE_GROUP_VAR, ("Ref", group));
     expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
     expected.insert(wiring::PAYLOAD_BUCKET_VAR, ("Ref", payload_bucket(&t)));
+    expected.insert(wiring::SECRETS_KEY_ARN_VAR, ("GetAtt", format!("{}.Arn", secrets_key(&t))));
     for (var, _) in wiring::SETTINGS {
         expected.insert(var, ("Ref", setting_parameter(&t, var)));
     }
@@ -110,6 +112,16 @@ fn payload_bucket(t: &Template) -> String {
     buckets[0].0.to_owned()
 }
 
+/// The template's one KMS key: it seals integration secrets, rotates, and outlives the stack.
+fn secrets_key(t: &Template) -> String {
+    let keys = t.of_type("AWS::KMS::Key");
+    assert_eq!(keys.len(), 1, "one KMS key");
+    let (id, key) = keys[0];
+    assert_eq!(key["Properties"]["EnableKeyRotation"].as_bool(), Some(true), "{id}: key rotation");
+    assert_eq!(key["DeletionPolicy"].as_str(), Some("Retain"), "{id}: secrets stay readable");
+    id.to_owned()
+}
+
 /// The parameter a setting variable is bound to; its default must be the code's default.
 fn setting_parameter(t: &Template, var: &str) -> String {
     let value = &t.doc["Globals"]["Function"]["Environment"]["Variables"][var];
@@ -128,6 +140,8 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
     let queue = |name: String| format!("queue:{}", t.queue(&name));
     let (integrations, keys, logs) = (table("integrations"), table("api-keys"), table("delivery-logs"));
     let digests = table("digests");
+    // Secrets at rest: writers may only seal, senders may only open.
+    let secrets_key = format!("key:{}", secrets_key(t));
     let ses = "ses-identities";
     let deliveries = queue(wiring::DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
     let deliveries_dlq = queue(wiring::DELIVERIES_QUEUE.dlq_name(DEFAULT_PREFIX));
@@ -155,6 +169,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:GetItem", &integrations),
         ("dynamodb:UpdateItem", &integrations),
         ("dynamodb:PutItem", &logs),
+        ("kms:Decrypt", &secrets_key),
         ("dynamodb:PutItem", &digests),
         ("dynamodb:Query", &digests),
         ("dynamodb:BatchWriteItem", &digests),
@@ -181,6 +196,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:PutItem", &integrations),
                 ("dynamodb:Query", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
+                ("kms:GenerateDataKey", &secrets_key),
                 ("sqs:SendMessage", &deliveries),
             ]),
         ),
@@ -191,6 +207,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:Query", &integrations),
+                ("kms:GenerateDataKey", &secrets_key),
                 ("sqs:SendMessage", &deliveries),
             ]),
         ),
@@ -211,6 +228,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:PutItem", &logs),
                 ("dynamodb:UpdateItem", &digests),
+                ("kms:Decrypt", &secrets_key),
                 ("ses:SendEmail", ses),
             ]),
         ),

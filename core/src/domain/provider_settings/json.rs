@@ -10,6 +10,7 @@ use super::{
 use crate::domain::{
     catalog::Provider,
     field_error::FieldError,
+    sealed::{Sealable, SealedValue, SecretSlot, SecretText},
     secret::{MASK, Secret},
     target::{TargetPolicy, TargetUrl},
 };
@@ -60,6 +61,30 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A secret field that may be stored sealed; `None` when absent.
+    fn secret<T>(
+        &self,
+        field: &str,
+        clear: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Result<Option<Sealable<T>>, FieldError> {
+        match self.get(field).and_then(SealedValue::from_json) {
+            Some(sealed) => Ok(Some(Sealable::Sealed(sealed.map_err(|why| self.error(field, why))?))),
+            None => self.text(field)?.map(|text| clear(text).map(Sealable::Clear)).transpose(),
+        }
+    }
+
+    /// A required secret field that may be stored sealed.
+    fn required_secret<T>(
+        &self,
+        field: &str,
+        clear: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Result<Sealable<T>, FieldError> {
+        match self.get(field).and_then(SealedValue::from_json) {
+            Some(sealed) => Ok(Sealable::Sealed(sealed.map_err(|why| self.error(field, why))?)),
+            None => clear(self.required_text(field)?).map(Sealable::Clear),
+        }
+    }
+
     fn target(&self, field: &str, policy: Option<TargetPolicy>) -> Result<TargetUrl, FieldError> {
         let raw = self.required_text(field)?;
         let parsed = match policy {
@@ -83,22 +108,22 @@ pub(super) fn read(
     Ok(match provider {
         Provider::Webhook => ProviderSettings::Webhook(WebhookSettings {
             url: credentials.target(WEBHOOK_URL, policy)?,
-            secret: credentials.text(WEBHOOK_SECRET)?.map(SigningSecret::new),
+            secret: credentials.secret(WEBHOOK_SECRET, |s| Ok(SigningSecret::new(s)))?,
             headers: headers(&config)?,
         }),
         Provider::Slack => ProviderSettings::Slack(SlackSettings {
-            webhook_url: credentials.target(SLACK_URL, policy)?,
+            webhook_url: credentials.required_secret(SLACK_URL, |_| credentials.target(SLACK_URL, policy))?,
             channel: config.text(SLACK_CHANNEL)?.map(str::to_owned),
         }),
         Provider::Jira => ProviderSettings::Jira(JiraSettings {
             base_url: credentials.target(JIRA_BASE_URL, policy)?,
             email: credentials.required_text(JIRA_EMAIL)?.to_owned(),
-            api_token: Secret::new(credentials.required_text(JIRA_API_TOKEN)?),
+            api_token: credentials.required_secret(JIRA_API_TOKEN, |s| Ok(Secret::new(s)))?,
             project_key: config.required_text(JIRA_PROJECT_KEY)?.to_owned(),
             issue_type: config.text(JIRA_ISSUE_TYPE)?.map(str::to_owned),
         }),
         Provider::PagerDuty => ProviderSettings::PagerDuty(PagerDutySettings {
-            routing_key: Secret::new(credentials.required_text(PAGERDUTY_ROUTING_KEY)?),
+            routing_key: credentials.required_secret(PAGERDUTY_ROUTING_KEY, |s| Ok(Secret::new(s)))?,
         }),
         Provider::Email => ProviderSettings::Email(EmailSettings {
             recipients: recipients(&credentials)?,
@@ -117,7 +142,12 @@ fn headers(config: &Section<'_>) -> Result<Vec<Header>, FieldError> {
     headers
         .iter()
         .map(|(name, value)| match value {
-            Value::String(v) => Ok(Header { name: name.clone(), value: Secret::new(v.as_str()) }),
+            Value::String(v) => Ok(Header { name: name.clone(), value: Sealable::Clear(Secret::new(v.as_str())) }),
+            sealed if SealedValue::looks_sealed(sealed) => match SealedValue::from_json(sealed) {
+                Some(Ok(sealed)) => Ok(Header { name: name.clone(), value: Sealable::Sealed(sealed) }),
+                Some(Err(why)) => Err(config.error(&format!("{WEBHOOK_HEADERS}.{name}"), why)),
+                None => Err(config.error(&format!("{WEBHOOK_HEADERS}.{name}"), "must be a string")),
+            },
             _ => Err(config.error(&format!("{WEBHOOK_HEADERS}.{name}"), "must be a string")),
         })
         .collect()
@@ -156,15 +186,15 @@ pub(super) fn write(settings: &ProviderSettings) -> (Map<String, Value>, Map<Str
         ProviderSettings::Webhook(w) => {
             put(&mut credentials, WEBHOOK_URL, text(w.url.as_str()));
             if let Some(secret) = &w.secret {
-                put(&mut credentials, WEBHOOK_SECRET, text(secret.text.expose()));
+                put(&mut credentials, WEBHOOK_SECRET, stored(secret));
             }
             if !w.headers.is_empty() {
-                let headers = w.headers.iter().map(|h| (h.name.clone(), text(h.value.expose()))).collect();
+                let headers = w.headers.iter().map(|h| (h.name.clone(), stored(&h.value))).collect();
                 put(&mut config, WEBHOOK_HEADERS, Value::Object(headers));
             }
         }
         ProviderSettings::Slack(s) => {
-            put(&mut credentials, SLACK_URL, text(s.webhook_url.as_str()));
+            put(&mut credentials, SLACK_URL, stored(&s.webhook_url));
             if let Some(channel) = &s.channel {
                 put(&mut config, SLACK_CHANNEL, text(channel));
             }
@@ -172,13 +202,13 @@ pub(super) fn write(settings: &ProviderSettings) -> (Map<String, Value>, Map<Str
         ProviderSettings::Jira(j) => {
             put(&mut credentials, JIRA_BASE_URL, text(j.base_url.as_str()));
             put(&mut credentials, JIRA_EMAIL, text(&j.email));
-            put(&mut credentials, JIRA_API_TOKEN, text(j.api_token.expose()));
+            put(&mut credentials, JIRA_API_TOKEN, stored(&j.api_token));
             put(&mut config, JIRA_PROJECT_KEY, text(&j.project_key));
             if let Some(issue_type) = &j.issue_type {
                 put(&mut config, JIRA_ISSUE_TYPE, text(issue_type));
             }
         }
-        ProviderSettings::PagerDuty(p) => put(&mut credentials, PAGERDUTY_ROUTING_KEY, text(p.routing_key.expose())),
+        ProviderSettings::PagerDuty(p) => put(&mut credentials, PAGERDUTY_ROUTING_KEY, stored(&p.routing_key)),
         ProviderSettings::Email(e) => {
             put(&mut credentials, EMAIL_RECIPIENTS, e.recipients.iter().map(|r| text(r)).collect());
             if let Some(digest) = e.digest {
@@ -198,4 +228,33 @@ pub(super) fn masked_config(settings: &ProviderSettings) -> Map<String, Value> {
         }
     }
     config
+}
+
+/// A secret field as stored: its text, or its sealed value.
+fn stored<T: SecretText>(field: &Sealable<T>) -> Value {
+    match field {
+        Sealable::Clear(value) => Value::String(value.text().to_owned()),
+        Sealable::Sealed(sealed) => sealed.to_json(),
+    }
+}
+
+/// Every secret field with its path.
+pub(super) fn secret_fields(settings: &mut ProviderSettings) -> Vec<(String, &mut dyn SecretSlot)> {
+    let path = |section: &str, field: &str| format!("{section}.{field}");
+    match settings {
+        ProviderSettings::Webhook(w) => {
+            let mut fields: Vec<(String, &mut dyn SecretSlot)> = Vec::new();
+            if let Some(secret) = &mut w.secret {
+                fields.push((path("credentials", WEBHOOK_SECRET), secret));
+            }
+            for header in &mut w.headers {
+                fields.push((format!("config.{WEBHOOK_HEADERS}.{}", header.name), &mut header.value));
+            }
+            fields
+        }
+        ProviderSettings::Slack(s) => vec![(path("credentials", SLACK_URL), &mut s.webhook_url)],
+        ProviderSettings::Jira(j) => vec![(path("credentials", JIRA_API_TOKEN), &mut j.api_token)],
+        ProviderSettings::PagerDuty(p) => vec![(path("credentials", PAGERDUTY_ROUTING_KEY), &mut p.routing_key)],
+        ProviderSettings::Email(_) => Vec::new(),
+    }
 }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::{
     catalog::{Provider, ProviderSpec},
     field_error::FieldError,
+    sealed::{Sealable, SecretSlot, SecretText},
     secret::Secret,
     signing_key::SigningKey,
     target::{TargetPolicy, TargetUrl},
@@ -36,7 +37,7 @@ pub enum ProviderSettings {
 #[derive(Clone, PartialEq)]
 pub struct WebhookSettings {
     pub url: TargetUrl,
-    pub secret: Option<SigningSecret>,
+    pub secret: Option<Sealable<SigningSecret>>,
     /// `config.headers` in the order stored; values may be tokens.
     pub headers: Vec<Header>,
 }
@@ -54,17 +55,29 @@ impl SigningSecret {
     }
 }
 
+/// Sealed as the text the user gave; opened back into the key it means.
+impl SecretText for SigningSecret {
+    fn text(&self) -> &str {
+        self.text.expose()
+    }
+
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(SigningSecret::new(text))
+    }
+}
+
 /// A custom header sent with every webhook delivery.
 #[derive(Clone, PartialEq)]
 pub struct Header {
     pub name: String,
-    pub value: Secret,
+    pub value: Sealable<Secret>,
 }
 
 /// A Slack incoming webhook. Its URL is itself the credential.
 #[derive(Clone, PartialEq)]
 pub struct SlackSettings {
-    pub webhook_url: TargetUrl,
+    /// The credential: sealed at rest.
+    pub webhook_url: Sealable<TargetUrl>,
     /// `config.channel` as stored.
     pub channel: Option<String>,
 }
@@ -81,7 +94,7 @@ impl SlackSettings {
 pub struct JiraSettings {
     pub base_url: TargetUrl,
     pub email: String,
-    pub api_token: Secret,
+    pub api_token: Sealable<Secret>,
     pub project_key: String,
     /// `config.issueType` as stored; see [`JiraSettings::issue_type`].
     pub issue_type: Option<String>,
@@ -99,7 +112,7 @@ impl JiraSettings {
 /// A PagerDuty Events API v2 integration: the routing key is the credential.
 #[derive(Clone, PartialEq)]
 pub struct PagerDutySettings {
-    pub routing_key: Secret,
+    pub routing_key: Sealable<Secret>,
 }
 
 /// Alert mail: who receives it and whether findings wait for a digest.
@@ -138,7 +151,29 @@ impl ProviderSettings {
         config: &Map<String, Value>,
         policy: TargetPolicy,
     ) -> Result<Self, Vec<FieldError>> {
-        let errors = rules::check(provider, credentials, config, policy);
+        Self::parse_checked(provider, credentials, config, policy, false)
+    }
+
+    /// [`ProviderSettings::parse`] of a PATCH's merged settings, where secrets carried over
+    /// from the stored item may still be sealed: those are taken as they are (they were checked
+    /// when given). The caller refuses sealed values in the request itself.
+    pub fn parse_merged(
+        provider: Provider,
+        credentials: &Map<String, Value>,
+        config: &Map<String, Value>,
+        policy: TargetPolicy,
+    ) -> Result<Self, Vec<FieldError>> {
+        Self::parse_checked(provider, credentials, config, policy, true)
+    }
+
+    fn parse_checked(
+        provider: Provider,
+        credentials: &Map<String, Value>,
+        config: &Map<String, Value>,
+        policy: TargetPolicy,
+        sealed_ok: bool,
+    ) -> Result<Self, Vec<FieldError>> {
+        let errors = rules::check_with(provider, credentials, config, policy, sealed_ok);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -164,6 +199,17 @@ impl ProviderSettings {
     /// never shown.
     pub fn masked_config(&self) -> Value {
         Value::Object(json::masked_config(self))
+    }
+
+    /// Every secret field with its path (`credentials.apiToken`, `config.headers.<name>`), for
+    /// sealing and opening.
+    pub fn secret_fields(&mut self) -> Vec<(String, &mut dyn SecretSlot)> {
+        json::secret_fields(self)
+    }
+
+    /// Whether any secret field is still sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.clone().secret_fields().iter().any(|(_, slot)| slot.sealed().is_some())
     }
 
     pub fn kind(&self) -> Provider {

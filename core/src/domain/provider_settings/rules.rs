@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::domain::{
     catalog::{FieldKind, FieldSpec, Provider},
     field_error::FieldError,
+    sealed::SealedValue,
     signing_key::{SigningKey, WHSEC_PREFIX},
     target::{TargetPolicy, TargetUrl},
 };
@@ -42,10 +43,23 @@ pub fn check(
     config: &Map<String, Value>,
     policy: TargetPolicy,
 ) -> Vec<FieldError> {
+    check_with(provider, credentials, config, policy, false)
+}
+
+/// [`check`], taking sealed values (`sealed_ok`) as valid wherever a secret may stand.
+pub(super) fn check_with(
+    provider: Provider,
+    credentials: &Map<String, Value>,
+    config: &Map<String, Value>,
+    policy: TargetPolicy,
+    sealed_ok: bool,
+) -> Vec<FieldError> {
     let spec = provider.spec();
     let mut errors = Vec::new();
-    check_shape("credentials", spec.credential_fields, credentials, &mut errors);
-    check_shape("config", spec.config_fields, config, &mut errors);
+    // A sealed value carried over by a PATCH was checked when it was given; it is taken as it is.
+    let opaque = |value: &Value| sealed_ok && SealedValue::looks_sealed(value);
+    check_shape("credentials", spec.credential_fields, credentials, &opaque, &mut errors);
+    check_shape("config", spec.config_fields, config, &opaque, &mut errors);
     for (name, value) in credentials {
         let path = format!("credentials.{name}");
         if let Some(s) = value.as_str() {
@@ -57,7 +71,7 @@ pub fn check(
     for (name, value) in config {
         let path = format!("config.{name}");
         match (name.as_str(), value) {
-            ("headers", Value::Object(headers)) => check_headers(headers, &path, &mut errors),
+            ("headers", Value::Object(headers)) => check_headers(headers, &path, &opaque, &mut errors),
             ("channel", Value::String(c))
                 if c.trim().is_empty() || c.len() > 80 || c.chars().any(char::is_whitespace) =>
             {
@@ -81,7 +95,13 @@ pub fn check(
 }
 
 /// Unknown fields, missing required ones and wrong JSON types, driven by the catalog.
-fn check_shape(section: &str, fields: &[FieldSpec], given: &Map<String, Value>, errors: &mut Vec<FieldError>) {
+fn check_shape(
+    section: &str,
+    fields: &[FieldSpec],
+    given: &Map<String, Value>,
+    opaque: &dyn Fn(&Value) -> bool,
+    errors: &mut Vec<FieldError>,
+) {
     let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
     for name in given.keys() {
         if !known.contains(&name.as_str()) {
@@ -98,6 +118,7 @@ fn check_shape(section: &str, fields: &[FieldSpec], given: &Map<String, Value>, 
         match given.get(field.name) {
             None | Some(Value::Null) if field.required => errors.push(FieldError::new(path, "is required")),
             None | Some(Value::Null) => {}
+            Some(value) if opaque(value) => {}
             Some(value) if !kind_matches(field.kind, value) => {
                 errors.push(FieldError::new(path, format!("must be of type {}", field.kind.as_str())));
             }
@@ -181,7 +202,12 @@ fn check_recipients(list: &[Value], path: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_headers(headers: &Map<String, Value>, path: &str, errors: &mut Vec<FieldError>) {
+fn check_headers(
+    headers: &Map<String, Value>,
+    path: &str,
+    opaque: &dyn Fn(&Value) -> bool,
+    errors: &mut Vec<FieldError>,
+) {
     if headers.len() > MAX_HEADERS {
         errors.push(FieldError::new(path, format!("must hold at most {MAX_HEADERS} headers")));
     }
@@ -198,6 +224,7 @@ fn check_headers(headers: &Map<String, Value>, path: &str, errors: &mut Vec<Fiel
             continue;
         }
         match value.as_str() {
+            None if opaque(value) => {}
             None => errors.push(FieldError::new(field, "must be a string")),
             Some(v) if v.len() > 4096 || v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) => {
                 errors.push(FieldError::new(field, "must be at most 4096 characters with no control characters"));

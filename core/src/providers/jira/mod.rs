@@ -151,7 +151,8 @@ struct Site {
 impl Site {
     fn new(settings: &JiraSettings) -> Result<Self, String> {
         // Stored values are used trimmed, as they always were.
-        let (email, token) = (settings.email.trim(), settings.api_token.expose().trim());
+        let token = settings.api_token.clear("credentials.apiToken").map_err(|sealed| sealed.to_string())?;
+        let (email, token) = (settings.email.trim(), token.expose().trim());
         Ok(Self {
             root: api_root(settings.base_url.as_str().trim())?,
             authorization: Secret::new(format!("Basic {}", STANDARD.encode(format!("{email}:{token}")))),

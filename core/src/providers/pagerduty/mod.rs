@@ -46,7 +46,10 @@ pub async fn attempt<H: Sender>(
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let key = settings.routing_key.expose();
+    let key = match settings.routing_key.clear("credentials.routingKey") {
+        Ok(key) => key.expose(),
+        Err(sealed) => return ProviderAttempt::not_sent(sealed.to_string()),
+    };
     let event = render_event(task, key);
     let request = render_request(url, &event);
     let mut logged = http::logged_request(&request, http::url_without_query_values(url));

@@ -29,7 +29,10 @@ pub async fn attempt<H: Sender>(
     task: &DeliveryTask,
     now: OffsetDateTime,
 ) -> ProviderAttempt {
-    let url = settings.webhook_url.as_str();
+    let url = match settings.webhook_url.clear("credentials.webhookUrl") {
+        Ok(url) => url.as_str(),
+        Err(sealed) => return ProviderAttempt::not_sent(sealed.to_string()),
+    };
     let request = render_request(task, url, settings.channel());
     let logged = http::logged_request(&request, http::origin_only(url));
     http::send(sender, &request, logged, now, judge).await

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::integrations::{create, delete, get, list, update};
+use super::integrations::{WritePorts, create, delete, get, list, update};
 use crate::{
     api::{Reply, error::ApiError},
     config::Limits,
@@ -15,7 +15,7 @@ use crate::{
 };
 use apviso_core::{
     domain::{events::EventType, integration::DeliveryStatus, target::TargetPolicy},
-    fakes::{MemoryIntegrationStore, RecordingQueue},
+    fakes::{FakeKeyring, MemoryIntegrationStore, RecordingQueue},
     ports::store::IntegrationStore,
 };
 
@@ -55,9 +55,15 @@ async fn create_stores_the_integration_answers_its_view_and_queues_a_verificatio
         "config": {"headers": {"Authorization": "Bearer abc"}},
         "enabledEvents": ["finding.new", "scan.completed"], "minimumSeverity": "high"
     });
-    let reply = create(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &request(&[], &[], Some(body)))
-        .await
-        .unwrap();
+    let reply = create(
+        &WritePorts { store: &store, queue: &queue, keys: &FakeKeyring::default(), clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &request(&[], &[], Some(body)),
+    )
+    .await
+    .unwrap();
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(
         without_id(&reply),
@@ -86,9 +92,15 @@ async fn create_refuses_an_invalid_body_and_stores_nothing() {
     let (store, queue, clock) = (MemoryIntegrationStore::default(), RecordingQueue::default(), clock());
     let body = json!({"provider": "webhook", "name": "Hook", "credentials": {"url": "http://hooks.example.com"},
                       "enabledEvents": ["finding.new"]});
-    let err = create(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &request(&[], &[], Some(body)))
-        .await
-        .unwrap_err();
+    let err = create(
+        &WritePorts { store: &store, queue: &queue, keys: &FakeKeyring::default(), clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &request(&[], &[], Some(body)),
+    )
+    .await
+    .unwrap_err();
     let ApiError::Validation(errors) = err else { panic!("expected a validation error, got {err:?}") };
     assert_eq!(errors[0].field, "credentials.url");
     assert_eq!(errors[0].message, "must use https://");
@@ -135,7 +147,15 @@ async fn patch_writes_the_next_version_and_keeps_the_delivery_status() {
     let (queue, clock) = (RecordingQueue::default(), clock());
     clock.advance(Duration::from_secs(5 * 60));
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed", "minimumSeverity": "high"})));
-    let reply = update(&store, &queue, &clock, TARGETS, &LIMITS, &account("acct_a"), &req).await.unwrap();
+    let reply = update(
+        &WritePorts { store: &store, queue: &queue, keys: &FakeKeyring::default(), clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["name"], "Renamed");
     assert_eq!(reply.body["minimumSeverity"], "high");
@@ -152,8 +172,20 @@ async fn patch_starts_again_after_losing_a_race() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     store.lose_next_updates(2);
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed"})));
-    let reply =
-        update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account("acct_a"), &req).await.unwrap();
+    let reply = update(
+        &WritePorts {
+            store: &store,
+            queue: &RecordingQueue::default(),
+            keys: &FakeKeyring::default(),
+            clock: &clock(),
+        },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap();
     assert_eq!(reply.body["name"], "Renamed");
     // Two concurrent writers got in first (versions 2 and 3); this write is version 4.
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().version, 4);
@@ -164,9 +196,20 @@ async fn patch_gives_up_with_a_conflict_when_it_keeps_losing() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     store.lose_next_updates(12);
     let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed"})));
-    let err = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account("acct_a"), &req)
-        .await
-        .unwrap_err();
+    let err = update(
+        &WritePorts {
+            store: &store,
+            queue: &RecordingQueue::default(),
+            keys: &FakeKeyring::default(),
+            clock: &clock(),
+        },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ApiError::Conflict), "{err:?}");
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().name, "Alerts");
 }
@@ -176,9 +219,20 @@ async fn patch_of_a_missing_or_another_accounts_integration_is_not_found() {
     let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
     for (caller, raw) in [("acct_b", ID_1), ("acct_a", UNKNOWN)] {
         let req = request(&[("id", raw)], &[], Some(json!({"name": "Mine now"})));
-        let err = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &LIMITS, &account(caller), &req)
-            .await
-            .unwrap_err();
+        let err = update(
+            &WritePorts {
+                store: &store,
+                queue: &RecordingQueue::default(),
+                keys: &FakeKeyring::default(),
+                clock: &clock(),
+            },
+            TARGETS,
+            &LIMITS,
+            &account(caller),
+            &req,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, ApiError::NotFound), "{caller} {raw}: {err:?}");
     }
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)).unwrap().name, "Alerts");
@@ -199,4 +253,86 @@ async fn delete_removes_the_callers_integration_once() {
     assert_eq!(store.stored(&account("acct_a"), id(ID_1)), None);
     let again = delete(&store, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap_err();
     assert!(matches!(again, ApiError::NotFound), "{again:?}");
+}
+
+#[tokio::test]
+async fn secrets_are_sealed_when_written_and_never_opened_by_list_get_or_patch() {
+    let (store, queue, clock, keys) =
+        (MemoryIntegrationStore::default(), RecordingQueue::default(), clock(), FakeKeyring::default());
+    let body = json!({
+        "provider": "webhook", "name": "Hook",
+        "credentials": {"url": HOOK_URL, "secret": "secret_do_not_leak_0123"},
+        "config": {"headers": {"Authorization": "Bearer header_do_not_leak"}},
+        "enabledEvents": ["finding.new"]
+    });
+    let reply = create(
+        &WritePorts { store: &store, queue: &queue, keys: &keys, clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &request(&[], &[], Some(body)),
+    )
+    .await
+    .unwrap();
+    let new_id = id(reply.body["id"].as_str().unwrap());
+    let stored = serde_json::to_string(&store.stored(&account("acct_a"), new_id).unwrap()).unwrap();
+    assert!(!stored.contains("do_not_leak"), "{stored}");
+    assert_eq!(keys.generated(), 1, "one data key for the secret and the header");
+
+    let by_id = request(&[("id", &new_id.to_string())], &[], None);
+    list(&store, &account("acct_a")).await.unwrap();
+    let view = get(&store, &account("acct_a"), &by_id).await.unwrap();
+    assert_eq!(view.body["config"], json!({"headers": {"Authorization": "********"}}));
+    let rename = request(&[("id", &new_id.to_string())], &[], Some(json!({"name": "Renamed"})));
+    update(
+        &WritePorts { store: &store, queue: &queue, keys: &keys, clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &rename,
+    )
+    .await
+    .unwrap();
+    assert_eq!(keys.decrypted(), 0, "list, get and PATCH never open secrets");
+    assert_eq!(keys.generated(), 1, "a PATCH with no new secret seals nothing");
+    assert_eq!(queue.sent().len(), 1, "a rename is not verified again");
+
+    let new_header = request(
+        &[("id", &new_id.to_string())],
+        &[],
+        Some(json!({"config": {"headers": {"X-Token": "tok_do_not_leak"}}})),
+    );
+    update(
+        &WritePorts { store: &store, queue: &queue, keys: &keys, clock: &clock },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &new_header,
+    )
+    .await
+    .unwrap();
+    let stored = serde_json::to_string(&store.stored(&account("acct_a"), new_id).unwrap()).unwrap();
+    assert!(!stored.contains("do_not_leak") && stored.contains("X-Token"), "{stored}");
+    assert_eq!((keys.generated(), keys.decrypted()), (2, 0));
+}
+
+#[tokio::test]
+async fn a_plain_item_from_before_sealing_is_sealed_by_its_next_patch() {
+    let store = MemoryIntegrationStore::with([slack("acct_a", ID_1)]);
+    assert!(!store.stored(&account("acct_a"), id(ID_1)).unwrap().provider.is_sealed());
+    let keys = FakeKeyring::default();
+    let req = request(&[("id", ID_1)], &[], Some(json!({"name": "Renamed"})));
+    update(
+        &WritePorts { store: &store, queue: &RecordingQueue::default(), keys: &keys, clock: &clock() },
+        TARGETS,
+        &LIMITS,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap();
+    let stored = store.stored(&account("acct_a"), id(ID_1)).unwrap();
+    assert!(stored.provider.is_sealed());
+    assert!(!serde_json::to_string(&stored).unwrap().contains("hooks.slack.com"));
+    assert_eq!((keys.generated(), keys.decrypted()), (1, 0));
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::integrations::{create, delete, update};
+use super::integrations::{WritePorts, create, delete, update};
 use crate::{
     api::error::ApiError,
     config::Limits,
@@ -14,7 +14,7 @@ use crate::{
 };
 use apviso_core::{
     domain::target::TargetPolicy,
-    fakes::{MemoryIntegrationStore, RecordingQueue},
+    fakes::{FakeKeyring, MemoryIntegrationStore, RecordingQueue},
     ports::store::IntegrationStore,
 };
 
@@ -42,9 +42,7 @@ async fn create_as(
     body: Value,
 ) -> Result<String, ApiError> {
     let reply = create(
-        store,
-        &RecordingQueue::default(),
-        &clock(),
+        &WritePorts { store, queue: &RecordingQueue::default(), keys: &FakeKeyring::default(), clock: &clock() },
         TARGETS,
         limits,
         &account(caller),
@@ -82,14 +80,38 @@ async fn e_mail_recipients_are_capped_per_account() {
     // Growing the first to the limit is fine; one more anywhere is not.
     let grow = |to: &[&str]| json!({"credentials": {"recipients": to}});
     let req = request(&[("id", &first)], &[], Some(grow(&["a@example.com", "b@example.com", "c@example.com"])));
-    update(&store, &RecordingQueue::default(), &clock(), TARGETS, &limits, &account("acct_a"), &req).await.unwrap();
+    update(
+        &WritePorts {
+            store: &store,
+            queue: &RecordingQueue::default(),
+            keys: &FakeKeyring::default(),
+            clock: &clock(),
+        },
+        TARGETS,
+        &limits,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap();
     let err = create_as(&store, &limits, "acct_a", email_body(&["e@example.com"])).await.unwrap_err();
     assert!(matches!(err, ApiError::QuotaExceeded(_)), "{err:?}");
     let req =
         request(&[("id", &first)], &[], Some(grow(&["a@example.com", "b@example.com", "c@example.com", "d@x.io"])));
-    let err = update(&store, &RecordingQueue::default(), &clock(), TARGETS, &limits, &account("acct_a"), &req)
-        .await
-        .unwrap_err();
+    let err = update(
+        &WritePorts {
+            store: &store,
+            queue: &RecordingQueue::default(),
+            keys: &FakeKeyring::default(),
+            clock: &clock(),
+        },
+        TARGETS,
+        &limits,
+        &account("acct_a"),
+        &req,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ApiError::QuotaExceeded(_)), "{err:?}");
     // Other providers and other accounts are not counted.
     create_as(&store, &limits, "acct_a", slack_body()).await.unwrap();
@@ -105,14 +127,28 @@ async fn a_loop_of_patches_queues_one_verification_ping() {
     let body = json!({"provider": "webhook", "name": "Hook",
                       "credentials": {"url": HOOK_URL, "secret": "test-secret-0123456789"},
                       "enabledEvents": ["finding.new"]});
-    let reply = create(&store, &queue, &clock, TARGETS, &limits, &account("acct_a"), &request(&[], &[], Some(body)))
-        .await
-        .unwrap();
+    let reply = create(
+        &WritePorts { store: &store, queue: &queue, keys: &FakeKeyring::default(), clock: &clock },
+        TARGETS,
+        &limits,
+        &account("acct_a"),
+        &request(&[], &[], Some(body)),
+    )
+    .await
+    .unwrap();
     let id = reply.body["id"].as_str().unwrap().to_owned();
     for n in 0..10 {
         let patch = json!({"credentials": {"url": format!("{HOOK_URL}/{n}"), "secret": "test-secret-0123456789"}});
         let req = request(&[("id", &id)], &[], Some(patch));
-        update(&store, &queue, &clock, TARGETS, &limits, &account("acct_a"), &req).await.unwrap();
+        update(
+            &WritePorts { store: &store, queue: &queue, keys: &FakeKeyring::default(), clock: &clock },
+            TARGETS,
+            &limits,
+            &account("acct_a"),
+            &req,
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(queue.sent().len(), 1, "the pending ping covers every change");
 }

@@ -16,7 +16,7 @@ use crate::{
 use apviso_core::{
     domain::{events::EventType, ids::AccountId},
     pipeline::outcome::AttemptOutcome,
-    ports::clock::Clock,
+    ports::{clock::Clock, keys::Keyring},
     providers::Attempter,
 };
 
@@ -67,8 +67,8 @@ async fn claim_test_slot(
     }
 }
 
-pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
-    deps: &AttemptDeps<'_, S, L, H, C>,
+pub async fn test<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock, K: Keyring>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
     interval: Duration,
     account: &AccountId,
     req: &Request,

@@ -10,12 +10,16 @@ use serde_json::json;
 use super::test_delivery::test;
 use crate::{
     api::error::ApiError,
-    test_support::{FakeProviders, ID_1, ID_2, RETENTION, account, clock, id, providers, request, webhook},
+    test_support::{
+        FakeProviders, HOOK_URL, ID_1, ID_2, RETENTION, account, clock, id, integration, providers, request, webhook,
+    },
     workers::attempt::AttemptDeps,
 };
 use apviso_core::{
-    domain::integration::DeliveryStatus,
-    fakes::{Answer, FakeClock, MemoryDeliveryLogStore, MemoryIntegrationStore, ScriptedSender},
+    domain::{integration::DeliveryStatus, signing_key::SigningKey},
+    fakes::{Answer, FakeClock, FakeKeyring, MemoryDeliveryLogStore, MemoryIntegrationStore, ScriptedSender},
+    pipeline::signing,
+    sealing,
 };
 
 /// The default least time between two tests of one integration.
@@ -26,6 +30,7 @@ struct Parts {
     logs: MemoryDeliveryLogStore,
     providers: FakeProviders,
     clock: FakeClock,
+    keys: FakeKeyring,
 }
 
 impl Parts {
@@ -35,12 +40,16 @@ impl Parts {
             logs: MemoryDeliveryLogStore::default(),
             providers: providers(http),
             clock: clock(),
+            keys: FakeKeyring::default(),
         }
     }
 
-    fn deps(&self) -> AttemptDeps<'_, MemoryIntegrationStore, MemoryDeliveryLogStore, FakeProviders, FakeClock> {
+    fn deps(
+        &self,
+    ) -> AttemptDeps<'_, MemoryIntegrationStore, MemoryDeliveryLogStore, FakeProviders, FakeClock, FakeKeyring> {
         AttemptDeps {
             store: &self.store,
+            keys: &self.keys,
             logs: &self.logs,
             providers: &self.providers,
             clock: &self.clock,
@@ -140,4 +149,41 @@ async fn a_zero_interval_turns_the_limit_off() {
         test(&parts.deps(), Duration::ZERO, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
     }
     assert_eq!(parts.providers.http.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_sealed_integration_is_opened_to_send_signed_with_its_secret_and_headers() {
+    let parts = Parts::new(ScriptedSender::answering([Answer::status(200)]));
+    let mut hook = integration(
+        "acct_a",
+        ID_1,
+        json!({"provider": "webhook", "name": "Hook",
+               "credentials": {"url": HOOK_URL, "secret": "test-secret-0123456789"},
+               "config": {"headers": {"Authorization": "Bearer header-token"}},
+               "enabledEvents": ["finding.new"]}),
+    );
+    sealing::seal(&parts.keys, &mut hook).await.unwrap();
+    parts.store.put(hook);
+    let reply = test(&parts.deps(), INTERVAL, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    assert_eq!(reply.body["success"], true, "{}", reply.body);
+    assert_eq!(parts.keys.decrypted(), 1, "the test route opens the secrets");
+    let sent = &parts.providers.http.requests()[0];
+    assert_eq!(sent.header("Authorization"), Some("Bearer header-token"));
+    let key = SigningKey::of_stored("test-secret-0123456789");
+    assert_eq!(sent.header("X-APVISO-Signature"), Some(signing::github_signature(&key, &sent.body).as_str()));
+    // The stored item stays sealed: opening is for this one attempt only.
+    assert!(parts.store.stored(&account("acct_a"), id(ID_1)).unwrap().provider.is_sealed());
+}
+
+#[tokio::test]
+async fn secrets_that_do_not_open_send_nothing() {
+    let parts = Parts::new(ScriptedSender::answering([]));
+    let mut hook = parts.store.stored(&account("acct_a"), id(ID_1)).unwrap();
+    sealing::seal(&parts.keys, &mut hook).await.unwrap();
+    parts.store.put(hook);
+    parts.keys.set_unavailable();
+    let reply = test(&parts.deps(), INTERVAL, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    assert_eq!(reply.body["success"], false);
+    assert!(reply.body["error"].as_str().unwrap().contains("could not be opened"), "{}", reply.body);
+    assert!(parts.providers.http.requests().is_empty());
 }

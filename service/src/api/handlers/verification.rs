@@ -30,7 +30,7 @@ pub fn needs_verification(previous: Option<&Integration>, next: &Integration) ->
         return false;
     }
     let target = |i: &Integration| match &i.provider {
-        ProviderSettings::Webhook(w) => Some((w.url.as_str().to_owned(), w.secret.as_ref().map(|s| s.text.clone()))),
+        ProviderSettings::Webhook(w) => Some((w.url.as_str().to_owned(), w.secret.clone())),
         _ => None,
     };
     let Some(next_target) = target(next) else { return false };
@@ -66,9 +66,13 @@ pub async fn send_if_needed(
     next: &Integration,
     now: OffsetDateTime,
 ) {
-    if !needs_verification(previous, next) {
-        return;
+    if needs_verification(previous, next) {
+        send(store, queue, next, now).await;
     }
+}
+
+/// Queues a verification ping for `next`, unless one is already pending for it.
+pub async fn send(store: &impl IntegrationStore, queue: &impl DeliveryQueue, next: &Integration, now: OffsetDateTime) {
     let (account, id) = (&next.account_id, next.id);
     let pending = Window::VerificationPending;
     match store.claim_window(account, id, pending, unix_ms(now), unix_ms(now + PENDING_FOR)).await {
