@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     mail::ses::SesMailer,
     outbound::GuardedClient,
-    queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
+    queue::{event_bus::EventBridgeBus, scheduler::EventBridgeScheduler, sqs::SqsQueue},
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
         integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
@@ -93,6 +93,7 @@ pub type LiveDeliveryDeps = DeliveryDeps<
     LiveProviders,
     S3PayloadStore,
     SystemClock,
+    EventBridgeBus,
 >;
 
 pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
@@ -122,6 +123,8 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         log_retention: config.log_retention,
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),
         clock: SystemClock,
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &config.event_bus),
+        disable: config.disable,
     })
 }
 

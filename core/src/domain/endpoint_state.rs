@@ -23,9 +23,15 @@ pub const REASON_BY_ACCOUNT: &str = "Disabled through the API (enabled: false)";
 pub enum EndpointState {
     Active,
     /// Every delivery since `since` failed for good (`consecutive` of them); none succeeded.
-    Failing { since: Timestamp, consecutive: u32 },
+    Failing {
+        since: Timestamp,
+        consecutive: u32,
+    },
     /// Nothing is delivered until the account enables it again.
-    Disabled { at: Timestamp, reason: String },
+    Disabled {
+        at: Timestamp,
+        reason: String,
+    },
 }
 
 /// The state as the API names it.
@@ -80,7 +86,9 @@ impl Default for DisablePolicy {
 pub enum DeliveryEnd {
     Delivered,
     /// Retries exhausted or not retryable. `gone`: the receiver answered `410 Gone`.
-    FailedForGood { gone: bool },
+    FailedForGood {
+        gone: bool,
+    },
 }
 
 /// The operational events, sent when the state changes.

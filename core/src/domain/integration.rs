@@ -115,9 +115,10 @@ impl StoredIntegration {
     fn endpoint_state(&self) -> EndpointState {
         if !self.enabled {
             return EndpointState::Disabled {
-                at: self.disabled_at.or_else(|| Timestamp::parse(&self.updated_at)).unwrap_or_else(|| {
-                    Timestamp::new(time::OffsetDateTime::UNIX_EPOCH)
-                }),
+                at: self
+                    .disabled_at
+                    .or_else(|| Timestamp::parse(&self.updated_at))
+                    .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH)),
                 reason: self.disabled_reason.clone().unwrap_or_else(|| REASON_BY_ACCOUNT.to_owned()),
             };
         }
@@ -167,7 +168,9 @@ impl From<Integration> for StoredIntegration {
             EndpointState::Failing { since, consecutive } => {
                 (Some(StoredStatus::Failing), Some(since), Some(consecutive), None, None)
             }
-            EndpointState::Disabled { at, reason } => (Some(StoredStatus::Disabled), None, None, Some(at), Some(reason)),
+            EndpointState::Disabled { at, reason } => {
+                (Some(StoredStatus::Disabled), None, None, Some(at), Some(reason))
+            }
         };
         Self {
             state,

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod delivery_logs;
 pub mod digests;
+mod endpoint_state;
 pub mod integration_count;
 pub mod integrations;
 pub mod mail_budget;

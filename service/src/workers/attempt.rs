@@ -11,7 +11,7 @@ use apviso_core::{
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::clock::Clock,
-    providers::Attempter,
+    providers::{Attempter, ProviderAttempt},
     time_fmt::Timestamp,
 };
 
@@ -37,6 +37,23 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
 ) -> AttemptReport {
     let started = deps.clock.now();
     let attempt = deps.providers.attempt(integration, task, started).await;
+    let report = log(deps, integration, task, attempt, started).await;
+    let status = report.log.status;
+    let at = report.log.delivered_at.to_string();
+    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
+        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
+    }
+    report
+}
+
+/// Records `attempt` (made, or refused without sending, at `started`) in the delivery log.
+pub async fn log<S, L: DeliveryLogStore, H, C>(
+    deps: &AttemptDeps<'_, S, L, H, C>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    attempt: ProviderAttempt,
+    started: time::OffsetDateTime,
+) -> AttemptReport {
     let outcome = attempt.outcome;
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
@@ -67,10 +84,6 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         // is kept in the function's own log instead, whole, for an operator to find.
         let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
         tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
-    }
-    let at = delivered_at.to_string();
-    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
-        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
     }
     tracing::info!(
         integration_id = %integration.id,
