@@ -1,5 +1,6 @@
-//! Provisions a whole local stack (tables, queues with dead-letter queues, the Scheduler group)
-//! under one name prefix, and hands back the environment the template would give the functions.
+//! Provisions a whole local stack (tables, queues with dead-letter queues, the Scheduler group,
+//! the payload bucket, the operational event bus) under one name prefix, and hands back the
+//! environment the template would give the functions.
 
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct Provisioned {
     pub deliveries: QueuePair,
     pub schedule_group: String,
     pub payload_bucket: String,
+    /// The operational event bus (`integration.failing`, ...).
+    pub event_bus: String,
 }
 
 impl Provisioned {
@@ -38,6 +41,7 @@ impl Provisioned {
             ("APVISO_SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE.into()),
             ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
             (PayloadBucket::BUCKET_VAR, self.payload_bucket.clone()),
+            (crate::wiring::EVENT_BUS_NAME_VAR, self.event_bus.clone()),
         ]
     }
 
@@ -77,7 +81,9 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let payload_bucket = format!("{prefix}{}", crate::wiring::PAYLOAD_BUCKET_SUFFIX);
     let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
     queues::ensure_bucket(&aws_sdk_s3::Client::from_conf(s3), &payload_bucket).await?;
-    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket })
+    let event_bus = format!("{prefix}{}", crate::wiring::EVENT_BUS_SUFFIX);
+    queues::ensure_event_bus(&aws_sdk_eventbridge::Client::new(sdk), &event_bus).await?;
+    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket, event_bus })
 }
 
 /// SES refuses to send from an unverified address; in AWS the sender is verified once by the

@@ -54,6 +54,7 @@ fn the_local_stack_sets_the_same_resource_variables() {
         deliveries: pair("apviso-deliveries"),
         schedule_group: "apviso-retries".into(),
         payload_bucket: "apviso-payloads".into(),
+        event_bus: "apviso-operational".into(),
     };
     let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
     let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
@@ -80,6 +81,7 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     expected.insert(wiring::SCHEDULE_GROUP_VAR, ("Ref", group));
     expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
     expected.insert(wiring::PAYLOAD_BUCKET_VAR, ("Ref", payload_bucket(&t)));
+    expected.insert(wiring::EVENT_BUS_NAME_VAR, ("Ref", event_bus(&t)));
     for (var, _) in wiring::SETTINGS {
         expected.insert(var, ("Ref", setting_parameter(&t, var)));
     }
@@ -108,6 +110,13 @@ fn payload_bucket(t: &Template) -> String {
     let buckets = t.of_type("AWS::S3::Bucket");
     assert_eq!(buckets.len(), 1, "one bucket");
     buckets[0].0.to_owned()
+}
+
+/// The template's one event bus: the operational events.
+fn event_bus(t: &Template) -> String {
+    let buses = t.of_type("AWS::Events::EventBus");
+    assert_eq!(buses.len(), 1, "one event bus");
+    buses[0].0.to_owned()
 }
 
 /// The parameter a setting variable is bound to; its default must be the code's default.
@@ -162,6 +171,8 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
+        ("dynamodb:Query", &integrations),
+        ("events:PutEvents", &format!("bus:{}", event_bus(t))),
         ("s3:GetObject", &stored_events),
         ("s3:PutObject", &stored_dead_letters),
         ("scheduler:CreateSchedule", &format!("schedules:{group}")),
