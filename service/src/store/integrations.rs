@@ -8,8 +8,8 @@ use serde_dynamo::{from_item, to_attribute_value, to_item};
 
 use super::{
     Claim, IntegrationStore, StoreError, Window,
-    endpoint_state::{NAMES, state_write},
     schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk, integration_sk},
+    state_attributes::{NAMES, state_write},
 };
 use apviso_core::domain::{
     endpoint_state::EndpointState,

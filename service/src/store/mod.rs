@@ -10,6 +10,7 @@ pub mod integrations;
 pub mod mail_budget;
 pub mod payloads;
 pub mod schema;
+mod state_attributes;
 pub mod windows;
 
 pub use apviso_core::ports::store::*;
