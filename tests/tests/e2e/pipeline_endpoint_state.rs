@@ -182,3 +182,31 @@ async fn the_first_success_after_failing_recovers() {
     assert_eq!(notices(&listener), expected);
     assert_eq!(bus_notices(&app.bus_events(&tap, 2, WAIT).await), expected);
 }
+
+/// A retry that was pending when the account disabled the integration is not sent: it ends as a
+/// failed log entry that says why, and nothing is retried after it.
+#[tokio::test]
+async fn a_pending_retry_of_a_disabled_integration_ends_in_the_log() {
+    let app = TestApp::spawn_with(Settings::pipeline().set("APVISO_RETRY_SCHEDULE", "2s,2s")).await;
+    let down = Receiver::start().await;
+    down.script([Scripted::status(503)]);
+    let id = app.webhook(&down.url("/hook"), &["finding.new"], json!({})).await;
+    app.publish(&finding_event("evt_pending_1", "high")).await;
+    app.wait_for_attempts(&id, 1, WAIT).await;
+    let path = format!("/v1/integrations/{id}");
+    let body = json!({"enabled": false});
+    let patched = app.expect("PATCH", &path, "/v1/integrations/{id}", Some(KEY_A), Some(&body), 200).await.body;
+    assert_eq!(patched["status"], "disabled");
+    assert_eq!(patched["disabledReason"], "Disabled through the API (enabled: false)");
+    let attempts = app.wait_for_attempts(&id, 2, WAIT).await;
+    app.settled().await;
+    assert_eq!(app.attempts(&id).await.len(), 2, "nothing retried after the unsent one");
+    assert_eq!(down.events().len(), 1, "the retry was not sent");
+    assert_eq!(attempts[1]["status"], "failed");
+    assert_eq!(attempts[1]["attempt"], 2);
+    assert_eq!(attempts[1]["deliveryId"], attempts[0]["deliveryId"]);
+    assert_eq!(attempts[1]["responseCode"], Value::Null);
+    let error = attempts[1]["error"].as_str().unwrap();
+    assert!(error.starts_with("Not sent: the integration is disabled (since "), "{error}");
+    assert!(error.ends_with(": Disabled through the API (enabled: false))"), "{error}");
+}
