@@ -15,7 +15,7 @@ use crate::{
 };
 use apviso_core::{
     domain::{
-        endpoint_state::{DeliveryEnd, DisablePolicy, EndpointState, Notice, REASON_GONE, transition},
+        endpoint_state::{DeliveryEnd, DisablePolicy, Notice, transition},
         integration::Integration,
     },
     pipeline::operational::OperationalEvent,
@@ -64,8 +64,9 @@ where
                     "integration state changed"
                 );
                 let notice = change.notice?;
-                if let EndpointState::Disabled { reason, .. } = &change.next {
-                    metrics::auto_disabled(if reason == REASON_GONE { "gone" } else { "sustained" });
+                if change.next.is_disabled() {
+                    let gone = end == DeliveryEnd::FailedForGood { gone: true };
+                    metrics::auto_disabled(if gone { "gone" } else { "sustained" });
                 }
                 let event = OperationalEvent::new(
                     &current,
