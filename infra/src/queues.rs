@@ -100,3 +100,12 @@ pub async fn ensure_schedule_group(client: &SchedulerClient, name: &str) -> Resu
         Err(e) => Err(err(format!("creating schedule group {name}"), aws_sdk_scheduler::error::DisplayErrorContext(e))),
     }
 }
+
+/// Creates the operational event bus `name`, or finds it.
+pub async fn ensure_event_bus(client: &aws_sdk_eventbridge::Client, name: &str) -> Result<(), ProvisionError> {
+    match client.create_event_bus().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
+        Err(e) => Err(err(format!("creating event bus {name}"), aws_sdk_eventbridge::error::DisplayErrorContext(e))),
+    }
+}

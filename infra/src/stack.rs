@@ -1,5 +1,6 @@
-//! Provisions a whole local stack (tables, queues with dead-letter queues, the Scheduler group)
-//! under one name prefix, and hands back the environment the template would give the functions.
+//! Provisions a whole local stack (tables, queues with dead-letter queues, the Scheduler group,
+//! the payload bucket, the operational event bus) under one name prefix, and hands back the
+//! environment the template would give the functions.
 
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ pub struct Provisioned {
     pub payload_bucket: String,
     /// ARN of the KMS key sealing integration secrets.
     pub secrets_key_arn: String,
+    /// The operational event bus (`integration.failing`, ...).
+    pub event_bus: String,
 }
 
 impl Provisioned {
@@ -41,6 +44,7 @@ impl Provisioned {
             ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
             (PayloadBucket::BUCKET_VAR, self.payload_bucket.clone()),
             (SECRETS_KEY_ARN_VAR, self.secrets_key_arn.clone()),
+            (crate::wiring::EVENT_BUS_NAME_VAR, self.event_bus.clone()),
         ]
     }
 
@@ -81,7 +85,9 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
     queues::ensure_bucket(&aws_sdk_s3::Client::from_conf(s3), &payload_bucket).await?;
     let secrets_key_arn = secrets_key::ensure_secrets_key(&aws_sdk_kms::Client::new(sdk), prefix).await?;
-    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket, secrets_key_arn })
+    let event_bus = format!("{prefix}{}", crate::wiring::EVENT_BUS_SUFFIX);
+    queues::ensure_event_bus(&aws_sdk_eventbridge::Client::new(sdk), &event_bus).await?;
+    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket, secrets_key_arn, event_bus })
 }
 
 /// SES refuses to send from an unverified address; in AWS the sender is verified once by the

@@ -9,7 +9,10 @@
 use apviso_core::pipeline::retry::{DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY};
 use apviso_service::{
     api::routes::Route,
-    config::{DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, Limits, PayloadBucket, Tables},
+    config::{
+        DEFAULT_EMAIL_FROM, DEFAULT_PAGERDUTY_URL, DISABLE_AFTER_FAILURES_VAR, DISABLE_AFTER_VAR, EVENT_BUS_VAR,
+        Limits, PayloadBucket, Tables,
+    },
     store::{
         delivery_logs::TTL_ATTR,
         schema::{API_KEYS_KEYS, DELIVERY_LOGS_KEYS, DIGESTS_KEYS, INTEGRATIONS_KEYS, TableKeys},
@@ -154,9 +157,12 @@ pub const PAYLOAD_BUCKET_VAR: &str = PayloadBucket::BUCKET_VAR;
 
 /// The KMS key that seals integration secrets at rest (the template's `SecretsKey`).
 pub const SECRETS_KEY_ARN_VAR: &str = apviso_service::config::SECRETS_KEY_ARN_VAR;
+/// The EventBridge bus of the operational events (`<prefix>operational`).
+pub const EVENT_BUS_SUFFIX: &str = "operational";
+pub const EVENT_BUS_NAME_VAR: &str = EVENT_BUS_VAR;
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 10] = [
+pub const SETTINGS: [(&str, &str); 12] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
@@ -167,6 +173,8 @@ pub const SETTINGS: [(&str, &str); 10] = [
     (Limits::TEST_INTERVAL_VAR, "10s"),
     (Limits::MAX_EMAIL_RECIPIENTS_VAR, "50"),
     (Limits::EMAIL_HOURLY_BUDGET_VAR, "200"),
+    (DISABLE_AFTER_VAR, apviso_core::domain::endpoint_state::DEFAULT_DISABLE_AFTER),
+    (DISABLE_AFTER_FAILURES_VAR, "20"),
 ];
 
 /// Read by the code but only for local use: never set in a deployed stack.
@@ -177,7 +185,13 @@ pub fn env_vars() -> Vec<&'static str> {
     let mut vars: Vec<&'static str> = TABLES.iter().map(|t| t.var).collect();
     vars.extend([DELIVERIES_QUEUE_URL_VAR, DELIVERIES_QUEUE_ARN_VAR]);
     vars.extend(QUEUES.iter().map(|q| q.dlq_url_var));
-    vars.extend([SCHEDULE_GROUP_VAR, SCHEDULER_ROLE_ARN_VAR, PAYLOAD_BUCKET_VAR, SECRETS_KEY_ARN_VAR]);
+    vars.extend([
+        SCHEDULE_GROUP_VAR,
+        SCHEDULER_ROLE_ARN_VAR,
+        PAYLOAD_BUCKET_VAR,
+        SECRETS_KEY_ARN_VAR,
+        EVENT_BUS_NAME_VAR,
+    ]);
     vars.extend(SETTINGS.iter().map(|(name, _)| *name));
     vars
 }

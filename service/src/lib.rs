@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod mail;
+pub mod metrics;
 pub mod outbound;
 pub mod queue;
 pub mod runtime;

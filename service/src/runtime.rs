@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     mail::ses::SesMailer,
     outbound::GuardedClient,
-    queue::{scheduler::EventBridgeScheduler, sqs::SqsQueue},
+    queue::{event_bus::EventBridgeBus, scheduler::EventBridgeScheduler, sqs::SqsQueue},
     secrets::kms::KmsKeyring,
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
@@ -101,6 +101,7 @@ pub type LiveDeliveryDeps = DeliveryDeps<
     S3PayloadStore,
     SystemClock,
     KmsKeyring,
+    EventBridgeBus,
 >;
 
 pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
@@ -131,6 +132,8 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         dead_letter_url: config.queues.deliveries_dlq_url.clone(),
         clock: SystemClock,
         keys: keyring(sdk, config),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &config.event_bus),
+        disable: config.disable,
     })
 }
 

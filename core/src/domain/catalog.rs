@@ -104,7 +104,17 @@ static SLACK: ProviderSpec = ProviderSpec {
     description: "Send scan notifications and finding alerts to Slack channels",
     credential_fields: &[field("webhookUrl", FieldKind::String, true, "Slack Incoming Webhook URL")],
     config_fields: &[field("channel", FieldKind::String, false, "Override channel (uses webhook default if omitted)")],
-    supported_events: &[ScanStarted, ScanCompleted, ScanFailed, FindingCritical, FindingHigh, ReportReady],
+    supported_events: &[
+        ScanStarted,
+        ScanCompleted,
+        ScanFailed,
+        FindingCritical,
+        FindingHigh,
+        ReportReady,
+        IntegrationFailing,
+        IntegrationDisabled,
+        IntegrationRecovered,
+    ],
 };
 
 static WEBHOOK: ProviderSpec = ProviderSpec {
@@ -134,6 +144,9 @@ static WEBHOOK: ProviderSpec = ProviderSpec {
         ReportReady,
         ScheduleTriggered,
         ScheduleSkipped,
+        IntegrationFailing,
+        IntegrationDisabled,
+        IntegrationRecovered,
     ],
 };
 
@@ -173,7 +186,16 @@ static EMAIL: ProviderSpec = ProviderSpec {
         false,
         "Send a single digest email per scan instead of individual alerts",
     )],
-    supported_events: &[ScanCompleted, ScanFailed, FindingCritical, FindingHigh, ReportReady],
+    supported_events: &[
+        ScanCompleted,
+        ScanFailed,
+        FindingCritical,
+        FindingHigh,
+        ReportReady,
+        IntegrationFailing,
+        IntegrationDisabled,
+        IntegrationRecovered,
+    ],
 };
 
 impl ProviderSpec {

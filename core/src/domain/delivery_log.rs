@@ -110,6 +110,9 @@ pub enum ErrorCode {
     /// The account's budget for this kind of send is spent (e.g. mails per hour).
     #[serde(rename = "E_QUOTA_EXCEEDED")]
     QuotaExceeded,
+    /// Not sent: the integration was disabled before this (pending) delivery's turn came.
+    #[serde(rename = "E_INTEGRATION_DISABLED")]
+    IntegrationDisabled,
 }
 
 impl ErrorCode {
@@ -122,6 +125,7 @@ impl ErrorCode {
             Self::BlockedTarget => "E_BLOCKED_TARGET",
             Self::InvalidRequest => "E_INVALID_REQUEST",
             Self::QuotaExceeded => "E_QUOTA_EXCEEDED",
+            Self::IntegrationDisabled => "E_INTEGRATION_DISABLED",
         }
     }
 }

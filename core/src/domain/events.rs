@@ -49,6 +49,9 @@ string_enum! {
         ScheduleSkipped => "schedule.skipped",
         IntegrationTest => "integration.test",
         IntegrationVerification => "integration.verification",
+        IntegrationFailing => "integration.failing",
+        IntegrationDisabled => "integration.disabled",
+        IntegrationRecovered => "integration.recovered",
     }
 }
 
@@ -57,6 +60,12 @@ impl EventType {
     /// integration; nobody subscribes to them and the scanning pipeline never emits them.
     pub fn is_subscribable(self) -> bool {
         !matches!(self, EventType::IntegrationTest | EventType::IntegrationVerification)
+    }
+
+    /// The operational events: APVISO's notices about one of the account's integrations
+    /// (`domain::endpoint_state`), delivered to the account's other integrations.
+    pub fn is_operational(self) -> bool {
+        matches!(self, EventType::IntegrationFailing | EventType::IntegrationDisabled | EventType::IntegrationRecovered)
     }
 
     pub fn subscribable() -> impl Iterator<Item = EventType> {

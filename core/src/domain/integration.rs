@@ -3,8 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::time_fmt::Timestamp;
+
 use super::{
     catalog::Provider,
+    endpoint_state::{EndpointState, REASON_BY_ACCOUNT},
     events::{EventType, Severity},
     ids::{AccountId, IntegrationId},
     provider_settings::ProviderSettings,
@@ -49,6 +52,12 @@ pub struct Integration {
     pub updated_at: String,
     /// Optimistic-concurrency counter: every settings change must name the version it read.
     pub version: u64,
+    /// Active, failing or disabled; disabled exactly when `enabled` is false.
+    pub state: EndpointState,
+    /// Optimistic-concurrency counter of `state`: every write of the state (a delivery's
+    /// transition, a settings change) names the one it read, so concurrent deliveries each
+    /// count once and each transition happens once.
+    pub state_version: u64,
 }
 
 /// The stored item: provider settings as the `provider` name plus untyped `credentials` and
@@ -74,6 +83,52 @@ struct StoredIntegration {
     created_at: String,
     updated_at: String,
     version: u64,
+    /// Absent while active (and on items written before states existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<StoredStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failing_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consecutive_failures: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disabled_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    state_version: u64,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StoredStatus {
+    Failing,
+    Disabled,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl StoredIntegration {
+    /// The state, kept consistent with `enabled` whatever the item says: an item disabled
+    /// before states existed reads as disabled by the account, since its last update.
+    fn endpoint_state(&self) -> EndpointState {
+        if !self.enabled {
+            return EndpointState::Disabled {
+                at: self
+                    .disabled_at
+                    .or_else(|| Timestamp::parse(&self.updated_at))
+                    .unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH)),
+                reason: self.disabled_reason.clone().unwrap_or_else(|| REASON_BY_ACCOUNT.to_owned()),
+            };
+        }
+        match (self.state, self.failing_since) {
+            (Some(StoredStatus::Failing), Some(since)) => {
+                EndpointState::Failing { since, consecutive: self.consecutive_failures.unwrap_or(1) }
+            }
+            _ => EndpointState::Active,
+        }
+    }
 }
 
 impl TryFrom<StoredIntegration> for Integration {
@@ -85,7 +140,10 @@ impl TryFrom<StoredIntegration> for Integration {
         let provider = ProviderSettings::from_stored(s.provider, &s.credentials, &s.config).map_err(|e| {
             format!("integration {} has unreadable {} settings: {} {}", s.id, s.provider, e.field, e.message)
         })?;
+        let state = s.endpoint_state();
         Ok(Self {
+            state,
+            state_version: s.state_version,
             account_id: s.account_id,
             id: s.id,
             provider,
@@ -105,7 +163,22 @@ impl TryFrom<StoredIntegration> for Integration {
 impl From<Integration> for StoredIntegration {
     fn from(i: Integration) -> Self {
         let (credentials, config) = i.provider.to_json();
+        let (state, failing_since, consecutive_failures, disabled_at, disabled_reason) = match i.state {
+            EndpointState::Active => (None, None, None, None, None),
+            EndpointState::Failing { since, consecutive } => {
+                (Some(StoredStatus::Failing), Some(since), Some(consecutive), None, None)
+            }
+            EndpointState::Disabled { at, reason } => {
+                (Some(StoredStatus::Disabled), None, None, Some(at), Some(reason))
+            }
+        };
         Self {
+            state,
+            failing_since,
+            consecutive_failures,
+            disabled_at,
+            disabled_reason,
+            state_version: i.state_version,
             account_id: i.account_id,
             id: i.id,
             provider: i.provider.kind(),
@@ -126,7 +199,10 @@ impl From<Integration> for StoredIntegration {
 
 impl Integration {
     pub fn create(account_id: AccountId, settings: Settings, now: String) -> Self {
+        let state = initial_state(settings.enabled, &now);
         Self {
+            state,
+            state_version: 0,
             account_id,
             id: IntegrationId::new(),
             provider: settings.provider,
@@ -152,9 +228,18 @@ impl Integration {
         }
     }
 
-    /// Applies new settings as the next version; the store writes it only if nobody else did.
+    /// Applies new settings as the next version; the store writes it only if nobody else did
+    /// (neither a settings change nor a delivery's change of state). Enabling clears a disabled
+    /// state and its reason, and starts afresh (active); disabling records when and why.
     pub fn with_settings(&self, settings: Settings, now: String) -> Self {
+        let state = match (self.enabled, settings.enabled) {
+            (false, true) => EndpointState::Active,
+            (true, false) => initial_state(false, &now),
+            _ => self.state.clone(),
+        };
         Self {
+            state,
+            state_version: self.state_version + 1,
             name: settings.name,
             enabled: settings.enabled,
             enabled_events: settings.enabled_events,
@@ -164,6 +249,16 @@ impl Integration {
             version: self.version + 1,
             ..self.clone()
         }
+    }
+}
+
+fn initial_state(enabled: bool, now: &str) -> EndpointState {
+    match (enabled, Timestamp::parse(now)) {
+        (true, _) => EndpointState::Active,
+        (false, at) => EndpointState::Disabled {
+            at: at.unwrap_or_else(|| Timestamp::new(time::OffsetDateTime::UNIX_EPOCH)),
+            reason: REASON_BY_ACCOUNT.to_owned(),
+        },
     }
 }
 

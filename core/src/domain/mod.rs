@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod delivery_log;
 pub mod destination;
+pub mod endpoint_state;
 pub mod events;
 pub mod field_error;
 pub mod ids;

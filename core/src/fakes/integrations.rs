@@ -9,6 +9,7 @@ use std::{
 use super::lock;
 use crate::{
     domain::{
+        endpoint_state::EndpointState,
         ids::{AccountId, IntegrationId},
         integration::{DeliveryStatus, Integration},
     },
@@ -113,7 +114,9 @@ impl IntegrationStore for MemoryIntegrationStore {
             current.version += 1;
             return Err(StoreError::Conflict);
         }
-        if current.version != next.version.saturating_sub(1) {
+        if current.version != next.version.saturating_sub(1)
+            || current.state_version != next.state_version.saturating_sub(1)
+        {
             return Err(StoreError::Conflict);
         }
         // Only the user-editable fields are written: what identifies the item, when it was
@@ -142,6 +145,27 @@ impl IntegrationStore for MemoryIntegrationStore {
         {
             current.last_delivery_at = Some(at.to_owned());
             current.last_delivery_status = Some(status);
+        }
+        Ok(())
+    }
+
+    async fn write_state(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        read: u64,
+        next: &EndpointState,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state("UpdateItem")?;
+        let Some(current) = state.items.get_mut(&(account.clone(), id)) else { return Err(StoreError::Conflict) };
+        if current.state_version != read {
+            return Err(StoreError::Conflict);
+        }
+        current.state = next.clone();
+        current.state_version = read + 1;
+        if next.is_disabled() {
+            current.enabled = false;
+            current.version += 1;
         }
         Ok(())
     }

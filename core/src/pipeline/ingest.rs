@@ -112,7 +112,7 @@ impl IngestEvent {
             EventView::Scan(scan) => scan.scan_id,
             EventView::Report(report) => report.scan_id,
             EventView::Schedule(schedule) => schedule.scan_id,
-            EventView::Test(_) => None,
+            EventView::Test(_) | EventView::Operational(_) => None,
         };
         match scan_id? {
             std::borrow::Cow::Borrowed(id) => Some(id),

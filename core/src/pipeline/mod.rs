@@ -9,6 +9,7 @@ pub mod event_view;
 pub mod ingest;
 pub mod matching;
 pub mod message;
+pub mod operational;
 pub mod outcome;
 pub mod retry;
 pub mod signing;

@@ -22,6 +22,8 @@ pub enum FailureKind {
     InvalidRequest,
     /// Not sent: the account used up a sending budget (the hourly e-mail budget).
     QuotaExceeded,
+    /// Not sent: the integration is disabled.
+    IntegrationDisabled,
 }
 
 impl FailureKind {
@@ -34,6 +36,7 @@ impl FailureKind {
             FailureKind::BlockedTarget => ErrorCode::BlockedTarget,
             FailureKind::InvalidRequest => ErrorCode::InvalidRequest,
             FailureKind::QuotaExceeded => ErrorCode::QuotaExceeded,
+            FailureKind::IntegrationDisabled => ErrorCode::IntegrationDisabled,
         }
     }
 
@@ -190,6 +193,7 @@ mod tests {
             (FailureKind::BlockedTarget, "E_BLOCKED_TARGET"),
             (FailureKind::InvalidRequest, "E_INVALID_REQUEST"),
             (FailureKind::QuotaExceeded, "E_QUOTA_EXCEEDED"),
+            (FailureKind::IntegrationDisabled, "E_INTEGRATION_DISABLED"),
         ];
         for (kind, code) in all {
             assert_eq!(kind.code(), code);

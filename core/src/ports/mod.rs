@@ -3,6 +3,7 @@
 //! in-memory one in `crate::fakes` (feature `fakes`).
 
 pub mod clock;
+pub mod events;
 pub mod keys;
 pub mod mail;
 pub mod queue;

@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::{
     domain::{
         delivery_log::DeliveryLog,
+        endpoint_state::EndpointState,
         ids::{AccountId, IntegrationId},
         integration::{DeliveryStatus, Integration},
     },
@@ -88,8 +89,10 @@ pub trait IntegrationStore: Send + Sync {
     /// The account's integrations, newest first.
     fn list(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
 
-    /// Writes the user-editable fields of `next` only if the stored version is `next.version - 1`;
-    /// anything else (a concurrent edit, a delete) is [`StoreError::Conflict`].
+    /// Writes the user-editable fields of `next`, and its endpoint state, only if the stored
+    /// version is `next.version - 1` and the stored state version `next.state_version - 1`;
+    /// anything else (a concurrent edit, a delivery's change of state, a delete) is
+    /// [`StoreError::Conflict`].
     fn update_settings(&self, next: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Records the outcome of the latest attempt. Touches only `lastDelivery*`, and never moves
@@ -100,6 +103,20 @@ pub trait IntegrationStore: Send + Sync {
         id: IntegrationId,
         at: &str,
         status: DeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes `next` as the integration's endpoint state if its state version is still `read`
+    /// (it becomes `read + 1`), as one conditional write: of concurrent deliveries that read the
+    /// same state exactly one moves it on, so each transition (and its notice) happens once and
+    /// every failure is counted once. A disabled `next` also turns `enabled` off and moves the
+    /// settings version on, so a PATCH that read the integration before starts again. A lost
+    /// race (another transition, a settings change, a delete) is [`StoreError::Conflict`].
+    fn write_state(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        read: u64,
+        next: &EndpointState,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Returns whether there was anything to delete. Frees one unit of the account's quota.

@@ -71,6 +71,21 @@ impl ProviderAttempt {
     }
 }
 
+impl ProviderAttempt {
+    /// Nothing was sent: the integration is disabled (`reason` says since when and why). Not
+    /// retried: only the account enables it again, and a later delivery is a new one.
+    pub fn disabled(reason: &str) -> Self {
+        Self {
+            outcome: AttemptOutcome::failed(
+                crate::pipeline::outcome::FailureKind::IntegrationDisabled,
+                format!("Not sent: the integration is disabled ({reason})"),
+                false,
+            ),
+            ..Self::not_sent(String::new())
+        }
+    }
+}
+
 /// Everything providers use to reach the outside world, built once per process.
 pub struct Providers<H, M, D> {
     /// The guarded HTTP client every HTTP provider sends through.

@@ -43,6 +43,8 @@ fn print_banner(addr: SocketAddr, local: &LocalConfig, stack: &stack::Provisione
         println!("  API key {} -> account {}", k.key, k.account);
     }
     println!("Events queue (publish scan events here): {}", stack.events.url);
+    println!("Operational event bus (integration.failing/disabled/recovered): {}", stack.event_bus);
+    println!("Metrics are the EMF lines ({{\"_aws\":...}}) in this log.");
     println!("Try:\n  curl -s http://{addr}/v1/integrations/providers -H 'X-API-Key: {key}'");
     println!("Press Ctrl-C to stop.");
 }

@@ -8,9 +8,14 @@ use std::time::Duration;
 
 pub use self::{
     limits::Limits,
-    pipeline::{Queues, SchedulerTarget},
+    pipeline::{
+        DEFAULT_EVENT_BUS, DISABLE_AFTER_FAILURES_VAR, DISABLE_AFTER_VAR, EVENT_BUS_VAR, Queues, SchedulerTarget,
+    },
 };
-use apviso_core::{domain::target::TargetPolicy, pipeline::retry::RetryPolicy};
+use apviso_core::{
+    domain::{endpoint_state::DisablePolicy, target::TargetPolicy},
+    pipeline::retry::RetryPolicy,
+};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration variable {name}: {problem}")]
@@ -67,6 +72,10 @@ pub struct Config {
     pub limits: Limits,
     /// ARN of the KMS key that protects integration secrets at rest.
     pub secrets_key_arn: String,
+    /// When sustained failure disables an integration.
+    pub disable: DisablePolicy,
+    /// The EventBridge bus of the operational events (`integration.failing`, ...).
+    pub event_bus: String,
 }
 
 /// The S3 bucket of claim-checked event data and oversized dead letters.
@@ -137,6 +146,8 @@ impl Config {
             },
             limits: Limits::from_lookup(&lookup)?,
             secrets_key_arn: pipeline::required(&lookup, SECRETS_KEY_ARN_VAR)?,
+            disable: pipeline::disable_policy(&lookup)?,
+            event_bus: lookup(EVENT_BUS_VAR).unwrap_or_else(|| DEFAULT_EVENT_BUS.into()),
         })
     }
 }
@@ -193,6 +204,26 @@ mod tests {
         assert_eq!(config.scheduler.group, "apviso-retries");
         assert_eq!(config.tables.integrations, "apviso-integrations");
         assert!(!config.targets.allow_loopback);
+        assert_eq!(config.disable, DisablePolicy::default());
+        assert_eq!(config.event_bus, "apviso-operational");
+    }
+
+    #[test]
+    fn the_disable_policy_takes_days_or_shorter_waits() {
+        let config = Config::from_lookup(lookup(&with_required(&[
+            ("APVISO_DISABLE_AFTER", "2s"),
+            ("APVISO_DISABLE_AFTER_FAILURES", "3"),
+        ])))
+        .unwrap();
+        assert_eq!(config.disable, DisablePolicy { after: Duration::from_secs(2), after_failures: 3 });
+        let days = Config::from_lookup(lookup(&with_required(&[("APVISO_DISABLE_AFTER", "7d")]))).unwrap();
+        assert_eq!(days.disable.after, Duration::from_secs(7 * 86_400));
+        for bad in ["0d", "d", "soon", "400d"] {
+            let err = Config::from_lookup(lookup(&with_required(&[("APVISO_DISABLE_AFTER", bad)]))).unwrap_err();
+            assert_eq!(err.name, "APVISO_DISABLE_AFTER", "{bad}");
+        }
+        let err = Config::from_lookup(lookup(&with_required(&[("APVISO_DISABLE_AFTER_FAILURES", "0")]))).unwrap_err();
+        assert_eq!(err.name, "APVISO_DISABLE_AFTER_FAILURES");
     }
 
     #[test]

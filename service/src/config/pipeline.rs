@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
+use apviso_core::domain::endpoint_state::{DEFAULT_DISABLE_AFTER, DEFAULT_DISABLE_AFTER_FAILURES, DisablePolicy};
 use apviso_core::pipeline::retry::{
     DEFAULT_SCHEDULE, DEFAULT_SQS_MAX_DELAY, RetryPolicy, RetryPolicyError, parse_duration,
 };
@@ -88,3 +89,26 @@ pub(super) fn number(
         },
     }
 }
+
+pub const DISABLE_AFTER_VAR: &str = "APVISO_DISABLE_AFTER";
+pub const DISABLE_AFTER_FAILURES_VAR: &str = "APVISO_DISABLE_AFTER_FAILURES";
+
+/// When sustained failure disables an integration. The time also takes days (`5d`), beside the
+/// retry schedule's `s`, `m` and `h`.
+pub(super) fn disable_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<DisablePolicy, ConfigError> {
+    let name = DISABLE_AFTER_VAR;
+    let raw = lookup(name).unwrap_or_else(|| DEFAULT_DISABLE_AFTER.into());
+    let after = match raw.trim().strip_suffix('d') {
+        Some(days) => match days.parse::<u64>() {
+            Ok(d) if d > 0 && d <= 365 => Duration::from_secs(d * 24 * 3600),
+            _ => return Err(ConfigError { name, problem: format!("'{raw}' is not a number of days from 1d to 365d") }),
+        },
+        None => parse_duration(&raw).map_err(|problem| ConfigError { name, problem })?,
+    };
+    let after_failures = number(lookup, DISABLE_AFTER_FAILURES_VAR, DEFAULT_DISABLE_AFTER_FAILURES)?;
+    Ok(DisablePolicy { after, after_failures })
+}
+
+/// The EventBridge bus the operational events are published on.
+pub const EVENT_BUS_VAR: &str = "APVISO_EVENT_BUS_NAME";
+pub const DEFAULT_EVENT_BUS: &str = "apviso-operational";

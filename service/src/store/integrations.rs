@@ -9,8 +9,10 @@ use serde_dynamo::{from_item, to_attribute_value, to_item};
 use super::{
     Claim, IntegrationStore, StoreError, Window,
     schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk, integration_sk},
+    state_attributes::{NAMES, state_write},
 };
 use apviso_core::domain::{
+    endpoint_state::EndpointState,
     ids::{AccountId, IntegrationId},
     integration::{DeliveryStatus, Integration},
 };
@@ -129,12 +131,13 @@ impl IntegrationStore for DynamoIntegrationStore {
 
     async fn update_settings(&self, next: &Integration) -> Result<(), StoreError> {
         let (credentials, config) = next.provider.to_json();
+        let state = state_write(&next.state, next.state_version.saturating_sub(1));
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(&next.account_id, next.id).into_iter().collect()))
-            .condition_expression("#version = :expected")
+            .condition_expression(format!("#version = :expected AND {}", state.condition))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#enabled", "enabled")
             .expression_attribute_names("#events", "enabledEvents")
@@ -152,16 +155,34 @@ impl IntegrationStore for DynamoIntegrationStore {
             .expression_attribute_values(":version", AttributeValue::N(next.version.to_string()))
             .expression_attribute_values(":expected", AttributeValue::N(next.version.saturating_sub(1).to_string()))
             .return_values(ReturnValue::None);
-        // Only the user-editable attributes are named, so a concurrent delivery-status write to
-        // lastDelivery* is never overwritten by a settings change.
-        let set = "SET #name = :name, #enabled = :enabled, #events = :events, #credentials = :credentials, \
-                   #config = :config, #updatedAt = :updatedAt, #version = :version";
+        for (placeholder, name) in NAMES {
+            update = update.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in state.values {
+            update = update.expression_attribute_values(placeholder, value);
+        }
+        // Only the user-editable attributes and the state are named, so a concurrent
+        // delivery-status write to lastDelivery* is never overwritten by a settings change.
+        let mut set = format!(
+            "SET #name = :name, #enabled = :enabled, #events = :events, #credentials = :credentials, \
+             #config = :config, #updatedAt = :updatedAt, #version = :version, {}",
+            state.set.join(", ")
+        );
+        let mut remove = state.remove;
         update = match next.minimum_severity {
-            Some(sev) => update
-                .update_expression(format!("{set}, #severity = :severity"))
-                .expression_attribute_values(":severity", AttributeValue::S(sev.as_str().into())),
-            None => update.update_expression(format!("{set} REMOVE #severity")),
+            Some(sev) => {
+                set.push_str(", #severity = :severity");
+                update.expression_attribute_values(":severity", AttributeValue::S(sev.as_str().into()))
+            }
+            None => {
+                remove.push("#severity");
+                update
+            }
         };
+        if !remove.is_empty() {
+            set.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        update = update.update_expression(set);
         match update.send().await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
@@ -203,6 +224,16 @@ impl IntegrationStore for DynamoIntegrationStore {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(StoreError::backend("UpdateItem", &e)),
         }
+    }
+
+    async fn write_state(
+        &self,
+        account: &AccountId,
+        id: IntegrationId,
+        read: u64,
+        next: &EndpointState,
+    ) -> Result<(), StoreError> {
+        self.put_state(account, id, read, next).await
     }
 
     async fn delete(&self, account: &AccountId, id: IntegrationId) -> Result<bool, StoreError> {

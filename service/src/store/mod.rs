@@ -4,11 +4,13 @@
 pub mod api_keys;
 pub mod delivery_logs;
 pub mod digests;
+mod endpoint_state;
 pub mod integration_count;
 pub mod integrations;
 pub mod mail_budget;
 pub mod payloads;
 pub mod schema;
+mod state_attributes;
 pub mod windows;
 
 pub use apviso_core::ports::store::*;

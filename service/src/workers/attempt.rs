@@ -44,6 +44,23 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         Ok(()) => deps.providers.attempt(&opened, task, started).await,
         Err(err) => not_opened(&err),
     };
+    let report = log(deps, integration, task, attempt, started).await;
+    let status = report.log.status;
+    let at = report.log.delivered_at.to_string();
+    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
+        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
+    }
+    report
+}
+
+/// Records `attempt` (made, or refused without sending, at `started`) in the delivery log.
+pub async fn log<S, L: DeliveryLogStore, H, C, K>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    attempt: ProviderAttempt,
+    started: time::OffsetDateTime,
+) -> AttemptReport {
     let outcome = attempt.outcome;
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
@@ -74,10 +91,6 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         // is kept in the function's own log instead, whole, for an operator to find.
         let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
         tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
-    }
-    let at = delivered_at.to_string();
-    if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
-        tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");
     }
     tracing::info!(
         integration_id = %integration.id,

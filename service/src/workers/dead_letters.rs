@@ -29,6 +29,7 @@ pub async fn park<Q: DeadLetters, P: PayloadStore>(
 ) -> Result<(), WorkerError> {
     if body.len() + REASON_ROOM <= MAX_MESSAGE_BYTES {
         queue.dead_letter(queue_url, body, reason).await?;
+        crate::metrics::dead_lettered(queue_url);
         return Ok(());
     }
     let key = format!("{STORED_BODY_PREFIX}{}.txt", uuid::Uuid::now_v7());
@@ -40,5 +41,6 @@ pub async fn park<Q: DeadLetters, P: PayloadStore>(
     });
     tracing::warn!(%key, bytes = body.len(), "dead letter too large for SQS; its body is stored");
     queue.dead_letter(queue_url, &pointer.to_string(), reason).await?;
+    crate::metrics::dead_lettered(queue_url);
     Ok(())
 }

@@ -10,25 +10,31 @@ use super::{
     attempt::{self, AttemptDeps},
     batch::for_each_record,
     dead_letters,
+    endpoint_health::{self, HealthDeps},
 };
 use crate::{
+    metrics::{self, Outcome},
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
     store::{DeliveryLogStore, IntegrationStore, PayloadStore, Window},
 };
 use apviso_core::{
-    domain::events::EventType,
+    domain::{
+        endpoint_state::{DeliveryEnd, DisablePolicy, EndpointState},
+        events::EventType,
+        integration::Integration,
+    },
     pipeline::{
         event_data::EventData,
         message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
-    ports::{clock::Clock, keys::Keyring},
-    providers::Attempter,
+    ports::{clock::Clock, events::EventBus, keys::Keyring},
+    providers::{Attempter, ProviderAttempt},
     time_fmt,
 };
 
-pub struct DeliveryDeps<S, L, Q, R, H, P, C, K> {
+pub struct DeliveryDeps<S, L, Q, R, H, P, C, K, B> {
     pub store: S,
     pub logs: L,
     pub queue: Q,
@@ -42,6 +48,10 @@ pub struct DeliveryDeps<S, L, Q, R, H, P, C, K> {
     pub clock: C,
     /// Opens the integration's sealed secrets before each attempt.
     pub keys: K,
+    /// Where operational events (an integration failing, disabled, recovered) are published.
+    pub bus: B,
+    /// When sustained failure disables an integration.
+    pub disable: DisablePolicy,
 }
 
 /// What happened to one delivery message.
@@ -53,13 +63,16 @@ pub enum Disposition {
         transport: RetryTransport,
     },
     FailedForGood,
-    /// The integration was deleted or disabled before this attempt; nothing was sent.
+    /// The integration was deleted before this attempt (or a one-shot ping found it
+    /// disabled); nothing was sent.
     Dropped,
+    /// The integration is disabled: nothing was sent, and the delivery's log says so.
+    NotSentDisabled,
     DeadLettered,
 }
 
-pub async fn handle_batch<S, L, Q, R, H, P, C, K>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
+pub async fn handle_batch<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     event: &SqsEvent,
 ) -> SqsBatchResponse
 where
@@ -71,6 +84,7 @@ where
     P: PayloadStore,
     C: Clock,
     K: Keyring,
+    B: EventBus,
 {
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
@@ -78,8 +92,8 @@ where
     for_each_record(event, |body| deliver(deps, body), park).await
 }
 
-pub async fn deliver<S, L, Q, R, H, P, C, K>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
+pub async fn deliver<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     body: &str,
 ) -> Result<Disposition, WorkerError>
 where
@@ -91,6 +105,7 @@ where
     P: PayloadStore,
     C: Clock,
     K: Keyring,
+    B: EventBus,
 {
     let decoded = match DeliveryMessage::decode_any(body) {
         Ok(Decoded::Ready(message)) => Ok(message),
@@ -113,8 +128,12 @@ where
             tracing::warn!(integration_id = %task.integration_id, error = %e, "could not clear the pending verification");
         }
     }
+    // Verification pings and tests report reachability once; they neither count towards nor
+    // change the endpoint's state, and are never logged as not sent.
+    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
     let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
         Some(i) if i.enabled => i,
+        Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task).await,
         found => {
             let why = if found.is_some() { "disabled" } else { "deleted" };
             tracing::info!(
@@ -135,10 +154,66 @@ where
         log_retention: deps.log_retention,
     };
     let report = attempt::run(&attempt_deps, &integration, &task).await;
-    if report.outcome.is_delivered() {
-        return Ok(Disposition::Delivered);
+    let provider = integration.provider.kind().as_str();
+    let latency = report.log.response_time.map(std::time::Duration::from_millis);
+    let disposition = if report.outcome.is_delivered() {
+        Disposition::Delivered
+    } else {
+        schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await?
+    };
+    let (outcome, end) = match &disposition {
+        Disposition::Delivered => (Outcome::Delivered, Some(DeliveryEnd::Delivered)),
+        Disposition::RetryQueued { transport, .. } => {
+            metrics::retry_scheduled(*transport);
+            (Outcome::RetryScheduled, None)
+        }
+        _ => {
+            let gone = report.outcome.status() == Some(410);
+            (Outcome::FailedForGood, Some(DeliveryEnd::FailedForGood { gone }))
+        }
+    };
+    metrics::attempt(provider, outcome, latency);
+    if let Some(end) = end.filter(|_| !one_shot) {
+        let health = HealthDeps {
+            store: &deps.store,
+            queue: &deps.queue,
+            bus: &deps.bus,
+            clock: &deps.clock,
+            policy: deps.disable,
+        };
+        endpoint_health::settle(&health, &integration, end, report.log.error.as_deref()).await;
     }
-    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await
+    Ok(disposition)
+}
+
+/// A pending delivery (a retry, or one queued before the integration was disabled) ends here,
+/// visibly: a failed log entry that says it was not sent and why, never retried.
+async fn not_sent_disabled<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    integration: &Integration,
+    task: &apviso_core::pipeline::message::DeliveryTask,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    C: Clock,
+{
+    let reason = match &integration.state {
+        EndpointState::Disabled { at, reason } => format!("since {at}: {reason}"),
+        _ => "enabled is false".to_owned(),
+    };
+    let attempt_deps = AttemptDeps {
+        store: &deps.store,
+        keys: &deps.keys,
+        logs: &deps.logs,
+        providers: &deps.providers,
+        clock: &deps.clock,
+        log_retention: deps.log_retention,
+    };
+    let attempt = ProviderAttempt::disabled(&reason);
+    attempt::log(&attempt_deps, integration, task, attempt, deps.clock.now()).await;
+    metrics::attempt(integration.provider.kind().as_str(), Outcome::NotSentDisabled, None);
+    Ok(Disposition::NotSentDisabled)
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was
@@ -160,8 +235,8 @@ async fn resolve<P: PayloadStore>(
     }
 }
 
-async fn schedule_retry<S, L, Q, R, H, P, C, K>(
-    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K>,
+async fn schedule_retry<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,

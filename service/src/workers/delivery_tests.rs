@@ -12,17 +12,18 @@ use super::delivery::{DeliveryDeps, Disposition, deliver};
 use crate::{
     store::PayloadStore,
     test_support::{
-        CREATED_AT, FakeProviders, HOOK_URL, ID_1, NOW_UNIX, RETENTION, account, clock, id, providers, webhook,
+        CREATED_AT, FakeProviders, HOOK_URL, ID_1, ID_2, NOW_UNIX, RETENTION, account, clock, id, providers, webhook,
     },
 };
 use apviso_core::{
     domain::{
+        endpoint_state::DisablePolicy,
         events::EventType,
         integration::{DeliveryStatus, Integration},
     },
     fakes::{
         Answer, FakeClock, FakeKeyring, MemoryDeliveryLogStore, MemoryIntegrationStore, MemoryPayloadStore,
-        RecordingQueue, RecordingScheduler, Scheduled, ScriptedSender,
+        RecordingEventBus, RecordingQueue, RecordingScheduler, Scheduled, ScriptedSender,
     },
     pipeline::{
         data_ref::DataRef,
@@ -44,6 +45,7 @@ type Deps = DeliveryDeps<
     MemoryPayloadStore,
     FakeClock,
     FakeKeyring,
+    RecordingEventBus,
 >;
 
 fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSender) -> Deps {
@@ -59,6 +61,8 @@ fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSende
         dead_letter_url: DELIVERIES_DLQ.into(),
         clock: clock(),
         keys: FakeKeyring::default(),
+        bus: RecordingEventBus::default(),
+        disable: DisablePolicy { after: Duration::from_secs(3600), after_failures: 3 },
     }
 }
 
@@ -174,8 +178,10 @@ async fn the_last_scheduled_attempt_failing_fails_for_good() {
 
 #[tokio::test]
 async fn a_gone_endpoint_or_a_refused_target_fails_for_good() {
+    // Two integrations, since a 410 also disables the one that answered it
+    // (`endpoint_state_tests`); each fails for good once, and neither is retried.
     let deps = deps(
-        [hook()],
+        [hook(), webhook("acct_a", ID_2, &["finding.new"])],
         ScriptedSender::answering([
             Answer::status(410),
             Answer::failure(
@@ -185,8 +191,10 @@ async fn a_gone_endpoint_or_a_refused_target_fails_for_good() {
         ]),
     );
     let task = task(EventType::FindingNew, 1);
+    let mut to_second = task.clone();
+    to_second.integration_id = id(ID_2);
     assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
-    assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
+    assert_eq!(deliver(&deps, &body(&to_second)).await.unwrap(), Disposition::FailedForGood);
     assert!(nothing_queued(&deps));
     let codes: Vec<Option<String>> =
         deps.logs.all().iter().map(|l| l.error_code.as_ref().map(ToString::to_string)).collect();
@@ -234,16 +242,49 @@ async fn taking_a_verification_ping_lets_the_next_change_queue_another() {
 }
 
 #[tokio::test]
-async fn a_disabled_or_deleted_integration_is_dropped_without_sending() {
-    let mut disabled = hook();
-    disabled.enabled = false;
-    for integrations in [vec![disabled], vec![]] {
-        let deps = deps(integrations, ScriptedSender::answering([]));
-        assert_eq!(deliver(&deps, &body(&task(EventType::FindingNew, 2))).await.unwrap(), Disposition::Dropped);
-        assert!(deps.providers.http.requests().is_empty());
-        assert!(deps.logs.all().is_empty());
-        assert!(nothing_queued(&deps));
-    }
+async fn a_deleted_integration_is_dropped_without_sending() {
+    let deps = deps([], ScriptedSender::answering([]));
+    assert_eq!(deliver(&deps, &body(&task(EventType::FindingNew, 2))).await.unwrap(), Disposition::Dropped);
+    assert!(deps.providers.http.requests().is_empty());
+    assert!(deps.logs.all().is_empty());
+    assert!(nothing_queued(&deps));
+}
+
+/// A pending delivery to a disabled integration ends visibly: one failed entry saying it was not
+/// sent and why, nothing sent, nothing retried.
+#[tokio::test]
+async fn a_pending_delivery_to_a_disabled_integration_is_logged_as_not_sent() {
+    let disabled = hook().with_settings(
+        apviso_core::domain::integration::Settings { enabled: false, ..hook().settings() },
+        CREATED_AT.into(),
+    );
+    let deps = deps([disabled], ScriptedSender::answering([]));
+    assert_eq!(deliver(&deps, &body(&task(EventType::FindingNew, 2))).await.unwrap(), Disposition::NotSentDisabled);
+    assert!(deps.providers.http.requests().is_empty());
+    assert!(nothing_queued(&deps));
+    let logs = deps.logs.all();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].status, DeliveryStatus::Failed);
+    assert_eq!(logs[0].attempt, 2);
+    assert_eq!(logs[0].error_code.map(|c| c.as_str()), Some("E_INTEGRATION_DISABLED"));
+    assert_eq!(
+        logs[0].error.as_deref(),
+        Some(
+            "Not sent: the integration is disabled (since 2026-11-24T08:00:00Z: Disabled through the API (enabled: false))"
+        )
+    );
+    assert_eq!(logs[0].response_code, None);
+    // A verification ping for it is not worth an entry: it is dropped.
+    let deps2 = self::deps(
+        [hook().with_settings(
+            apviso_core::domain::integration::Settings { enabled: false, ..hook().settings() },
+            CREATED_AT.into(),
+        )],
+        ScriptedSender::answering([]),
+    );
+    let ping = task(EventType::IntegrationVerification, 1);
+    assert_eq!(deliver(&deps2, &body(&ping)).await.unwrap(), Disposition::Dropped);
+    assert!(deps2.logs.all().is_empty());
 }
 
 #[tokio::test]

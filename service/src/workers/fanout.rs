@@ -57,6 +57,7 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
         deps.queue.send_all(&messages).await?;
     }
     tracing::info!(event_id = %event.id.as_str(), event = %event.event, deliveries = messages.len(), "event fanned out");
+    crate::metrics::fanned_out(event.event.as_str(), messages.len());
     Ok(messages.len())
 }
 

@@ -5,12 +5,15 @@ pub mod attempt;
 pub mod batch;
 pub mod dead_letters;
 pub mod delivery;
+pub mod endpoint_health;
 pub mod fanout;
 
 #[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod endpoint_health_tests;
 #[cfg(test)]
 mod fanout_tests;
 

@@ -15,6 +15,7 @@ mod api_in_process;
 mod api_validation;
 mod openapi_document;
 mod pipeline_delivery;
+mod pipeline_endpoint_state;
 mod pipeline_fixtures;
 mod pipeline_limits;
 mod pipeline_retries;

@@ -38,6 +38,9 @@ fn sample_view() -> Value {
         "config": {"channel": "#security-alerts"},
         "lastDeliveryAt": null,
         "lastDeliveryStatus": null,
+        "status": "active",
+        "disabledReason": null,
+        "disabledAt": null,
         "createdAt": "2026-04-10T16:30:22Z",
         "updatedAt": "2026-04-10T16:30:22Z"
     })
@@ -123,9 +126,19 @@ fn integration_objects_conform_and_leaked_credentials_do_not() {
     missing.as_object_mut().unwrap().remove("lastDeliveryAt");
     assert_rejected("GET", "/v1/integrations/{id}", 200, &missing, "\"lastDeliveryAt\" is a required property");
 
-    let mut bad_time = view;
+    let mut bad_time = view.clone();
     bad_time["createdAt"] = json!("yesterday");
     assert_rejected("GET", "/v1/integrations/{id}", 200, &bad_time, "is not a \"date-time\"");
+
+    let mut unknown_status = view.clone();
+    unknown_status["status"] = json!("paused");
+    assert_rejected("GET", "/v1/integrations/{id}", 200, &unknown_status, "is not one of");
+    let mut disabled = view;
+    disabled["status"] = json!("disabled");
+    disabled["disabledReason"] =
+        json!("The endpoint answered 410 Gone, which asks senders to stop; disabled automatically");
+    disabled["disabledAt"] = json!("2026-04-12T08:00:03Z");
+    assert_conforms("GET", "/v1/integrations/{id}", 200, &disabled);
 }
 
 #[test]

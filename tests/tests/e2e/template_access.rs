@@ -55,6 +55,7 @@ fn the_local_stack_sets_the_same_resource_variables() {
         schedule_group: "apviso-retries".into(),
         payload_bucket: "apviso-payloads".into(),
         secrets_key_arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000".into(),
+        event_bus: "apviso-operational".into(),
     };
     let local: BTreeSet<&str> = stack.env().into_iter().map(|(name, _)| name).collect();
     let settings: BTreeSet<&str> = wiring::SETTINGS.iter().map(|(name, _)| *name).collect();
@@ -82,6 +83,7 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
     expected.insert(wiring::PAYLOAD_BUCKET_VAR, ("Ref", payload_bucket(&t)));
     expected.insert(wiring::SECRETS_KEY_ARN_VAR, ("GetAtt", format!("{}.Arn", secrets_key(&t))));
+    expected.insert(wiring::EVENT_BUS_NAME_VAR, ("Ref", event_bus(&t)));
     for (var, _) in wiring::SETTINGS {
         expected.insert(var, ("Ref", setting_parameter(&t, var)));
     }
@@ -120,6 +122,13 @@ fn secrets_key(t: &Template) -> String {
     assert_eq!(key["Properties"]["EnableKeyRotation"].as_bool(), Some(true), "{id}: key rotation");
     assert_eq!(key["DeletionPolicy"].as_str(), Some("Retain"), "{id}: secrets stay readable");
     id.to_owned()
+}
+
+/// The template's one event bus: the operational events.
+fn event_bus(t: &Template) -> String {
+    let buses = t.of_type("AWS::Events::EventBus");
+    assert_eq!(buses.len(), 1, "one event bus");
+    buses[0].0.to_owned()
 }
 
 /// The parameter a setting variable is bound to; its default must be the code's default.
@@ -177,6 +186,8 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
+        ("dynamodb:Query", &integrations),
+        ("events:PutEvents", &format!("bus:{}", event_bus(t))),
         ("s3:GetObject", &stored_events),
         ("s3:PutObject", &stored_dead_letters),
         ("scheduler:CreateSchedule", &format!("schedules:{group}")),

@@ -9,6 +9,7 @@
 
 mod finding;
 mod json;
+mod operational;
 mod report;
 mod rules;
 mod scan;
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 
 pub use finding::FindingView;
 pub use json::{Fields, Json};
+pub use operational::OperationalView;
 pub use report::ReportView;
 pub(crate) use rules::quote;
 pub use rules::{DataError, SeverityCounts, Steps};
@@ -52,6 +54,11 @@ const KNOWN: &[&str] = &[
     "reason",
     "message",
     "finding",
+    "integrationId",
+    "integrationName",
+    "provider",
+    "failingSince",
+    "consecutiveFailures",
 ];
 
 /// The data of one event, by its kind. `finding.critical` and `finding.high` (the filters a
@@ -63,6 +70,7 @@ pub enum EventView<'a> {
     Report(ReportView<'a>),
     Schedule(ScheduleView<'a>),
     Test(TestView<'a>),
+    Operational(OperationalView<'a>),
 }
 
 impl<'a> EventView<'a> {
@@ -110,6 +118,9 @@ impl<'a> EventView<'a> {
             EventType::ReportReady => Self::Report(ReportView::read(&mut r)),
             EventType::ScheduleTriggered | EventType::ScheduleSkipped => Self::Schedule(ScheduleView::read(&mut r)),
             EventType::IntegrationTest | EventType::IntegrationVerification => Self::Test(TestView::read(&mut r)),
+            EventType::IntegrationFailing | EventType::IntegrationDisabled | EventType::IntegrationRecovered => {
+                Self::Operational(OperationalView::read(&mut r))
+            }
         };
         (view, r.finish())
     }

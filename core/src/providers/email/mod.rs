@@ -67,7 +67,7 @@ pub async fn attempt<M: MailSender, B: MailBudget>(
     let scan_id = match &view {
         EventView::Finding(finding) => finding.scan_id.as_deref(),
         EventView::Scan(scan) => scan.scan_id.as_deref(),
-        EventView::Report(_) | EventView::Schedule(_) | EventView::Test(_) => None,
+        EventView::Report(_) | EventView::Schedule(_) | EventView::Test(_) | EventView::Operational(_) => None,
     };
     let (account, id) = (&integration.account_id, integration.id);
     // scanId is optional on findings: one without it belongs to no digest and is mailed at once.

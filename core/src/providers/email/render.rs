@@ -192,6 +192,16 @@ pub fn alert(task: &DeliveryTask, view: &EventView<'_>, to: &[String]) -> Mail {
             .row("Target", json_text(schedule.target.as_ref()))
             .row("Reason", json_text(schedule.reason.as_ref()))
             .mail(to, &format!("[APVISO] {}", task.event_type)),
+        EventView::Operational(op) => {
+            let headline = op.headline(task.event_type);
+            Doc::new(headline.clone())
+                .row("Status", text(op.status.as_ref()))
+                .row("Reason", text(op.reason.as_ref()))
+                .row("Failing since", text(op.failing_since.as_ref()))
+                .row("Failed in a row", op.consecutive_failures.map(|n| n.to_string()).unwrap_or_default())
+                .row("Integration", text(op.integration_id.as_ref()))
+                .mail(to, &format!("[APVISO] {headline}"))
+        }
     }
 }
 

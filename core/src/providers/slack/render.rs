@@ -11,7 +11,7 @@ use crate::providers::{finding_title, present};
 use crate::{
     domain::events::{EventType, Severity},
     pipeline::{
-        event_view::{EventView, FindingView, Json, ReportView, ScanView, TestView},
+        event_view::{EventView, FindingView, Json, OperationalView, ReportView, ScanView, TestView},
         message::DeliveryTask,
     },
 };
@@ -36,6 +36,7 @@ pub fn render(task: &DeliveryTask, channel: Option<&str>) -> Value {
         EventView::Report(report) => report_message(&report),
         EventView::Test(test) if task.event_type == EventType::IntegrationTest => test_message(&test),
         EventView::Test(_) | EventView::Schedule(_) => generic_message(task),
+        EventView::Operational(op) => operational_message(task.event_type, &op),
     };
     blocks.push(context(task));
     blocks.truncate(BLOCKS_MAX);
@@ -154,6 +155,34 @@ fn test_message(test: &TestView<'_>) -> (String, Vec<Value>) {
         blocks.extend(finding_blocks(&Finding::read(finding)));
     }
     (text, blocks)
+}
+
+/// An operational notice about another integration of the account.
+fn operational_message(event: EventType, op: &OperationalView<'_>) -> (String, Vec<Value>) {
+    let icon = match event {
+        EventType::IntegrationRecovered => ":white_check_mark:",
+        EventType::IntegrationDisabled => ":no_entry:",
+        _ => ":warning:",
+    };
+    let headline = op.headline(event);
+    let mut lines = Vec::new();
+    if let Some(reason) = op.reason.as_deref() {
+        lines.push(format!("*Reason:* {}", mrkdwn(reason, DESCRIPTION_MAX)));
+    }
+    if let Some(since) = op.failing_since.as_deref() {
+        lines.push(format!("*Failing since:* {}", escape(since)));
+    }
+    if let Some(n) = op.consecutive_failures {
+        lines.push(format!("*Failed in a row:* {n}"));
+    }
+    if let Some(id) = op.integration_id.as_deref() {
+        lines.push(format!("*Integration:* `{}`", escape(id)));
+    }
+    let mut blocks = vec![header(&format!("{icon} {headline}"))];
+    if !lines.is_empty() {
+        blocks.push(section(&lines.join("\n")));
+    }
+    (escape(&headline), blocks)
 }
 
 fn generic_message(task: &DeliveryTask) -> (String, Vec<Value>) {

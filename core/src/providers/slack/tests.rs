@@ -322,3 +322,37 @@ fn throttling_and_server_errors_are_retried() {
     assert!(judge(503, b"", None).is_retryable());
     assert!(!judge(301, b"", None).is_retryable());
 }
+
+fn operational() -> Value {
+    json!({"integrationId": "01900000-0000-7000-8000-000000000009", "integrationName": "SIEM <ingest>",
+           "provider": "webhook", "status": "disabled",
+           "reason": "The endpoint answered 410 Gone, which asks senders to stop; disabled automatically"})
+}
+
+#[test]
+fn an_operational_event_names_the_integration_and_why() {
+    let message = render::render(&task(EventType::IntegrationDisabled, operational()), None);
+    assert_eq!(message["text"], "Integration \"SIEM &lt;ingest&gt;\" (webhook) was disabled");
+    let blocks = message["blocks"].as_array().unwrap();
+    assert_eq!(blocks[0]["text"]["text"], ":no_entry: Integration \"SIEM <ingest>\" (webhook) was disabled");
+    let details = blocks[1]["text"]["text"].as_str().unwrap();
+    assert_eq!(
+        details,
+        "*Reason:* The endpoint answered 410 Gone, which asks senders to stop; disabled automatically\n\
+         *Integration:* `01900000-0000-7000-8000-000000000009`"
+    );
+    for (text, limit) in texts_with_limits(&message) {
+        assert!(text.chars().count() <= limit, "{text}");
+    }
+    let failing = json!({"integrationName": "Hook", "provider": "webhook", "status": "failing",
+                         "failingSince": TS, "consecutiveFailures": 3, "reason": "Provider returned HTTP 500"});
+    let message = render::render(&task(EventType::IntegrationFailing, failing), None);
+    assert_eq!(
+        message["blocks"][0]["text"]["text"],
+        ":warning: Integration \"Hook\" (webhook) is failing: its latest delivery failed for good"
+    );
+    let details = message["blocks"][1]["text"]["text"].as_str().unwrap();
+    assert!(details.contains("*Failing since:* 2026-11-24T01:00:00Z\n*Failed in a row:* 3"), "{details}");
+    let message = render::render(&task(EventType::IntegrationRecovered, json!({"integrationName": "Hook"})), None);
+    assert_eq!(message["text"], "Integration \"Hook\" recovered: deliveries succeed again");
+}

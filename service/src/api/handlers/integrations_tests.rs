@@ -72,6 +72,7 @@ async fn create_stores_the_integration_answers_its_view_and_queues_a_verificatio
             "enabledEvents": ["finding.new", "scan.completed"], "minimumSeverity": "high",
             "config": {"headers": {"Authorization": "********"}},
             "lastDeliveryAt": null, "lastDeliveryStatus": null,
+            "status": "active", "disabledReason": null, "disabledAt": null,
             "createdAt": "2026-11-24T09:00:00Z", "updatedAt": "2026-11-24T09:00:00Z",
         })
     );
@@ -132,6 +133,7 @@ async fn get_finds_the_callers_integration_only() {
             "id": ID_1, "provider": "slack", "name": "Alerts", "enabled": true,
             "enabledEvents": ["finding.critical"], "minimumSeverity": null, "config": {"channel": "#security"},
             "lastDeliveryAt": null, "lastDeliveryStatus": null, "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+            "status": "active", "disabledReason": null, "disabledAt": null,
         })
     );
     for (caller, raw) in [("acct_b", ID_1), ("acct_a", UNKNOWN), ("acct_a", "not-a-uuid")] {

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{schema, vocabulary::ProviderId};
 use apviso_core::domain::{
     catalog::Provider,
+    endpoint_state::EndpointState,
     integration::{DeliveryStatus, Integration},
 };
 
@@ -34,6 +35,12 @@ pub struct IntegrationOut {
     pub last_delivery_at: Option<String>,
     #[schema(schema_with = schema::last_delivery_status, required = true)]
     pub last_delivery_status: Option<DeliveryStatus>,
+    #[schema(schema_with = schema::integration_status)]
+    pub status: &'static str,
+    #[schema(schema_with = schema::disabled_reason, required = true)]
+    pub disabled_reason: Option<String>,
+    #[schema(schema_with = schema::disabled_at, required = true)]
+    pub disabled_at: Option<String>,
     #[schema(schema_with = schema::date_time)]
     pub created_at: String,
     #[schema(schema_with = schema::date_time)]
@@ -52,6 +59,15 @@ impl From<&Integration> for IntegrationOut {
             config: i.provider.masked_config(),
             last_delivery_at: i.last_delivery_at.clone(),
             last_delivery_status: i.last_delivery_status,
+            status: i.state.status().as_str(),
+            disabled_reason: match &i.state {
+                EndpointState::Disabled { reason, .. } => Some(reason.clone()),
+                _ => None,
+            },
+            disabled_at: match &i.state {
+                EndpointState::Disabled { at, .. } => Some(at.to_string()),
+                _ => None,
+            },
             created_at: i.created_at.clone(),
             updated_at: i.updated_at.clone(),
         }

@@ -95,6 +95,30 @@ pub fn last_delivery_status() -> RefOr<Schema> {
         .into()
 }
 
+pub fn integration_status() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["active", "failing", "disabled"]))
+        .description(Some(
+            "`active`: deliveries succeed (or none failed for good yet). `failing`: the latest delivery failed for \
+             good (every retry used, or not retryable). `disabled`: nothing is delivered, because the account set \
+             `enabled` to false or APVISO disabled it (the endpoint answered 410 Gone, or every delivery failed for \
+             good for a sustained period); `PATCH {\"enabled\": true}` enables it again.",
+        ))
+        .into()
+}
+
+pub fn disabled_reason() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .description(Some("Why the integration is disabled; `null` unless `status` is `disabled`."))
+        .into()
+}
+
+pub fn disabled_at() -> RefOr<Schema> {
+    nullable_date_time_described("When the integration was disabled; `null` unless `status` is `disabled`.")
+}
+
 pub fn masked_config() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::Object)

@@ -1,6 +1,7 @@
 //! The test harness: every `TestApp` gets its own freshly named tables in the moto server that
 //! `make test` started, its own API keys, and a local gateway on a free port.
 
+pub mod event_bus;
 pub mod jira_site;
 pub mod openapi;
 pub mod pagerduty_check;

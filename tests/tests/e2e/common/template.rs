@@ -230,7 +230,7 @@ pub fn statements(doc: &Value) -> Vec<Value> {
 }
 
 /// `(action, resource)` pairs a statement allows, resources named `table:<id>`, `queue:<id>`,
-/// `role:<id>`, `key:<id>`, `schedules:<group id>` or `ses-identities` (this account's SES identities).
+/// `role:<id>`, `key:<id>`, `bus:<id>`, `schedules:<group id>` or `ses-identities` (this account's SES identities).
 pub fn grants_of(t: &Template, s: &Value) -> Vec<(String, String)> {
     assert_eq!(s["Effect"].as_str(), Some("Allow"));
     let actions = string_list(s.get("Action"));
@@ -249,6 +249,7 @@ pub fn resource_label(t: &Template, r: &Value) -> String {
             "AWS::SQS::Queue" => "queue",
             "AWS::IAM::Role" => "role",
             "AWS::KMS::Key" => "key",
+            "AWS::Events::EventBus" => "bus",
             other => panic!("unexpected resource type {other}"),
         };
         return format!("{kind}:{id}");

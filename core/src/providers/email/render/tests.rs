@@ -129,3 +129,15 @@ fn scan_and_report_mails() {
     );
     assert!(report.text.contains("https://x.example.com/r.pdf"));
 }
+
+#[test]
+fn an_operational_event_mail_names_the_integration_and_why() {
+    let data = json!({"integrationId": "01900000-0000-7000-8000-000000000009", "integrationName": "SIEM <ingest>",
+                      "provider": "webhook", "status": "disabled", "reason": "The endpoint answered 410 Gone"});
+    let mail = alert_for(&task(EventType::IntegrationDisabled, data), &["ops@example.com".to_owned()]);
+    assert_eq!(mail.subject, "[APVISO] Integration \"SIEM <ingest>\" (webhook) was disabled");
+    assert!(mail.text.contains("The endpoint answered 410 Gone"), "{}", mail.text);
+    assert!(mail.text.contains("01900000-0000-7000-8000-000000000009"), "{}", mail.text);
+    assert!(mail.html.contains("SIEM &lt;ingest&gt;"), "{}", mail.html);
+    assert!(!mail.html.contains("SIEM <ingest>"), "{}", mail.html);
+}
