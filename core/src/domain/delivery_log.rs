@@ -132,6 +132,34 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// What started an attempt. Stored on log entries and carried by delivery messages; shown to
+/// tenants, so the names are part of the API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The pipeline: a fanned-out event or one of its scheduled retries.
+    #[default]
+    Automatic,
+    /// `POST …/logs/{logId}/redeliver`: one send, never retried.
+    Manual,
+    /// `POST …/recover`: one send of a delivery that had failed for good, never retried.
+    Recovery,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automatic => "automatic",
+            Self::Manual => "manual",
+            Self::Recovery => "recovery",
+        }
+    }
+
+    pub fn is_automatic(&self) -> bool {
+        *self == Self::Automatic
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryLog {
@@ -140,7 +168,15 @@ pub struct DeliveryLog {
     pub account_id: AccountId,
     pub integration_id: IntegrationId,
     pub delivery_id: DeliveryId,
+    /// The producer's event id (the pipeline's `EventId`, as text: the domain sits below the
+    /// pipeline), which finds the event's stored payload for a redelivery. Absent on entries
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
     pub attempt: u32,
+    /// Absent (automatic) on entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Trigger::is_automatic")]
+    pub trigger: Trigger,
     pub event: EventType,
     pub status: DeliveryStatus,
     #[serde(default)]

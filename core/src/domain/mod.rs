@@ -8,6 +8,7 @@ pub mod field_error;
 pub mod ids;
 pub mod integration;
 pub mod ip_guard;
+pub mod log_query;
 pub mod provider_settings;
 pub mod secret;
 pub mod signing_key;

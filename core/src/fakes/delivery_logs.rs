@@ -7,13 +7,16 @@ use crate::{
     domain::{
         delivery_log::DeliveryLog,
         ids::{AccountId, IntegrationId},
+        log_query::{DaySpan, LogFilter},
     },
-    ports::store::{DeliveryLogStore, LogPage, StoreError},
+    ports::store::{Claim, DeliveryLogStore, LogPage, StoreError},
 };
 
 #[derive(Debug, Default)]
 pub struct MemoryDeliveryLogStore {
     entries: Mutex<HashMap<(AccountId, IntegrationId), Vec<DeliveryLog>>>,
+    /// Redelivery windows: log id → closed until (Unix milliseconds).
+    redeliveries: Mutex<HashMap<String, i64>>,
 }
 
 impl MemoryDeliveryLogStore {
@@ -48,19 +51,49 @@ impl DeliveryLogStore for MemoryDeliveryLogStore {
         Ok(())
     }
 
+    /// Reads every entry (the DynamoDB adapter reads only the days a page needs; the result is
+    /// the same, which the e2e tests check against the real one).
     async fn page(
         &self,
         account: &AccountId,
         integration: IntegrationId,
+        filter: &LogFilter,
+        spans: &[DaySpan],
         page: u32,
         limit: u32,
         now: i64,
     ) -> Result<LogPage, StoreError> {
-        let live = self.live(account, integration, now);
-        let total = live.len();
+        let kept: Vec<DeliveryLog> = self
+            .live(account, integration, now)
+            .into_iter()
+            .filter(|e| filter.keeps(e.status, e.event))
+            .filter(|e| spans.iter().any(|s| (s.from..s.to).contains(&e.delivered_at.get())))
+            .collect();
+        let total = kept.len();
         let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
-        let entries = live.into_iter().skip(skip).take(limit as usize).collect();
+        let entries = kept.into_iter().skip(skip).take(limit as usize).collect();
         Ok(LogPage { entries, total })
+    }
+
+    async fn claim_redelivery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        if !self.entries(account, integration).iter().any(|e| e.id == log_id) {
+            return Ok(Claim::Missing);
+        }
+        let mut windows = lock(&self.redeliveries);
+        match windows.get(log_id) {
+            Some(&closed) if closed > now_ms => Ok(Claim::Busy { until_ms: closed }),
+            _ => {
+                windows.insert(log_id.to_owned(), until_ms);
+                Ok(Claim::Granted)
+            }
+        }
     }
 
     async fn get(

@@ -14,6 +14,7 @@ use super::{
     ingest::EventId,
 };
 use crate::domain::{
+    delivery_log::Trigger,
     events::EventType,
     ids::{AccountId, IntegrationId},
 };
@@ -47,6 +48,9 @@ pub struct DeliveryTask {
     /// 1-based: 1 is the first try.
     pub attempt: u32,
     pub first_attempted_at: Option<String>,
+    /// What sent this message: the pipeline (retried on the schedule), or a tenant's redelivery
+    /// or recovery (sent once, never retried).
+    pub trigger: Trigger,
 }
 
 /// The message as written: field order and names are the wire format.
@@ -68,6 +72,8 @@ struct Out<'a> {
     attempt: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     first_attempted_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Trigger::is_automatic")]
+    trigger: Trigger,
 }
 
 impl Serialize for DeliveryMessage {
@@ -85,6 +91,7 @@ impl Serialize for DeliveryMessage {
             data_ref: task.data_ref.as_ref(),
             attempt: task.attempt,
             first_attempted_at: task.first_attempted_at.as_deref(),
+            trigger: task.trigger,
         }
         .serialize(serializer)
     }
@@ -110,6 +117,9 @@ struct Wire {
     attempt: u32,
     #[serde(default)]
     first_attempted_at: Option<String>,
+    /// Absent on messages of the pipeline, and on every message written before triggers.
+    #[serde(default)]
+    trigger: Trigger,
 }
 
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
@@ -195,6 +205,7 @@ impl Wire {
             data_ref,
             attempt: self.attempt,
             first_attempted_at: self.first_attempted_at,
+            trigger: self.trigger,
         };
         match (self.data, self.data_ref) {
             (Some(data), None) => Ok(Decoded::Ready(DeliveryMessage::DeliveryV1(task(data, None)))),
@@ -231,7 +242,14 @@ impl DeliveryTask {
             data_ref: None,
             attempt: 1,
             first_attempted_at: None,
+            trigger: Trigger::Automatic,
         }
+    }
+
+    /// This delivery sent once more on a tenant's request: the same delivery id (receivers
+    /// de-duplicate on it), a first attempt of its own, never retried.
+    pub fn resend(&self, trigger: Trigger) -> Self {
+        Self { attempt: 1, first_attempted_at: None, trigger, ..self.clone() }
     }
 
     /// The same delivery, queued for attempt `attempt`. `attempted_at` is when the attempt that

@@ -12,4 +12,5 @@ pub mod message;
 pub mod outcome;
 pub mod retry;
 pub mod signing;
+pub mod stored_event;
 pub mod webhook;

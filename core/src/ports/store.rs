@@ -8,8 +8,10 @@ use crate::{
         delivery_log::DeliveryLog,
         ids::{AccountId, IntegrationId},
         integration::{DeliveryStatus, Integration},
+        log_query::{DaySpan, LogFilter},
     },
     error::{BoxError, ErrorChain},
+    pipeline::stored_event::StoredEvent,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -139,17 +141,37 @@ pub struct LogPage {
 }
 
 pub trait DeliveryLogStore: Send + Sync {
+    /// Writes the entry and adds it to its day's counters (`domain::log_query`).
     fn append(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Page `page` (1-based) of `limit` entries still within retention at `now` (Unix seconds).
+    /// Page `page` (1-based) of `limit` entries of `filter` within `spans` (the days the list
+    /// covers, newest first, from `log_query::spans`), newest first, and how many there are.
+    /// Entries expired at `now` (Unix seconds) are left out.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the list's own parameters, each typed; a struct would only rename them"
+    )]
     fn page(
         &self,
         account: &AccountId,
         integration: IntegrationId,
+        filter: &LogFilter,
+        spans: &[DaySpan],
         page: u32,
         limit: u32,
         now: i64,
     ) -> impl Future<Output = Result<LogPage, StoreError>> + Send;
+
+    /// Closes the entry's redelivery window until `until_ms` if it is open at `now_ms`, as one
+    /// conditional write ([`Claim::Missing`] for no such entry).
+    fn claim_redelivery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     fn get(
         &self,
@@ -165,6 +187,20 @@ pub trait DeliveryLogStore: Send + Sync {
         account: &AccountId,
         integration: IntegrationId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Each event's payload, kept once per event for the log's retention so a delivery can be sent
+/// again (redelivery, recovery) long after its messages are gone.
+pub trait EventStore: Send + Sync {
+    fn put(&self, event: &StoredEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `None` when the event was never stored or has expired at `now` (Unix seconds).
+    fn get(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
 }
 
 /// A collected finding and the key that clears it.

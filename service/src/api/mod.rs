@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use self::{
     error::ApiError,
-    handlers::{delivery_logs, integrations, test_delivery},
+    handlers::{delivery_logs, integrations, redeliver, test_delivery},
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
 use crate::{
@@ -22,7 +22,10 @@ use crate::{
     mail::ses::SesMailer,
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
-    store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
+    store::{
+        delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, events::DynamoEventStore,
+        integrations::DynamoIntegrationStore,
+    },
     workers::attempt::AttemptDeps,
 };
 use apviso_core::{domain::target::TargetPolicy, ports::clock::SystemClock, providers::Providers};
@@ -32,6 +35,8 @@ use apviso_core::{domain::target::TargetPolicy, ports::clock::SystemClock, provi
 pub struct ApiDeps {
     pub store: DynamoIntegrationStore,
     pub logs: DynamoDeliveryLogStore,
+    /// Each event's payload, kept once per event: what a redelivery sends again.
+    pub events: DynamoEventStore,
     pub queue: SqsQueue,
     pub providers: LiveApiProviders,
     pub targets: TargetPolicy,
@@ -131,7 +136,20 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::TestIntegration, Some(a)) => {
             test_delivery::test(&deps.attempt_deps(), deps.limits.test_interval, a, req).await
         }
-        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, &deps.clock, a, req).await,
+        (Route::ListDeliveryLogs, Some(a)) => {
+            delivery_logs::list(&deps.store, &deps.logs, &deps.clock, deps.log_retention, a, req).await
+        }
+        (Route::RedeliverDeliveryLog, Some(a)) => {
+            let redeliver = redeliver::RedeliverDeps {
+                store: &deps.store,
+                logs: &deps.logs,
+                events: &deps.events,
+                queue: &deps.queue,
+                clock: &deps.clock,
+                interval: deps.limits.redeliver_interval,
+            };
+            redeliver::redeliver(&redeliver, a, req).await
+        }
         (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
         (_, None) => Err(ApiError::Unauthorized),
     }

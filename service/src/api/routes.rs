@@ -17,10 +17,11 @@ pub enum Route {
     TestIntegration,
     ListDeliveryLogs,
     GetDeliveryLog,
+    RedeliverDeliveryLog,
 }
 
 impl Route {
-    pub const ALL: [Route; 10] = [
+    pub const ALL: [Route; 11] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -31,11 +32,12 @@ impl Route {
         Route::TestIntegration,
         Route::ListDeliveryLogs,
         Route::GetDeliveryLog,
+        Route::RedeliverDeliveryLog,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::CreateIntegration | Route::TestIntegration => "POST",
+            Route::CreateIntegration | Route::TestIntegration | Route::RedeliverDeliveryLog => "POST",
             Route::UpdateIntegration => "PATCH",
             Route::DeleteIntegration => "DELETE",
             _ => "GET",
@@ -52,6 +54,7 @@ impl Route {
             Route::TestIntegration => "/v1/integrations/{id}/test",
             Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
             Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
+            Route::RedeliverDeliveryLog => "/v1/integrations/{id}/logs/{logId}/redeliver",
         }
     }
 
@@ -69,6 +72,7 @@ impl Route {
             Route::TestIntegration => "api-test-integration",
             Route::ListDeliveryLogs => "api-list-delivery-logs",
             Route::GetDeliveryLog => "api-get-delivery-log",
+            Route::RedeliverDeliveryLog => "api-redeliver-delivery-log",
         }
     }
 

@@ -4,8 +4,10 @@
 pub mod api_keys;
 pub mod delivery_logs;
 pub mod digests;
+pub mod events;
 pub mod integration_count;
 pub mod integrations;
+pub mod log_pages;
 pub mod mail_budget;
 pub mod payloads;
 pub mod schema;

@@ -8,6 +8,7 @@ use apviso_core::{
     domain::{
         delivery_log::{DeliveryLog, ErrorCode},
         integration::{DeliveryStatus, Integration},
+        log_query,
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::clock::Clock,
@@ -41,11 +42,13 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
     let log = DeliveryLog {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: log_id(started),
         account_id: integration.account_id.clone(),
         integration_id: integration.id,
         delivery_id: task.delivery_id,
+        event_id: Some(task.event_id.as_str().to_owned()),
         attempt: task.attempt,
+        trigger: task.trigger,
         event: task.event_type,
         status,
         response_code: attempt.response_code,
@@ -56,7 +59,7 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         delivered_at,
         request: attempt.request,
         response: attempt.response,
-        expires_at: (started + deps.log_retention).unix_timestamp(),
+        expires_at: log_query::expiry(started, deps.log_retention),
     }
     .bounded();
     // From here on the request has been sent: a failure must not fail the message, or SQS would
@@ -83,6 +86,15 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         "delivery attempt recorded"
     );
     AttemptReport { outcome, log }
+}
+
+/// A UUIDv7 of the attempt's start, so the log's sort key orders entries by when they ran and a
+/// time range of `deliveredAt` is a range of keys (`store::log_pages`).
+fn log_id(started: time::OffsetDateTime) -> String {
+    let nanos = started.unix_timestamp_nanos();
+    let secs = u64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(0);
+    let subsec = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, subsec)).to_string()
 }
 
 /// Waits between tries of a log write that failed (DynamoDB throttling or a brief outage; the

@@ -166,8 +166,10 @@ where
     R: RetryScheduler,
     C: Clock,
 {
-    // Verification pings report reachability once; retrying them would only add noise.
-    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
+    // Verification pings report reachability once; retrying them would only add noise. A
+    // tenant's redelivery or recovery is one send by definition: its outcome is the answer.
+    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest)
+        || !task.trigger.is_automatic();
     if one_shot || !outcome.is_retryable() {
         tracing::info!(delivery_id = %task.delivery_id, attempt = task.attempt, "delivery failed for good (not retryable)");
         return Ok(Disposition::FailedForGood);

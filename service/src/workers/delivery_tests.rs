@@ -105,7 +105,8 @@ async fn a_delivered_attempt_is_logged_and_recorded_on_the_integration() {
     assert_eq!((log.attempt, log.response_code, log.response_time), (1, Some(204), Some(25)));
     assert_eq!((log.error.as_deref(), log.error_code.as_ref().map(ToString::to_string)), (None, None));
     assert_eq!(log.delivered_at.to_string(), "2026-11-24T09:00:00Z");
-    assert_eq!(log.expires_at, NOW_UNIX + 30 * 24 * 3600);
+    // The end of the attempt's day plus thirty days: 2026-12-25T00:00:00Z.
+    assert_eq!(log.expires_at, 1_798_156_800);
     let stored = deps.store.stored(&account("acct_a"), id(ID_1)).unwrap();
     assert_eq!(stored.last_delivery_at.as_deref(), Some("2026-11-24T09:00:00Z"));
     assert_eq!(stored.last_delivery_status, Some(DeliveryStatus::Success));
@@ -184,6 +185,8 @@ async fn a_gone_endpoint_or_a_refused_target_fails_for_good() {
     );
     let task = task(EventType::FindingNew, 1);
     assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
+    // Log ids order by the attempt's start: the second attempt starts later.
+    deps.clock.advance(std::time::Duration::from_secs(1));
     assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
     assert!(nothing_queued(&deps));
     let codes: Vec<Option<String>> =

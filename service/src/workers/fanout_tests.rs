@@ -12,19 +12,22 @@ use crate::{
 };
 use apviso_core::{
     domain::integration::Integration,
-    fakes::{MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue},
+    fakes::{FakeClock, MemoryEventStore, MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue},
     pipeline::message::DeliveryMessage,
 };
 
 const EVENTS_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-events-dlq";
 
-type Deps = FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore>;
+type Deps = FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore, MemoryEventStore, FakeClock>;
 
 fn deps(integrations: impl IntoIterator<Item = Integration>) -> Deps {
     FanoutDeps {
         store: MemoryIntegrationStore::with(integrations),
         queue: RecordingQueue::default(),
         payloads: MemoryPayloadStore::default(),
+        events: MemoryEventStore::default(),
+        log_retention: std::time::Duration::from_secs(30 * 86_400),
+        clock: FakeClock::at(time::macros::datetime!(2026-11-24 09:00:00 UTC)),
         dead_letter_url: EVENTS_DLQ.into(),
     }
 }
