@@ -153,7 +153,7 @@ pub const PAYLOAD_BUCKET_SUFFIX: &str = "payloads";
 pub const PAYLOAD_BUCKET_VAR: &str = PayloadBucket::BUCKET_VAR;
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 10] = [
+pub const SETTINGS: [(&str, &str); 11] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
@@ -162,6 +162,7 @@ pub const SETTINGS: [(&str, &str); 10] = [
     ("APVISO_EMAIL_FROM", DEFAULT_EMAIL_FROM),
     (Limits::MAX_INTEGRATIONS_VAR, "100"),
     (Limits::TEST_INTERVAL_VAR, "10s"),
+    (Limits::REDELIVER_INTERVAL_VAR, "10s"),
     (Limits::MAX_EMAIL_RECIPIENTS_VAR, "50"),
     (Limits::EMAIL_HOURLY_BUDGET_VAR, "200"),
 ];

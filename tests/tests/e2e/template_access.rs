@@ -145,6 +145,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         (format!("objects:{bucket}/events/*"), format!("objects:{bucket}/dead-letters/*"));
     let mut fanout = g(&[
         ("dynamodb:Query", &integrations),
+        ("dynamodb:PutItem", &logs),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &events_dlq),
         ("s3:PutObject", &stored_events),
@@ -155,6 +156,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:GetItem", &integrations),
         ("dynamodb:UpdateItem", &integrations),
         ("dynamodb:PutItem", &logs),
+        ("dynamodb:UpdateItem", &logs),
         ("dynamodb:PutItem", &digests),
         ("dynamodb:Query", &digests),
         ("dynamodb:BatchWriteItem", &digests),
@@ -210,17 +212,24 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:PutItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
                 ("dynamodb:UpdateItem", &digests),
                 ("ses:SendEmail", ses),
             ]),
         ),
-        (
-            "api-list-delivery-logs",
-            g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:BatchGetItem", &logs)]),
-        ),
+        ("api-list-delivery-logs", g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs)])),
         (
             "api-get-delivery-log",
             g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:GetItem", &logs)]),
+        ),
+        (
+            "api-redeliver-delivery-log",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:GetItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
+                ("sqs:SendMessage", &deliveries),
+            ]),
         ),
         ("fanout", fanout),
         ("delivery", delivery),
