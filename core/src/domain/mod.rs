@@ -10,6 +10,7 @@ pub mod integration;
 pub mod ip_guard;
 pub mod log_query;
 pub mod provider_settings;
+pub mod recovery;
 pub mod secret;
 pub mod signing_key;
 pub mod target;

@@ -6,8 +6,9 @@ use super::lock;
 use crate::{
     domain::{
         delivery_log::DeliveryLog,
-        ids::{AccountId, IntegrationId},
+        ids::{AccountId, DeliveryId, IntegrationId},
         log_query::{DaySpan, LogFilter},
+        recovery::FailedDelivery,
     },
     ports::store::{Claim, DeliveryLogStore, LogPage, StoreError},
 };
@@ -17,6 +18,9 @@ pub struct MemoryDeliveryLogStore {
     entries: Mutex<HashMap<(AccountId, IntegrationId), Vec<DeliveryLog>>>,
     /// Redelivery windows: log id → closed until (Unix milliseconds).
     redeliveries: Mutex<HashMap<String, i64>>,
+    failures: Mutex<Vec<(AccountId, IntegrationId, FailedDelivery)>>,
+    /// Per delivery: last success after a failure, and pending recovery (Unix milliseconds).
+    states: Mutex<HashMap<DeliveryId, (Option<i64>, Option<i64>)>>,
 }
 
 impl MemoryDeliveryLogStore {
@@ -104,6 +108,80 @@ impl DeliveryLogStore for MemoryDeliveryLogStore {
         now: i64,
     ) -> Result<Option<DeliveryLog>, StoreError> {
         Ok(self.live(account, integration, now).into_iter().find(|e| e.id == log_id))
+    }
+
+    async fn failed_for_good(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+    ) -> Result<(), StoreError> {
+        lock(&self.failures).push((account.clone(), integration, failed.clone()));
+        Ok(())
+    }
+
+    async fn succeeded(
+        &self,
+        _account: &AccountId,
+        _integration: IntegrationId,
+        delivery: DeliveryId,
+        at_ms: i64,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut states = lock(&self.states);
+        let state = states.entry(delivery).or_default();
+        state.0 = Some(state.0.map_or(at_ms, |t| t.max(at_ms)));
+        state.1 = None;
+        Ok(())
+    }
+
+    async fn failed_between(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        since_ms: i64,
+        until_ms: i64,
+        max: usize,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        let mut found: Vec<FailedDelivery> = lock(&self.failures)
+            .iter()
+            .filter(|(a, i, f)| a == account && *i == integration && (since_ms..until_ms).contains(&f.failed_at_ms))
+            .map(|(_, _, f)| f.clone())
+            .collect();
+        found.sort_by_key(|f| f.failed_at_ms);
+        found.truncate(max);
+        Ok(found)
+    }
+
+    async fn claim_recovery(
+        &self,
+        _account: &AccountId,
+        _integration: IntegrationId,
+        failed: &FailedDelivery,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut states = lock(&self.states);
+        let state = states.entry(failed.delivery_id).or_default();
+        let succeeded_since = state.0.is_some_and(|t| t >= failed.failed_at_ms);
+        let pending = state.1.is_some_and(|t| t > now_ms);
+        if succeeded_since || pending {
+            return Ok(false);
+        }
+        state.1 = Some(until_ms);
+        Ok(true)
+    }
+
+    async fn release_recovery(
+        &self,
+        _account: &AccountId,
+        _integration: IntegrationId,
+        delivery: DeliveryId,
+    ) -> Result<(), StoreError> {
+        if let Some(state) = lock(&self.states).get_mut(&delivery) {
+            state.1 = None;
+        }
+        Ok(())
     }
 
     /// Expired entries count until removed, as DynamoDB's TTL removes them only eventually (and

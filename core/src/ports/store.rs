@@ -6,9 +6,10 @@ use std::future::Future;
 use crate::{
     domain::{
         delivery_log::DeliveryLog,
-        ids::{AccountId, IntegrationId},
+        ids::{AccountId, DeliveryId, IntegrationId},
         integration::{DeliveryStatus, Integration},
         log_query::{DaySpan, LogFilter},
+        recovery::FailedDelivery,
     },
     error::{BoxError, ErrorChain},
     pipeline::stored_event::StoredEvent,
@@ -180,6 +181,57 @@ pub trait DeliveryLogStore: Send + Sync {
         log_id: &str,
         now: i64,
     ) -> impl Future<Output = Result<Option<DeliveryLog>, StoreError>> + Send;
+
+    /// Records that a delivery failed for good (for `POST …/recover`): one item per failure,
+    /// ordered by time, kept as long as the log entry of that attempt.
+    fn failed_for_good(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that a delivery succeeded at `at_ms` after having failed (a retry, a redelivery or
+    /// a recovery), and ends any pending recovery of it.
+    fn succeeded(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+        at_ms: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The failures recorded from `since_ms` (inclusive) to `until_ms` (exclusive), oldest first,
+    /// at most `max` of them.
+    fn failed_between(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        since_ms: i64,
+        until_ms: i64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<FailedDelivery>, StoreError>> + Send;
+
+    /// Marks a recovery of the delivery pending until `until_ms`, as one conditional write, if
+    /// it has not succeeded since `failed.failed_at_ms` and no other recovery of it is pending at
+    /// `now_ms`. `false` when either holds.
+    fn claim_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends a pending recovery of the delivery (it was sent, or could not be).
+    fn release_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Whether the integration has (or had) any log entry: logs outlive a deleted integration.
     fn any(

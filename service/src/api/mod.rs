@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use self::{
     error::ApiError,
-    handlers::{delivery_logs, integrations, redeliver, test_delivery},
+    handlers::{delivery_logs, integrations, recover, redeliver, test_delivery},
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
 use crate::{
@@ -149,6 +149,17 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
                 interval: deps.limits.redeliver_interval,
             };
             redeliver::redeliver(&redeliver, a, req).await
+        }
+        (Route::RecoverDeliveries, Some(a)) => {
+            let recover = recover::RecoverDeps {
+                store: &deps.store,
+                logs: &deps.logs,
+                events: &deps.events,
+                queue: &deps.queue,
+                clock: &deps.clock,
+                retention: deps.log_retention,
+            };
+            recover::recover(&recover, a, req).await
         }
         (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
         (_, None) => Err(ApiError::Unauthorized),

@@ -18,10 +18,11 @@ pub enum Route {
     ListDeliveryLogs,
     GetDeliveryLog,
     RedeliverDeliveryLog,
+    RecoverDeliveries,
 }
 
 impl Route {
-    pub const ALL: [Route; 11] = [
+    pub const ALL: [Route; 12] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -33,11 +34,15 @@ impl Route {
         Route::ListDeliveryLogs,
         Route::GetDeliveryLog,
         Route::RedeliverDeliveryLog,
+        Route::RecoverDeliveries,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::CreateIntegration | Route::TestIntegration | Route::RedeliverDeliveryLog => "POST",
+            Route::CreateIntegration
+            | Route::TestIntegration
+            | Route::RedeliverDeliveryLog
+            | Route::RecoverDeliveries => "POST",
             Route::UpdateIntegration => "PATCH",
             Route::DeleteIntegration => "DELETE",
             _ => "GET",
@@ -55,6 +60,7 @@ impl Route {
             Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
             Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
             Route::RedeliverDeliveryLog => "/v1/integrations/{id}/logs/{logId}/redeliver",
+            Route::RecoverDeliveries => "/v1/integrations/{id}/recover",
         }
     }
 
@@ -73,6 +79,7 @@ impl Route {
             Route::ListDeliveryLogs => "api-list-delivery-logs",
             Route::GetDeliveryLog => "api-get-delivery-log",
             Route::RedeliverDeliveryLog => "api-redeliver-delivery-log",
+            Route::RecoverDeliveries => "api-recover-deliveries",
         }
     }
 

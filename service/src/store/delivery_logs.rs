@@ -16,8 +16,9 @@ use super::{
 };
 use apviso_core::domain::{
     delivery_log::DeliveryLog,
-    ids::{AccountId, IntegrationId},
+    ids::{AccountId, DeliveryId, IntegrationId},
     log_query::{Day, DaySpan, LogFilter, counters_of},
+    recovery::FailedDelivery,
 };
 
 /// The log entry attribute holding the end of its redelivery window (Unix milliseconds).
@@ -172,6 +173,57 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
             .await
             .map_err(|e| StoreError::backend("GetItem", &e))?;
         Ok(out.item.map(decode).transpose()?.filter(|e| e.expires_at > now))
+    }
+
+    async fn failed_for_good(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+    ) -> Result<(), StoreError> {
+        self.put_failure(account, integration, failed).await
+    }
+
+    async fn succeeded(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+        at_ms: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.put_success(account, integration, delivery, at_ms, expires_at).await
+    }
+
+    async fn failed_between(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        since_ms: i64,
+        until_ms: i64,
+        max: usize,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        self.failures_between(account, integration, since_ms, until_ms, max).await
+    }
+
+    async fn claim_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.claim(account, integration, failed, now_ms, until_ms).await
+    }
+
+    async fn release_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+    ) -> Result<(), StoreError> {
+        self.release(account, integration, delivery).await
     }
 
     async fn any(&self, account: &AccountId, integration: IntegrationId) -> Result<bool, StoreError> {

@@ -10,6 +10,7 @@ pub mod integrations;
 pub mod log_pages;
 pub mod mail_budget;
 pub mod payloads;
+pub mod recovery;
 pub mod schema;
 pub mod windows;
 

@@ -11,7 +11,12 @@
 //!   - the per-day counters of each log (`domain::log_query`): `pk = LOGDAYS#<account>#<integration>`,
 //!     `sk = <YYYY-MM-DD>`, one number attribute per counter, TTL `expiresAt`;
 //!   - each event's payload, once per event, for redelivery and recovery
-//!     (`pipeline::stored_event`): `pk = EVENT#<account>#<event id>`, `sk = EVENT`, TTL `expiresAt`.
+//!     (`pipeline::stored_event`): `pk = EVENT#<account>#<event id>`, `sk = EVENT`, TTL `expiresAt`;
+//!   - deliveries that failed for good, for `POST …/recover` (`domain::recovery`):
+//!     `pk = FAILED#<account>#<integration>`, `sk = <Unix ms, 13 digits>#<delivery id>`, so a
+//!     window is a key range read oldest first, TTL `expiresAt`;
+//!   - each such delivery's state: `pk = DELIVERY#<account>#<integration>`, `sk = <delivery id>`,
+//!     attributes `succeededAt` and `recoveryPendingUntil` (Unix ms), TTL `expiresAt`.
 //! - e-mail digests: `pk = DIGEST#<account>#<integration>#<scan>`, `sk = FINDING#<id>`, TTL `expiresAt`.
 //!   The same table holds the hourly mail budget: `pk = MAILBUDGET#<account>`,
 //!   `sk = HOUR#<Unix hour>` (attribute `sent`), TTL `expiresAt`.
@@ -57,6 +62,19 @@ pub fn event_pk(account: &AccountId, event_id: &str) -> String {
 }
 
 pub const EVENT_SK: &str = "EVENT";
+
+pub fn failed_pk(account: &AccountId, integration: IntegrationId) -> String {
+    format!("FAILED#{account}#{integration}")
+}
+
+/// Failures sort by time: milliseconds zero-padded to 13 digits (good until the year 2286).
+pub fn failed_sk(at_ms: i64, delivery: &str) -> String {
+    format!("{:013}#{delivery}", at_ms.max(0))
+}
+
+pub fn delivery_state_pk(account: &AccountId, integration: IntegrationId) -> String {
+    format!("DELIVERY#{account}#{integration}")
+}
 
 /// The lowest sort key of log entries of Unix millisecond `ms` and later: a UUIDv7 starts with
 /// its 48-bit millisecond time in hex (`xxxxxxxx-xxxx-7…`).

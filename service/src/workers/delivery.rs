@@ -16,7 +16,7 @@ use crate::{
     store::{DeliveryLogStore, IntegrationStore, PayloadStore, Window},
 };
 use apviso_core::{
-    domain::events::EventType,
+    domain::{delivery_log::Trigger, events::EventType, recovery::FailedDelivery},
     pipeline::{
         event_data::EventData,
         message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
@@ -130,10 +130,57 @@ where
         log_retention: deps.log_retention,
     };
     let report = attempt::run(&attempt_deps, &integration, &task).await;
+    let at_ms = report.log.delivered_at.get().unix_timestamp().saturating_mul(1000);
     if report.outcome.is_delivered() {
+        // Only a delivery that failed before can be in a recovery window: a first attempt that
+        // succeeds writes nothing more.
+        if task.attempt > 1 || !task.trigger.is_automatic() {
+            let done = deps.logs.succeeded(
+                &task.account_id,
+                task.integration_id,
+                task.delivery_id,
+                at_ms,
+                report.log.expires_at,
+            );
+            if let Err(e) = done.await {
+                tracing::warn!(delivery_id = %task.delivery_id, error = %e, "success after a failure not recorded for recovery");
+            }
+        }
         return Ok(Disposition::Delivered);
     }
-    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await
+    let disposition = schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await?;
+    if disposition == Disposition::FailedForGood {
+        record_failure(deps, &task, at_ms, report.log.expires_at).await;
+    }
+    Ok(disposition)
+}
+
+/// Keeps a delivery that failed for good where `POST …/recover` finds it, and ends the pending
+/// recovery it was (if it was one). The request was sent: a store failure is only warned about.
+async fn record_failure<S, L: DeliveryLogStore, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    task: &DeliveryTask,
+    at_ms: i64,
+    expires_at: i64,
+) {
+    // APVISO's own test and verification events are not kept, so never recovered.
+    if task.event_type.is_subscribable() {
+        let failed = FailedDelivery {
+            delivery_id: task.delivery_id,
+            event_id: task.event_id.as_str().to_owned(),
+            event: task.event_type,
+            failed_at_ms: at_ms,
+            expires_at,
+        };
+        if let Err(e) = deps.logs.failed_for_good(&task.account_id, task.integration_id, &failed).await {
+            tracing::warn!(delivery_id = %task.delivery_id, error = %e, "failure not recorded for recovery");
+        }
+    }
+    if task.trigger == Trigger::Recovery
+        && let Err(e) = deps.logs.release_recovery(&task.account_id, task.integration_id, task.delivery_id).await
+    {
+        tracing::warn!(delivery_id = %task.delivery_id, error = %e, "pending recovery not cleared; it lapses on its own");
+    }
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was

@@ -13,6 +13,7 @@ mod api_crud;
 mod api_delivery_logs;
 mod api_in_process;
 mod api_log_search;
+mod api_recover;
 mod api_redeliver;
 mod api_validation;
 mod openapi_document;

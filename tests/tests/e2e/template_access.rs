@@ -231,6 +231,16 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("sqs:SendMessage", &deliveries),
             ]),
         ),
+        (
+            "api-recover-deliveries",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:Query", &logs),
+                ("dynamodb:GetItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
+                ("sqs:SendMessage", &deliveries),
+            ]),
+        ),
         ("fanout", fanout),
         ("delivery", delivery),
     ])

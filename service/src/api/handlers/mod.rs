@@ -4,6 +4,7 @@ pub mod delivery_logs;
 pub mod integrations;
 pub mod public;
 pub mod quotas;
+pub mod recover;
 pub mod redeliver;
 pub mod test_delivery;
 pub mod verification;

@@ -24,8 +24,8 @@ use utoipa::{
 
 use self::responses::{
     Conflict, InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, MethodNotAllowed, NotFound,
-    PatchConflict, PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, RedeliveryRateLimited,
-    RedeliveryRefused, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    PatchConflict, PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed,
+    RedeliveryRateLimited, RedeliveryRefused, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use super::models::{
     delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, LoggedRequestOut, LoggedResponseOut, PaginationOut},
@@ -33,6 +33,7 @@ use super::models::{
     integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
     integration_in::{CreateIntegrationIn, UpdateIntegrationIn, create_variant, variant_name},
     provider::{FieldTypeSchema, ProviderFieldOut, ProviderListOut, ProviderOut},
+    recovery::{RecoverIn, RecoveryOut},
     redelivery::RedeliveryOut,
     schema::UUID7_PATTERN,
     test_result::TestResultOut,
@@ -88,19 +89,21 @@ impl ToSchema for OpenApiDocument {
         paths::list_integration_logs,
         paths::get_integration_log,
         paths::redeliver_integration_log,
+        paths::recover_integration_deliveries,
     ),
     components(
         schemas(
             ProviderId, EventTypeId, SeverityId, FieldTypeSchema, ProviderFieldOut, ProviderOut, ProviderListOut,
             IntegrationOut, IntegrationListOut, CreateIntegrationIn, UpdateIntegrationIn, DeleteResultOut,
             TestResultOut, LogSummaryOut, LogDetailOut, LoggedRequestOut, LoggedResponseOut, PaginationOut,
-            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument, RedeliveryOut, paths::LogStatusFilter,
+            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument, RedeliveryOut, RecoverIn, RecoveryOut, paths::LogStatusFilter,
             paths::LogEventFilter,
         ),
         responses(
             InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PatchConflict, QuotaExceeded,
             RateLimited, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, PatchValidationFailed,
             MethodNotAllowed, InternalError, RedeliveryRateLimited, LogFilterInvalid, RedeliveryRefused,
+            RecoverValidationFailed,
         ),
     ),
     modifiers(&Finish),

@@ -8,8 +8,8 @@ use super::{
     OpenApiDocument,
     responses::{
         InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, NotFound, PatchConflict, PatchValidationFailed,
-        PayloadTooLarge, QuotaExceeded, RateLimited, RedeliveryRateLimited, RedeliveryRefused, Unauthorized,
-        UnsupportedMediaType, ValidationFailed,
+        PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed, RedeliveryRateLimited, RedeliveryRefused,
+        Unauthorized, UnsupportedMediaType, ValidationFailed,
     },
 };
 use crate::api::models::{
@@ -17,6 +17,7 @@ use crate::api::models::{
     integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
     integration_in::{CreateIntegrationIn, UpdateIntegrationIn},
     provider::ProviderListOut,
+    recovery::{RecoverIn, RecoveryOut},
     redelivery::RedeliveryOut,
     test_result::TestResultOut,
 };
@@ -278,3 +279,24 @@ pub fn get_integration_log() {}
     )
 )]
 pub fn redeliver_integration_log() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/integrations/{id}/recover",
+    tag = "Integrations",
+    operation_id = "recoverIntegrationDeliveries",
+    summary = "Recover failed deliveries",
+    description = "Send once more every delivery of this integration whose last attempt between `since` and `until` (default: now) failed for good and that has not succeeded since, oldest first, each under its own delivery id (receivers de-duplicate on it). They go through the deliveries queue like any delivery; each attempt is logged with `\"trigger\": \"recovery\"` and never retried. A delivery whose recovery is still pending is not queued again, so calling twice does not send twice. `since` must be within the log's 30-day retention. At most 10,000 failures are read per call, oldest first; call again with a later `since` for more.",
+    request_body(content = RecoverIn, example = json!({"since": "2026-04-09T22:00:00Z", "until": "2026-04-10T06:00:00Z"})),
+    responses(
+        (status = 202, description = "How many deliveries were queued.", body = RecoveryOut, example = json!({"queued": 42})),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = RecoverValidationFailed),
+        (status = 500, response = InternalError),
+    )
+)]
+pub fn recover_integration_deliveries() {}

@@ -162,5 +162,12 @@ error_responses! {
             "logId",
             "this delivery's event is no longer stored, so it cannot be sent again",
         )]);
+    RecoverValidationFailed => "The window is invalid: `since` missing, not an RFC 3339 date-time, or older than \
+        the delivery log's retention (30 days); `until` not later than `since`; or the integration is disabled \
+        (`validation_failed`, every problem with its field).",
+        ApiError::Validation(vec![FieldError::new(
+            "since",
+            "is older than the delivery log's retention: the oldest time that can be recovered is 2026-03-11T00:00:00Z",
+        )]);
     InternalError => "An unexpected error occurred (`internal_error`).", ApiError::internal("hidden");
 }
