@@ -31,6 +31,7 @@ use apviso_core::{
         outcome::FailureKind,
         retry::{RetryPolicy, RetryTransport},
     },
+    ports::store::DeliveryLogStore,
 };
 
 const DELIVERIES_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-deliveries-dlq";
@@ -298,4 +299,24 @@ async fn claim_checked_data_that_is_gone_or_changed_is_dead_lettered() {
         ]
     );
     assert!(deps.providers.http.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_manual_send_that_fails_is_not_retried_and_is_kept_for_recovery() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(503), Answer::status(200)]));
+    let manual = task(EventType::FindingNew, 1).resend(apviso_core::domain::delivery_log::Trigger::Manual);
+    assert_eq!(deliver(&deps, &body(&manual)).await.unwrap(), Disposition::FailedForGood);
+    assert!(nothing_queued(&deps), "never retried");
+    let logged = deps.logs.all();
+    assert_eq!(logged[0].trigger, apviso_core::domain::delivery_log::Trigger::Manual);
+    assert_eq!(logged[0].event_id.as_deref(), Some("evt_1"));
+    let account = account("acct_a");
+    let failures = deps.logs.failed_between(&account, id(ID_1), 0, i64::MAX, 10).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!((failures[0].delivery_id, failures[0].failed_at_ms), (manual.delivery_id, NOW_UNIX * 1000));
+    // A later success ends its recovery: claiming it for that failure is refused.
+    deps.clock.advance(std::time::Duration::from_secs(5));
+    assert_eq!(deliver(&deps, &body(&manual)).await.unwrap(), Disposition::Delivered);
+    let claimed = deps.logs.claim_recovery(&account, id(ID_1), &failures[0], NOW_UNIX * 1000 + 6000, i64::MAX).await;
+    assert!(!claimed.unwrap(), "succeeded since it failed");
 }

@@ -16,6 +16,8 @@ mod integrations_tests;
 #[cfg(test)]
 mod quotas_tests;
 #[cfg(test)]
+mod recover_tests;
+#[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]
 mod verification_tests;
