@@ -58,7 +58,7 @@ pub fn recovery_window(
 /// The deliveries to send again from the failures found in a window: each delivery once, at
 /// its last failure in the window, oldest first.
 pub fn plan(mut failures: Vec<FailedDelivery>) -> Vec<FailedDelivery> {
-    failures.sort_by(|a, b| b.failed_at_ms.cmp(&a.failed_at_ms));
+    failures.sort_by_key(|f| std::cmp::Reverse(f.failed_at_ms));
     let mut seen = std::collections::HashSet::new();
     failures.retain(|f| seen.insert(f.delivery_id));
     failures.reverse();

@@ -19,9 +19,11 @@ pub struct MemoryDeliveryLogStore {
     /// Redelivery windows: log id → closed until (Unix milliseconds).
     redeliveries: Mutex<HashMap<String, i64>>,
     failures: Mutex<Vec<(AccountId, IntegrationId, FailedDelivery)>>,
-    /// Per delivery: last success after a failure, and pending recovery (Unix milliseconds).
-    states: Mutex<HashMap<DeliveryId, (Option<i64>, Option<i64>)>>,
+    states: Mutex<HashMap<DeliveryId, DeliveryState>>,
 }
+
+/// Per delivery: its last success after a failure, and a pending recovery's end (Unix ms).
+type DeliveryState = (Option<i64>, Option<i64>);
 
 impl MemoryDeliveryLogStore {
     /// Every entry of the integration, expired ones included, newest first.
