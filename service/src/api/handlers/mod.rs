@@ -18,6 +18,8 @@ mod quotas_tests;
 #[cfg(test)]
 mod recover_tests;
 #[cfg(test)]
+mod redeliver_tests;
+#[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]
 mod verification_tests;
