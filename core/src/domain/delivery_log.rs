@@ -39,11 +39,24 @@ pub struct LoggedRequest {
     pub body_size: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_sha256: Option<String>,
+    /// The body is the webhook body of the entry's stored event (kept once per event), so the
+    /// entry keeps only its size and hash and `body` is empty until the API rebuilds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_in_event: bool,
 }
 
 impl LoggedRequest {
     pub fn new(url: String, method: String, headers: Vec<(String, String)>, body: String) -> Self {
-        Self { url, method, headers, body, body_size: None, body_sha256: None }
+        Self { url, method, headers, body, body_size: None, body_sha256: None, body_in_event: false }
+    }
+
+    /// Drops the body, which the stored event gives back (see [`LoggedRequest::body_in_event`]).
+    /// Only a whole body can be rebuilt: a cut one is kept as it is.
+    pub fn refer_to_event(&mut self) {
+        if self.body_size == Some(self.body.len()) && self.body_sha256.is_some() {
+            self.body = String::new();
+            self.body_in_event = true;
+        }
     }
 
     /// Cuts the body to [`REQUEST_BODY_LIMIT`] bytes, keeping its full size and SHA-256.

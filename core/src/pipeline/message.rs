@@ -51,6 +51,10 @@ pub struct DeliveryTask {
     /// What sent this message: the pipeline (retried on the schedule), or a tenant's redelivery
     /// or recovery (sent once, never retried).
     pub trigger: Trigger,
+    /// The fan-out stored the event (`pipeline::stored_event`) before queueing this message, so
+    /// the delivery log may refer to it rather than copy the body. False on messages from
+    /// before events were stored.
+    pub event_stored: bool,
 }
 
 /// The message as written: field order and names are the wire format.
@@ -74,6 +78,8 @@ struct Out<'a> {
     first_attempted_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Trigger::is_automatic")]
     trigger: Trigger,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    event_stored: bool,
 }
 
 impl Serialize for DeliveryMessage {
@@ -92,6 +98,7 @@ impl Serialize for DeliveryMessage {
             attempt: task.attempt,
             first_attempted_at: task.first_attempted_at.as_deref(),
             trigger: task.trigger,
+            event_stored: task.event_stored,
         }
         .serialize(serializer)
     }
@@ -120,6 +127,8 @@ struct Wire {
     /// Absent on messages of the pipeline, and on every message written before triggers.
     #[serde(default)]
     trigger: Trigger,
+    #[serde(default)]
+    event_stored: bool,
 }
 
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
@@ -206,6 +215,7 @@ impl Wire {
             attempt: self.attempt,
             first_attempted_at: self.first_attempted_at,
             trigger: self.trigger,
+            event_stored: self.event_stored,
         };
         match (self.data, self.data_ref) {
             (Some(data), None) => Ok(Decoded::Ready(DeliveryMessage::DeliveryV1(task(data, None)))),
@@ -243,6 +253,7 @@ impl DeliveryTask {
             attempt: 1,
             first_attempted_at: None,
             trigger: Trigger::Automatic,
+            event_stored: false,
         }
     }
 

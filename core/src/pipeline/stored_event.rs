@@ -77,6 +77,7 @@ impl StoredEvent {
             attempt: 1,
             first_attempted_at: None,
             trigger,
+            event_stored: true,
         }
     }
 }
@@ -107,7 +108,7 @@ mod tests {
         let stored = StoredEvent::of(&first, EventType::FindingNew, 1);
         assert_eq!(stored.data, StoredData::Inline(first.data.clone()));
         let again = stored.resend(first.integration_id, EventType::FindingCritical, Trigger::Manual);
-        assert_eq!(again, DeliveryTask { trigger: Trigger::Manual, ..first.clone() });
+        assert_eq!(again, DeliveryTask { trigger: Trigger::Manual, event_stored: true, ..first.clone() });
         let wire = DeliveryMessage::DeliveryV1(again).encode();
         assert!(wire.contains(r#""trigger":"manual""#), "{wire}");
         assert!(!DeliveryMessage::DeliveryV1(first).encode().contains("trigger"), "pipeline messages are unchanged");

@@ -161,7 +161,9 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
             };
             recover::recover(&recover, a, req).await
         }
-        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
+        (Route::GetDeliveryLog, Some(a)) => {
+            delivery_logs::get(&deps.store, &deps.logs, &deps.events, &deps.clock, a, req).await
+        }
         (_, None) => Err(ApiError::Unauthorized),
     }
 }

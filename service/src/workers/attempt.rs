@@ -62,6 +62,10 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         expires_at: log_query::expiry(started, deps.log_retention),
     }
     .bounded();
+    let mut log = log;
+    if refers_to_event(integration, task) {
+        log.request.refer_to_event();
+    }
     // From here on the request has been sent: a failure must not fail the message, or SQS would
     // redeliver it and the receiver would get the same delivery again. The log write is retried
     // instead; the status on the integration is a convenience and only warned about.
@@ -86,6 +90,19 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
         "delivery attempt recorded"
     );
     AttemptReport { outcome, log }
+}
+
+/// Whether the entry can keep a reference to the stored event instead of the request body: a
+/// generic webhook's body is a function of the event (`pipeline::webhook::webhook_body`), and an
+/// automatic attempt's entry never outlives the event the fan-out stored for it (a day longer
+/// than the entries of its day). Other providers' bodies are renderings, kept as sent; large
+/// events are stored in the payload bucket, which the log API does not read.
+fn refers_to_event(integration: &Integration, task: &DeliveryTask) -> bool {
+    task.event_stored
+        && task.trigger.is_automatic()
+        && task.data_ref.is_none()
+        && task.event_type.is_subscribable()
+        && matches!(integration.provider, apviso_core::domain::provider_settings::ProviderSettings::Webhook(_))
 }
 
 /// A UUIDv7 of the attempt's start, so the log's sort key orders entries by when they ran and a

@@ -71,6 +71,9 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
         // longer than today's entries, since retries can be logged on the next day.
         let expires_at = log_query::expiry(deps.clock.now() + time::Duration::DAY, deps.log_retention);
         deps.events.put(&StoredEvent::of(first.task(), event.event, expires_at)).await?;
+        for message in &mut messages {
+            message.task_mut().event_stored = true;
+        }
         deps.queue.send_all(&messages).await?;
     }
     tracing::info!(event_id = %event.id.as_str(), event = %event.event, deliveries = messages.len(), "event fanned out");

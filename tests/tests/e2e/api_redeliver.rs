@@ -35,6 +35,25 @@ async fn wait_for_verification(receiver: &Receiver) {
     }
 }
 
+/// The log entry's DynamoDB item, as stored.
+async fn stored_entry(
+    app: &TestApp,
+    integration: &str,
+    log_id: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let out = app
+        .dynamo
+        .get_item()
+        .table_name(&app.tables.delivery_logs)
+        .key("pk", S(format!("LOGS#{}#{integration}", crate::common::ACCOUNT_A)))
+        .key("sk", S(format!("LOG#{log_id}")))
+        .send()
+        .await
+        .unwrap();
+    out.item.unwrap()
+}
+
 async fn redeliver(app: &TestApp, id: &str, log_id: &str, key: &str, status: u16) -> crate::common::Answer {
     let path = format!("/v1/integrations/{id}/logs/{log_id}/redeliver");
     app.expect("POST", &path, REDELIVER, Some(key), None, status).await
@@ -60,6 +79,26 @@ async fn a_failed_or_successful_entry_is_sent_again_under_its_delivery_id_once_a
     let first = receiver.events().remove(4);
     let delivery_id = failed[0]["deliveryId"].as_str().unwrap().to_owned();
     assert_eq!(first.header("x-apviso-delivery"), Some(delivery_id.as_str()));
+
+    // The entry keeps no copy of the body (the event is kept once); the API gives it back.
+    let log_id = failed[0]["id"].as_str().unwrap();
+    let detail = app
+        .expect(
+            "GET",
+            &format!("/v1/integrations/{id}/logs/{log_id}"),
+            "/v1/integrations/{id}/logs/{logId}",
+            Some(KEY_A),
+            None,
+            200,
+        )
+        .await
+        .body;
+    assert_eq!(detail["request"]["body"].as_str().unwrap().as_bytes(), first.body.as_slice(), "the body as sent");
+    assert_eq!(detail["request"]["bodySize"], json!(first.body.len()));
+    let item = stored_entry(&app, &id, log_id).await;
+    let request = item["request"].as_m().unwrap();
+    assert_eq!(request["body"].as_s().unwrap(), "", "no copy in the log item");
+    assert_eq!(request["bodyInEvent"].as_bool().unwrap(), &true);
 
     // The failed entry, again: same delivery id and body, a later timestamp, logged as manual.
     let first_ts: u64 = first.header("webhook-timestamp").unwrap().parse().unwrap();

@@ -11,18 +11,24 @@ use crate::{
         models::delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, PaginationOut},
         request,
     },
-    store::{DeliveryLogStore, IntegrationStore},
+    store::{DeliveryLogStore, EventStore, IntegrationStore},
 };
 use apviso_core::{
     domain::{
+        delivery_log::DeliveryLog,
         ids::{AccountId, IntegrationId},
         integration::DeliveryStatus,
         log_query::{self, LogFilter},
         validation::FieldError,
     },
+    pipeline::{
+        stored_event::{StoredData, StoredEvent},
+        webhook::webhook_body,
+    },
     ports::clock::Clock,
     time_fmt,
 };
+use sha2::{Digest, Sha256};
 
 pub use crate::api::models::delivery_log::{DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE};
 
@@ -121,6 +127,7 @@ pub(super) fn log_id(req: &Request) -> Result<String, ApiError> {
 pub async fn get(
     store: &impl IntegrationStore,
     logs: &impl DeliveryLogStore,
+    events: &impl EventStore,
     clock: &impl Clock,
     account: &AccountId,
     req: &Request,
@@ -129,6 +136,32 @@ pub async fn get(
     let log_id = log_id(req)?;
     ensure_known(store, logs, account, id).await?;
     let now = clock.now().unix_timestamp();
-    let entry = logs.get(account, id, &log_id, now).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    let mut entry = logs.get(account, id, &log_id, now).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    if entry.request.body_in_event {
+        rebuild_body(events, &mut entry, now).await?;
+    }
     Ok(Reply::model(StatusCode::OK, &LogDetailOut::from(&entry)))
+}
+
+/// Puts back the body of an entry that refers to its stored event: the webhook body of that
+/// event as the integration received it, checked against the SHA-256 the entry kept. An event
+/// that is gone or does not match leaves the body empty (its size and hash still show), and
+/// says why in the function's log.
+async fn rebuild_body(events: &impl EventStore, entry: &mut DeliveryLog, now: i64) -> Result<(), ApiError> {
+    let stored = match &entry.event_id {
+        Some(event_id) => events.get(&entry.account_id, event_id, now).await.map_err(ApiError::internal)?,
+        None => None,
+    };
+    let Some(StoredEvent { event_id, timestamp, data: StoredData::Inline(data), .. }) = stored else {
+        tracing::error!(log_id = %entry.id, "log entry refers to an event no longer stored; body not shown");
+        return Ok(());
+    };
+    let body = webhook_body(&event_id, entry.event, &timestamp, &data);
+    if entry.request.body_sha256.as_deref() != Some(hex::encode(Sha256::digest(&body)).as_str()) {
+        tracing::error!(log_id = %entry.id, "stored event does not give the logged body back (SHA-256); body not shown");
+        return Ok(());
+    }
+    entry.request.body = String::from_utf8_lossy(&body).into_owned();
+    entry.request.body_in_event = false;
+    Ok(())
 }

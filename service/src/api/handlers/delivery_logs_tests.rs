@@ -17,7 +17,7 @@ use apviso_core::{
         delivery_log::{DeliveryLog, LoggedRequest},
         integration::DeliveryStatus,
     },
-    fakes::{MemoryDeliveryLogStore, MemoryIntegrationStore},
+    fakes::{MemoryDeliveryLogStore, MemoryEventStore, MemoryIntegrationStore},
     ports::store::DeliveryLogStore,
 };
 
@@ -96,7 +96,10 @@ async fn entries_past_their_retention_disappear_as_the_clock_moves() {
     assert_eq!(attempts(&reply.body), [2]);
     assert_eq!(reply.body["pagination"], json!({"page": 1, "limit": 20, "total": 1, "totalPages": 1}));
     let expired = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    assert!(matches!(get(&store, &logs, &clock, &account("acct_a"), &expired).await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        get(&store, &logs, &MemoryEventStore::default(), &clock, &account("acct_a"), &expired).await,
+        Err(ApiError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -104,7 +107,7 @@ async fn a_deleted_integrations_log_stays_readable() {
     let store = MemoryIntegrationStore::default();
     let logs = logs_with(&[entry(1, 60)]).await;
     let req = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    let reply = get(&store, &logs, &clock(), &account("acct_a"), &req).await.unwrap();
+    let reply = get(&store, &logs, &MemoryEventStore::default(), &clock(), &account("acct_a"), &req).await.unwrap();
     assert_eq!(reply.body["attempt"], 1);
     assert_eq!(reply.body["request"]["url"], "https://hooks.example.com/********");
 }
@@ -123,7 +126,10 @@ async fn unknown_or_another_accounts_integrations_have_no_log() {
         Err(ApiError::NotFound)
     ));
     let other = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    assert!(matches!(get(&store, &logs, &clock(), &account("acct_b"), &other).await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        get(&store, &logs, &MemoryEventStore::default(), &clock(), &account("acct_b"), &other).await,
+        Err(ApiError::NotFound)
+    ));
 }
 
 #[tokio::test]
