@@ -103,6 +103,12 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
             &local.config.queues.deliveries_url,
         )),
         payloads: apviso_service::runtime::payloads(&ctx.pipe_sdk, &local.config),
+        events: apviso_service::store::events::DynamoEventStore::new(
+            aws_sdk_dynamodb::Client::new(&ctx.pipe_sdk),
+            &local.config.tables.delivery_logs,
+        ),
+        log_retention: local.config.log_retention,
+        clock: apviso_core::ports::clock::SystemClock,
         dead_letter_url: local.config.queues.events_dlq_url.clone(),
     });
     let sqs = ctx.sqs();

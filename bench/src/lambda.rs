@@ -305,8 +305,11 @@ pub async fn standalone(
         if name == "delivery" {
             let logs = DynamoDeliveryLogStore::new(ctx.dynamo(), &stack.local.config.tables.delivery_logs);
             let acct = fixtures::account("acct_local")?;
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            if let Some(entry) = logs.page(&acct, stack.main, 1, 1, now).await?.entries.first() {
+            let now = time::OffsetDateTime::now_utc();
+            let all = apviso_core::domain::log_query::LogFilter::default();
+            let days = apviso_core::domain::log_query::spans(&all, now, stack.local.config.log_retention);
+            let first = logs.page(&acct, stack.main, &all, &days, 1, 1, now.unix_timestamp()).await?;
+            if let Some(entry) = first.entries.first() {
                 log_id = entry.id.clone();
             }
         }

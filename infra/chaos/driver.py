@@ -545,12 +545,18 @@ def main() -> int:
         log_ids: dict[tuple[str, str], set] = defaultdict(set)
         max_attempts = len(schedule.split(",")) + 1
         for item in logs:
+            # The table also holds day counters, stored events and the recovery index.
+            if not str(attr(item, "sk") or "").startswith("LOG#"):
+                continue
             label = by_id.get(attr(item, "integrationId"))
-            request = attr(item, "request") or {}
-            try:
-                event_id = json.loads(request.get("body") or "{}").get("id")
-            except ValueError:
-                event_id = None
+            # Entries name their event; a webhook entry's body may be left to the stored event.
+            event_id = attr(item, "eventId")
+            if event_id is None:
+                request = attr(item, "request") or {}
+                try:
+                    event_id = json.loads(request.get("body") or "{}").get("id")
+                except ValueError:
+                    event_id = None
             key = (event_id, label)
             if key not in pairs:
                 continue

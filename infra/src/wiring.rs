@@ -162,7 +162,7 @@ pub const EVENT_BUS_SUFFIX: &str = "operational";
 pub const EVENT_BUS_NAME_VAR: &str = EVENT_BUS_VAR;
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 12] = [
+pub const SETTINGS: [(&str, &str); 13] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
@@ -171,6 +171,7 @@ pub const SETTINGS: [(&str, &str); 12] = [
     ("APVISO_EMAIL_FROM", DEFAULT_EMAIL_FROM),
     (Limits::MAX_INTEGRATIONS_VAR, "100"),
     (Limits::TEST_INTERVAL_VAR, "10s"),
+    (Limits::REDELIVER_INTERVAL_VAR, "10s"),
     (Limits::MAX_EMAIL_RECIPIENTS_VAR, "50"),
     (Limits::EMAIL_HOURLY_BUDGET_VAR, "200"),
     (DISABLE_AFTER_VAR, apviso_core::domain::endpoint_state::DEFAULT_DISABLE_AFTER),

@@ -18,7 +18,7 @@ use crate::{
     secrets::kms::KmsKeyring,
     store::{
         api_keys::DynamoApiKeyStore, delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore,
-        integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
+        events::DynamoEventStore, integrations::DynamoIntegrationStore, payloads::S3PayloadStore,
     },
     workers::{
         delivery::{self, DeliveryDeps},
@@ -33,7 +33,8 @@ pub fn api_deps(sdk: &SdkConfig, config: &Config) -> Result<ApiDeps, Error> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     Ok(ApiDeps {
         store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
-        logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
+        logs: DynamoDeliveryLogStore::new(dynamo.clone(), &config.tables.delivery_logs),
+        events: DynamoEventStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         providers: providers(sdk, config)?,
         targets: config.targets,
@@ -91,7 +92,7 @@ pub async fn serve_authorizer() -> Result<(), Error> {
     .await
 }
 
-pub type LiveFanoutDeps = FanoutDeps<DynamoIntegrationStore, SqsQueue, S3PayloadStore>;
+pub type LiveFanoutDeps = FanoutDeps<DynamoIntegrationStore, SqsQueue, S3PayloadStore, DynamoEventStore, SystemClock>;
 pub type LiveDeliveryDeps = DeliveryDeps<
     DynamoIntegrationStore,
     DynamoDeliveryLogStore,
@@ -110,10 +111,14 @@ pub fn payloads(sdk: &SdkConfig, config: &Config) -> S3PayloadStore {
 }
 
 pub fn fanout_deps(sdk: &SdkConfig, config: &Config) -> LiveFanoutDeps {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     FanoutDeps {
-        store: DynamoIntegrationStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.tables.integrations),
+        store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
         payloads: payloads(sdk, config),
+        events: DynamoEventStore::new(dynamo, &config.tables.delivery_logs),
+        log_retention: config.log_retention,
+        clock: SystemClock,
         dead_letter_url: config.queues.events_dlq_url.clone(),
     }
 }

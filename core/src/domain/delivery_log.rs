@@ -39,11 +39,24 @@ pub struct LoggedRequest {
     pub body_size: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_sha256: Option<String>,
+    /// The body is the webhook body of the entry's stored event (kept once per event), so the
+    /// entry keeps only its size and hash and `body` is empty until the API rebuilds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_in_event: bool,
 }
 
 impl LoggedRequest {
     pub fn new(url: String, method: String, headers: Vec<(String, String)>, body: String) -> Self {
-        Self { url, method, headers, body, body_size: None, body_sha256: None }
+        Self { url, method, headers, body, body_size: None, body_sha256: None, body_in_event: false }
+    }
+
+    /// Drops the body, which the stored event gives back (see [`LoggedRequest::body_in_event`]).
+    /// Only a whole body can be rebuilt: a cut one is kept as it is.
+    pub fn refer_to_event(&mut self) {
+        if self.body_size == Some(self.body.len()) && self.body_sha256.is_some() {
+            self.body = String::new();
+            self.body_in_event = true;
+        }
     }
 
     /// Cuts the body to [`REQUEST_BODY_LIMIT`] bytes, keeping its full size and SHA-256.
@@ -136,6 +149,34 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// What started an attempt. Stored on log entries and carried by delivery messages; shown to
+/// tenants, so the names are part of the API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The pipeline: a fanned-out event or one of its scheduled retries.
+    #[default]
+    Automatic,
+    /// `POST …/logs/{logId}/redeliver`: one send, never retried.
+    Manual,
+    /// `POST …/recover`: one send of a delivery that had failed for good, never retried.
+    Recovery,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automatic => "automatic",
+            Self::Manual => "manual",
+            Self::Recovery => "recovery",
+        }
+    }
+
+    pub fn is_automatic(&self) -> bool {
+        *self == Self::Automatic
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryLog {
@@ -144,7 +185,15 @@ pub struct DeliveryLog {
     pub account_id: AccountId,
     pub integration_id: IntegrationId,
     pub delivery_id: DeliveryId,
+    /// The producer's event id (the pipeline's `EventId`, as text: the domain sits below the
+    /// pipeline), which finds the event's stored payload for a redelivery. Absent on entries
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
     pub attempt: u32,
+    /// Absent (automatic) on entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Trigger::is_automatic")]
+    pub trigger: Trigger,
     pub event: EventType,
     pub status: DeliveryStatus,
     #[serde(default)]

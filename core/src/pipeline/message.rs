@@ -14,6 +14,7 @@ use super::{
     ingest::EventId,
 };
 use crate::domain::{
+    delivery_log::Trigger,
     events::EventType,
     ids::{AccountId, IntegrationId},
 };
@@ -47,6 +48,13 @@ pub struct DeliveryTask {
     /// 1-based: 1 is the first try.
     pub attempt: u32,
     pub first_attempted_at: Option<String>,
+    /// What sent this message: the pipeline (retried on the schedule), or a tenant's redelivery
+    /// or recovery (sent once, never retried).
+    pub trigger: Trigger,
+    /// The fan-out stored the event (`pipeline::stored_event`) before queueing this message, so
+    /// the delivery log may refer to it rather than copy the body. False on messages from
+    /// before events were stored.
+    pub event_stored: bool,
 }
 
 /// The message as written: field order and names are the wire format.
@@ -68,6 +76,10 @@ struct Out<'a> {
     attempt: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     first_attempted_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Trigger::is_automatic")]
+    trigger: Trigger,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    event_stored: bool,
 }
 
 impl Serialize for DeliveryMessage {
@@ -85,6 +97,8 @@ impl Serialize for DeliveryMessage {
             data_ref: task.data_ref.as_ref(),
             attempt: task.attempt,
             first_attempted_at: task.first_attempted_at.as_deref(),
+            trigger: task.trigger,
+            event_stored: task.event_stored,
         }
         .serialize(serializer)
     }
@@ -110,6 +124,11 @@ struct Wire {
     attempt: u32,
     #[serde(default)]
     first_attempted_at: Option<String>,
+    /// Absent on messages of the pipeline, and on every message written before triggers.
+    #[serde(default)]
+    trigger: Trigger,
+    #[serde(default)]
+    event_stored: bool,
 }
 
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
@@ -195,6 +214,8 @@ impl Wire {
             data_ref,
             attempt: self.attempt,
             first_attempted_at: self.first_attempted_at,
+            trigger: self.trigger,
+            event_stored: self.event_stored,
         };
         match (self.data, self.data_ref) {
             (Some(data), None) => Ok(Decoded::Ready(DeliveryMessage::DeliveryV1(task(data, None)))),
@@ -231,7 +252,15 @@ impl DeliveryTask {
             data_ref: None,
             attempt: 1,
             first_attempted_at: None,
+            trigger: Trigger::Automatic,
+            event_stored: false,
         }
+    }
+
+    /// This delivery sent once more on a tenant's request: the same delivery id (receivers
+    /// de-duplicate on it), a first attempt of its own, never retried.
+    pub fn resend(&self, trigger: Trigger) -> Self {
+        Self { attempt: 1, first_attempted_at: None, trigger, ..self.clone() }
     }
 
     /// The same delivery, queued for attempt `attempt`. `attempted_at` is when the attempt that

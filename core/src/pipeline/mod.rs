@@ -13,4 +13,5 @@ pub mod operational;
 pub mod outcome;
 pub mod retry;
 pub mod signing;
+pub mod stored_event;
 pub mod webhook;

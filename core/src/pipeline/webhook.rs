@@ -83,9 +83,20 @@ struct Payload<'a> {
 /// Room for everything in the payload but the data: ids, event type and timestamp.
 const PAYLOAD_ENVELOPE_BYTES: usize = 256;
 
+/// The body every attempt of a webhook delivery sends: a function of the event and the type
+/// the integration receives it as, so the delivery log can keep the event once and rebuild it.
+#[expect(clippy::expect_used, reason = "the payload is string keys and JSON text: serializing it cannot fail")]
+pub fn webhook_body(event_id: &EventId, event_type: EventType, timestamp: &str, data: &EventData) -> Vec<u8> {
+    let payload = Payload { id: event_id, event: event_type, timestamp, data };
+    // Sized up front: the data is nearly all of the body, and growing to it would copy it
+    // several times over.
+    let mut body = Vec::with_capacity(data.json().len() + PAYLOAD_ENVELOPE_BYTES);
+    serde_json::to_writer(&mut body, &payload).expect("string keys and JSON text always serialize");
+    body
+}
+
 /// Renders the POST for one attempt. `attempt_unix_ts` is the attempt's own time (Standard
 /// Webhooks wants it fresh on every retry), unlike the payload's `timestamp`, the event's time.
-#[expect(clippy::expect_used, reason = "the payload is string keys and JSON text: serializing it cannot fail")]
 pub fn render_webhook(
     task: &DeliveryTask,
     url: &str,
@@ -93,11 +104,7 @@ pub fn render_webhook(
     custom_headers: &[(String, String)],
     attempt_unix_ts: i64,
 ) -> OutboundRequest {
-    let payload = Payload { id: &task.event_id, event: task.event_type, timestamp: &task.timestamp, data: &task.data };
-    // Sized up front: the data is nearly all of the body, and growing to it would copy it
-    // several times over.
-    let mut body = Vec::with_capacity(task.data.json().len() + PAYLOAD_ENVELOPE_BYTES);
-    serde_json::to_writer(&mut body, &payload).expect("string keys and JSON text always serialize");
+    let body = webhook_body(&task.event_id, task.event_type, &task.timestamp, &task.data);
     let delivery = task.delivery_id.to_string();
 
     let mut headers = vec![

@@ -7,10 +7,13 @@ use crate::{
     domain::{
         delivery_log::DeliveryLog,
         endpoint_state::EndpointState,
-        ids::{AccountId, IntegrationId},
+        ids::{AccountId, DeliveryId, IntegrationId},
         integration::{DeliveryStatus, Integration},
+        log_query::{DaySpan, LogFilter},
+        recovery::FailedDelivery,
     },
     error::{BoxError, ErrorChain},
+    pipeline::stored_event::StoredEvent,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -156,17 +159,37 @@ pub struct LogPage {
 }
 
 pub trait DeliveryLogStore: Send + Sync {
+    /// Writes the entry and adds it to its day's counters (`domain::log_query`).
     fn append(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Page `page` (1-based) of `limit` entries still within retention at `now` (Unix seconds).
+    /// Page `page` (1-based) of `limit` entries of `filter` within `spans` (the days the list
+    /// covers, newest first, from `log_query::spans`), newest first, and how many there are.
+    /// Entries expired at `now` (Unix seconds) are left out.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the list's own parameters, each typed; a struct would only rename them"
+    )]
     fn page(
         &self,
         account: &AccountId,
         integration: IntegrationId,
+        filter: &LogFilter,
+        spans: &[DaySpan],
         page: u32,
         limit: u32,
         now: i64,
     ) -> impl Future<Output = Result<LogPage, StoreError>> + Send;
+
+    /// Closes the entry's redelivery window until `until_ms` if it is open at `now_ms`, as one
+    /// conditional write ([`Claim::Missing`] for no such entry).
+    fn claim_redelivery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     fn get(
         &self,
@@ -176,12 +199,77 @@ pub trait DeliveryLogStore: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<Option<DeliveryLog>, StoreError>> + Send;
 
+    /// Records that a delivery failed for good (for `POST …/recover`): one item per failure,
+    /// ordered by time, kept as long as the log entry of that attempt.
+    fn failed_for_good(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that a delivery succeeded at `at_ms` after having failed (a retry, a redelivery or
+    /// a recovery), and ends any pending recovery of it.
+    fn succeeded(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+        at_ms: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The failures recorded from `since_ms` (inclusive) to `until_ms` (exclusive), oldest first,
+    /// at most `max` of them.
+    fn failed_between(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        since_ms: i64,
+        until_ms: i64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<FailedDelivery>, StoreError>> + Send;
+
+    /// Marks a recovery of the delivery pending until `until_ms`, as one conditional write, if
+    /// it has not succeeded since `failed.failed_at_ms` and no other recovery of it is pending at
+    /// `now_ms`. `false` when either holds.
+    fn claim_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends a pending recovery of the delivery (it was sent, or could not be).
+    fn release_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Whether the integration has (or had) any log entry: logs outlive a deleted integration.
     fn any(
         &self,
         account: &AccountId,
         integration: IntegrationId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Each event's payload, kept once per event for the log's retention so a delivery can be sent
+/// again (redelivery, recovery) long after its messages are gone.
+pub trait EventStore: Send + Sync {
+    fn put(&self, event: &StoredEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `None` when the event was never stored or has expired at `now` (Unix seconds).
+    fn get(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
 }
 
 /// A collected finding and the key that clears it.

@@ -17,7 +17,7 @@ use self::{
     handlers::{
         delivery_logs,
         integrations::{self, WritePorts},
-        test_delivery,
+        recover, redeliver, test_delivery,
     },
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
@@ -27,7 +27,10 @@ use crate::{
     outbound::GuardedClient,
     queue::sqs::SqsQueue,
     secrets::kms::KmsKeyring,
-    store::{delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, integrations::DynamoIntegrationStore},
+    store::{
+        delivery_logs::DynamoDeliveryLogStore, digests::DynamoDigestStore, events::DynamoEventStore,
+        integrations::DynamoIntegrationStore,
+    },
     workers::attempt::AttemptDeps,
 };
 use apviso_core::{domain::target::TargetPolicy, ports::clock::SystemClock, providers::Providers};
@@ -37,6 +40,8 @@ use apviso_core::{domain::target::TargetPolicy, ports::clock::SystemClock, provi
 pub struct ApiDeps {
     pub store: DynamoIntegrationStore,
     pub logs: DynamoDeliveryLogStore,
+    /// Each event's payload, kept once per event: what a redelivery sends again.
+    pub events: DynamoEventStore,
     pub queue: SqsQueue,
     pub providers: LiveApiProviders,
     pub targets: TargetPolicy,
@@ -145,8 +150,34 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::TestIntegration, Some(a)) => {
             test_delivery::test(&deps.attempt_deps(), deps.limits.test_interval, a, req).await
         }
-        (Route::ListDeliveryLogs, Some(a)) => delivery_logs::list(&deps.store, &deps.logs, &deps.clock, a, req).await,
-        (Route::GetDeliveryLog, Some(a)) => delivery_logs::get(&deps.store, &deps.logs, &deps.clock, a, req).await,
+        (Route::ListDeliveryLogs, Some(a)) => {
+            delivery_logs::list(&deps.store, &deps.logs, &deps.clock, deps.log_retention, a, req).await
+        }
+        (Route::RedeliverDeliveryLog, Some(a)) => {
+            let redeliver = redeliver::RedeliverDeps {
+                store: &deps.store,
+                logs: &deps.logs,
+                events: &deps.events,
+                queue: &deps.queue,
+                clock: &deps.clock,
+                interval: deps.limits.redeliver_interval,
+            };
+            redeliver::redeliver(&redeliver, a, req).await
+        }
+        (Route::RecoverDeliveries, Some(a)) => {
+            let recover = recover::RecoverDeps {
+                store: &deps.store,
+                logs: &deps.logs,
+                events: &deps.events,
+                queue: &deps.queue,
+                clock: &deps.clock,
+                retention: deps.log_retention,
+            };
+            recover::recover(&recover, a, req).await
+        }
+        (Route::GetDeliveryLog, Some(a)) => {
+            delivery_logs::get(&deps.store, &deps.logs, &deps.events, &deps.clock, a, req).await
+        }
         (_, None) => Err(ApiError::Unauthorized),
     }
 }

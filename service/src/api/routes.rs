@@ -17,10 +17,12 @@ pub enum Route {
     TestIntegration,
     ListDeliveryLogs,
     GetDeliveryLog,
+    RedeliverDeliveryLog,
+    RecoverDeliveries,
 }
 
 impl Route {
-    pub const ALL: [Route; 10] = [
+    pub const ALL: [Route; 12] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -31,11 +33,16 @@ impl Route {
         Route::TestIntegration,
         Route::ListDeliveryLogs,
         Route::GetDeliveryLog,
+        Route::RedeliverDeliveryLog,
+        Route::RecoverDeliveries,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::CreateIntegration | Route::TestIntegration => "POST",
+            Route::CreateIntegration
+            | Route::TestIntegration
+            | Route::RedeliverDeliveryLog
+            | Route::RecoverDeliveries => "POST",
             Route::UpdateIntegration => "PATCH",
             Route::DeleteIntegration => "DELETE",
             _ => "GET",
@@ -52,6 +59,8 @@ impl Route {
             Route::TestIntegration => "/v1/integrations/{id}/test",
             Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
             Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
+            Route::RedeliverDeliveryLog => "/v1/integrations/{id}/logs/{logId}/redeliver",
+            Route::RecoverDeliveries => "/v1/integrations/{id}/recover",
         }
     }
 
@@ -69,6 +78,8 @@ impl Route {
             Route::TestIntegration => "api-test-integration",
             Route::ListDeliveryLogs => "api-list-delivery-logs",
             Route::GetDeliveryLog => "api-get-delivery-log",
+            Route::RedeliverDeliveryLog => "api-redeliver-delivery-log",
+            Route::RecoverDeliveries => "api-recover-deliveries",
         }
     }
 

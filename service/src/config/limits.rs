@@ -13,6 +13,9 @@ pub struct Limits {
     /// Least time between two `POST …/test` of one integration (429 `rate_limited`); zero turns
     /// the limit off.
     pub test_interval: Duration,
+    /// Least time between two `POST …/logs/{logId}/redeliver` of one log entry (429
+    /// `rate_limited`); zero turns the limit off.
+    pub redeliver_interval: Duration,
     /// E-mail recipients per account, summed over its e-mail integrations (409 `quota_exceeded`).
     pub max_email_recipients: u32,
     /// Mails per account and clock hour (UTC); beyond it mail alerts are logged as failed, unsent.
@@ -22,6 +25,7 @@ pub struct Limits {
 impl Limits {
     pub const MAX_INTEGRATIONS_VAR: &'static str = "APVISO_MAX_INTEGRATIONS_PER_ACCOUNT";
     pub const TEST_INTERVAL_VAR: &'static str = "APVISO_TEST_INTERVAL";
+    pub const REDELIVER_INTERVAL_VAR: &'static str = "APVISO_REDELIVER_INTERVAL";
     pub const MAX_EMAIL_RECIPIENTS_VAR: &'static str = "APVISO_MAX_EMAIL_RECIPIENTS_PER_ACCOUNT";
     pub const EMAIL_HOURLY_BUDGET_VAR: &'static str = "APVISO_EMAIL_HOURLY_BUDGET";
 
@@ -29,13 +33,8 @@ impl Limits {
         let defaults = Self::default();
         Ok(Self {
             max_integrations: pipeline::number(lookup, Self::MAX_INTEGRATIONS_VAR, defaults.max_integrations)?,
-            test_interval: match lookup(Self::TEST_INTERVAL_VAR).as_deref().map(str::trim) {
-                None => defaults.test_interval,
-                Some("0" | "0s") => Duration::ZERO,
-                Some(raw) => {
-                    parse_duration(raw).map_err(|problem| ConfigError { name: Self::TEST_INTERVAL_VAR, problem })?
-                }
-            },
+            test_interval: interval(lookup, Self::TEST_INTERVAL_VAR, defaults.test_interval)?,
+            redeliver_interval: interval(lookup, Self::REDELIVER_INTERVAL_VAR, defaults.redeliver_interval)?,
             max_email_recipients: pipeline::number(
                 lookup,
                 Self::MAX_EMAIL_RECIPIENTS_VAR,
@@ -46,11 +45,25 @@ impl Limits {
     }
 }
 
+/// A wait such as `10s`; `0` or `0s` turns its limit off.
+fn interval(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match lookup(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("0" | "0s") => Ok(Duration::ZERO),
+        Some(raw) => parse_duration(raw).map_err(|problem| ConfigError { name, problem }),
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_integrations: 100,
             test_interval: Duration::from_secs(10),
+            redeliver_interval: Duration::from_secs(10),
             max_email_recipients: 50,
             email_hourly_budget: 200,
         }
@@ -83,6 +96,7 @@ mod tests {
             Limits {
                 max_integrations: 3,
                 test_interval: Duration::ZERO,
+                redeliver_interval: Duration::from_secs(10),
                 max_email_recipients: 5,
                 email_hourly_budget: 7
             }

@@ -1,72 +1,68 @@
 //! DynamoDB adapter for delivery logs. One partition per integration (`LOGS#<account>#<id>`),
-//! UUIDv7 sort keys, TTL on `expiresAt`. Entries outlive their integration until the TTL.
+//! UUIDv7 sort keys, TTL on `expiresAt`. Entries outlive their integration until the TTL. Every
+//! entry also adds to its day's counters (`LOGDAYS#…`), which pages read (see `log_pages`).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    types::{AttributeValue, KeysAndAttributes, Select},
+    types::{AttributeValue, Select},
 };
 use serde_dynamo::{from_item, to_item};
 
 use super::{
-    DeliveryLogStore, LogPage, StoreError,
-    schema::{PK, SK, log_pk, log_sk},
+    Claim, DeliveryLogStore, LogPage, StoreError,
+    schema::{PK, SK, log_days_pk, log_pk, log_sk},
 };
 use apviso_core::domain::{
     delivery_log::DeliveryLog,
-    ids::{AccountId, IntegrationId},
+    ids::{AccountId, DeliveryId, IntegrationId},
+    log_query::{Day, DaySpan, LogFilter, counters_of},
+    recovery::FailedDelivery,
 };
+
+/// The log entry attribute holding the end of its redelivery window (Unix milliseconds).
+const REDELIVER_NOT_BEFORE: &str = "redeliverNotBefore";
+
+/// Tries of a counter update after its entry was written; a counter that still fails is off by
+/// one for that day (and said so in the function's log) rather than counted twice by a retry.
+const COUNTER_TRIES: u32 = 3;
 
 pub const TTL_ATTR: &str = "expiresAt";
 
 #[derive(Clone, Debug)]
 pub struct DynamoDeliveryLogStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoDeliveryLogStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }
+}
 
-    /// Sort keys of the partition's live entries, newest first. DynamoDB deletes expired items
-    /// only eventually, so expiry is filtered here too.
-    async fn live_keys(&self, pk: &str, now: i64) -> Result<Vec<String>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .filter_expression("#ttl > :now")
-                .projection_expression("#sk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#ttl", TTL_ATTR)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::backend("Query", &e))?;
-            keys.extend(out.items.unwrap_or_default().into_iter().filter_map(|mut item| match item.remove(SK) {
-                Some(AttributeValue::S(sk)) => Some(sk),
-                _ => None,
-            }));
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys);
-            }
+impl DynamoDeliveryLogStore {
+    async fn count(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(log_days_pk(&entry.account_id, entry.integration_id)))
+            .key(SK, AttributeValue::S(Day::of(entry.delivered_at.get()).key()))
+            .update_expression("ADD #c0 :one, #c1 :one, #c2 :one, #c3 :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#ttl", TTL_ATTR)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":ttl", AttributeValue::N(entry.expires_at.to_string()));
+        for (i, name) in counters_of(entry.status, entry.event).into_iter().enumerate() {
+            update = update.expression_attribute_names(format!("#c{i}"), name);
         }
+        update.send().await.map_err(|e| StoreError::backend("UpdateItem", &e))?;
+        Ok(())
     }
 }
 
-fn decode(item: HashMap<String, AttributeValue>) -> Result<DeliveryLog, StoreError> {
+pub(super) fn decode(item: HashMap<String, AttributeValue>) -> Result<DeliveryLog, StoreError> {
     from_item(item).map_err(|e| StoreError::Corrupt(e.into()))
 }
 
@@ -82,6 +78,17 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
             .send()
             .await
             .map_err(|e| StoreError::backend("PutItem", &e))?;
+        let mut counted = self.count(entry).await;
+        for _ in 1..COUNTER_TRIES {
+            if counted.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            counted = self.count(entry).await;
+        }
+        if let Err(err) = counted {
+            tracing::error!(log_id = %entry.id, error = %err, "log entry written but not counted: its day's total is one short");
+        }
         Ok(())
     }
 
@@ -89,52 +96,64 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
         &self,
         account: &AccountId,
         integration: IntegrationId,
+        filter: &LogFilter,
+        spans: &[DaySpan],
         page: u32,
         limit: u32,
         now: i64,
     ) -> Result<LogPage, StoreError> {
-        let pk = log_pk(account, integration);
-        let keys = self.live_keys(&pk, now).await?;
-        let total = keys.len();
-        let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
-        let wanted: Vec<&String> = keys.iter().skip(skip).take(limit as usize).collect();
-        if wanted.is_empty() {
-            return Ok(LogPage { entries: Vec::new(), total });
+        self.read_page(account, integration, filter, spans, page, limit, now).await
+    }
+
+    async fn claim_redelivery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        log_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        let key = HashMap::from([
+            (PK.to_owned(), AttributeValue::S(log_pk(account, integration))),
+            (SK.to_owned(), AttributeValue::S(log_sk(log_id))),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .update_expression("SET #w = :until")
+            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#w) OR #w <= :now)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#w", REDELIVER_NOT_BEFORE)
+            .expression_attribute_values(":until", AttributeValue::N(until_ms.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(Claim::Granted),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(StoreError::backend("UpdateItem", &e)),
         }
-        let request_keys: Vec<HashMap<String, AttributeValue>> = wanted
-            .iter()
-            .map(|sk| {
-                HashMap::from([
-                    (PK.to_owned(), AttributeValue::S(pk.clone())),
-                    (SK.to_owned(), AttributeValue::S((*sk).clone())),
-                ])
-            })
-            .collect();
-        let mut found: HashMap<String, DeliveryLog> = HashMap::new();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(request_keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Corrupt(e.into()))?,
-        );
-        // BatchGetItem may answer in parts; ask again for what it left unprocessed.
-        while let Some(request) = pending.take() {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(|e| StoreError::backend("BatchGetItem", &e))?;
-            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                let entry = decode(item)?;
-                found.insert(log_sk(&entry.id), entry);
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
-        }
-        let entries = wanted.into_iter().filter_map(|sk| found.remove(sk)).collect();
-        Ok(LogPage { entries, total })
+        // Lost: missing, or closed until a time read back here.
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .projection_expression("#w")
+            .expression_attribute_names("#w", REDELIVER_NOT_BEFORE)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("GetItem", &e))?;
+        let Some(item) = out.item else { return Ok(Claim::Missing) };
+        let until = match item.get(REDELIVER_NOT_BEFORE) {
+            Some(AttributeValue::N(raw)) => raw.parse::<i64>().unwrap_or(until_ms),
+            _ => until_ms,
+        };
+        // Reopened between the two calls: as good as busy for a moment.
+        Ok(Claim::Busy { until_ms: until.max(now_ms.saturating_add(1000)) })
     }
 
     async fn get(
@@ -154,6 +173,57 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
             .await
             .map_err(|e| StoreError::backend("GetItem", &e))?;
         Ok(out.item.map(decode).transpose()?.filter(|e| e.expires_at > now))
+    }
+
+    async fn failed_for_good(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+    ) -> Result<(), StoreError> {
+        self.put_failure(account, integration, failed).await
+    }
+
+    async fn succeeded(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+        at_ms: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.put_success(account, integration, delivery, at_ms, expires_at).await
+    }
+
+    async fn failed_between(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        since_ms: i64,
+        until_ms: i64,
+        max: usize,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        self.failures_between(account, integration, since_ms, until_ms, max).await
+    }
+
+    async fn claim_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        failed: &FailedDelivery,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.claim(account, integration, failed, now_ms, until_ms).await
+    }
+
+    async fn release_recovery(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        delivery: DeliveryId,
+    ) -> Result<(), StoreError> {
+        self.release(account, integration, delivery).await
     }
 
     async fn any(&self, account: &AccountId, integration: IntegrationId) -> Result<bool, StoreError> {

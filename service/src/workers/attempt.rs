@@ -8,6 +8,7 @@ use apviso_core::{
     domain::{
         delivery_log::{DeliveryLog, ErrorCode},
         integration::{DeliveryStatus, Integration},
+        log_query,
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::{clock::Clock, keys::Keyring},
@@ -65,11 +66,13 @@ pub async fn log<S, L: DeliveryLogStore, H, C, K>(
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };
     let log = DeliveryLog {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: log_id(started),
         account_id: integration.account_id.clone(),
         integration_id: integration.id,
         delivery_id: task.delivery_id,
+        event_id: Some(task.event_id.as_str().to_owned()),
         attempt: task.attempt,
+        trigger: task.trigger,
         event: task.event_type,
         status,
         response_code: attempt.response_code,
@@ -80,9 +83,13 @@ pub async fn log<S, L: DeliveryLogStore, H, C, K>(
         delivered_at,
         request: attempt.request,
         response: attempt.response,
-        expires_at: (started + deps.log_retention).unix_timestamp(),
+        expires_at: log_query::expiry(started, deps.log_retention),
     }
     .bounded();
+    let mut log = log;
+    if refers_to_event(integration, task) {
+        log.request.refer_to_event();
+    }
     // From here on the request has been sent: a failure must not fail the message, or SQS would
     // redeliver it and the receiver would get the same delivery again. The log write is retried
     // instead; the status on the integration is a convenience and only warned about.
@@ -103,6 +110,28 @@ pub async fn log<S, L: DeliveryLogStore, H, C, K>(
         "delivery attempt recorded"
     );
     AttemptReport { outcome, log }
+}
+
+/// Whether the entry can keep a reference to the stored event instead of the request body: a
+/// generic webhook's body is a function of the event (`pipeline::webhook::webhook_body`), and an
+/// automatic attempt's entry never outlives the event the fan-out stored for it (a day longer
+/// than the entries of its day). Other providers' bodies are renderings, kept as sent; large
+/// events are stored in the payload bucket, which the log API does not read.
+fn refers_to_event(integration: &Integration, task: &DeliveryTask) -> bool {
+    task.event_stored
+        && task.trigger.is_automatic()
+        && task.data_ref.is_none()
+        && task.event_type.is_subscribable()
+        && matches!(integration.provider, apviso_core::domain::provider_settings::ProviderSettings::Webhook(_))
+}
+
+/// A UUIDv7 of the attempt's start, so the log's sort key orders entries by when they ran and a
+/// time range of `deliveredAt` is a range of keys (`store::log_pages`).
+fn log_id(started: time::OffsetDateTime) -> String {
+    let nanos = started.unix_timestamp_nanos();
+    let secs = u64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(0);
+    let subsec = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, subsec)).to_string()
 }
 
 /// Waits between tries of a log write that failed (DynamoDB throttling or a brief outage; the

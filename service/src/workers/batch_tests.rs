@@ -15,7 +15,7 @@ use crate::{
     store::PayloadStore,
     test_support::{ID_1, webhook},
 };
-use apviso_core::fakes::{MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue};
+use apviso_core::fakes::{FakeClock, MemoryEventStore, MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue};
 
 const EVENTS_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-events-dlq";
 
@@ -33,11 +33,14 @@ fn event(records: &[(&str, u32)]) -> SqsEvent {
     serde_json::from_value(json!({ "Records": records })).unwrap()
 }
 
-fn deps() -> FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore> {
+fn deps() -> FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore, MemoryEventStore, FakeClock> {
     FanoutDeps {
         store: MemoryIntegrationStore::with([webhook("acct_a", ID_1, &["scan.started"])]),
         queue: RecordingQueue::default(),
         payloads: MemoryPayloadStore::default(),
+        events: MemoryEventStore::default(),
+        log_retention: std::time::Duration::from_secs(30 * 86_400),
+        clock: FakeClock::at(time::macros::datetime!(2026-11-24 09:00:00 UTC)),
         dead_letter_url: EVENTS_DLQ.into(),
     }
 }

@@ -19,9 +19,11 @@ use crate::{
 };
 use apviso_core::{
     domain::{
+        delivery_log::Trigger,
         endpoint_state::{DeliveryEnd, DisablePolicy, EndpointState},
         events::EventType,
         integration::Integration,
+        recovery::FailedDelivery,
     },
     pipeline::{
         event_data::EventData,
@@ -156,11 +158,29 @@ where
     let report = attempt::run(&attempt_deps, &integration, &task).await;
     let provider = integration.provider.kind().as_str();
     let latency = report.log.response_time.map(std::time::Duration::from_millis);
+    let at_ms = report.log.delivered_at.get().unix_timestamp().saturating_mul(1000);
     let disposition = if report.outcome.is_delivered() {
+        // Only a delivery that failed before can be in a recovery window: a first attempt that
+        // succeeds writes nothing more.
+        if task.attempt > 1 || !task.trigger.is_automatic() {
+            let done = deps.logs.succeeded(
+                &task.account_id,
+                task.integration_id,
+                task.delivery_id,
+                at_ms,
+                report.log.expires_at,
+            );
+            if let Err(e) = done.await {
+                tracing::warn!(delivery_id = %task.delivery_id, error = %e, "success after a failure not recorded for recovery");
+            }
+        }
         Disposition::Delivered
     } else {
         schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await?
     };
+    if disposition == Disposition::FailedForGood {
+        record_failure(deps, &task, at_ms, report.log.expires_at).await;
+    }
     let (outcome, end) = match &disposition {
         Disposition::Delivered => (Outcome::Delivered, Some(DeliveryEnd::Delivered)),
         Disposition::RetryQueued { transport, .. } => {
@@ -211,9 +231,40 @@ where
         log_retention: deps.log_retention,
     };
     let attempt = ProviderAttempt::disabled(&reason);
-    attempt::log(&attempt_deps, integration, task, attempt, deps.clock.now()).await;
+    let report = attempt::log(&attempt_deps, integration, task, attempt, deps.clock.now()).await;
+    // Kept for `POST …/recover`: what was not sent while disabled can be sent once re-enabled.
+    let at_ms = report.log.delivered_at.get().unix_timestamp().saturating_mul(1000);
+    record_failure(deps, task, at_ms, report.log.expires_at).await;
     metrics::attempt(integration.provider.kind().as_str(), Outcome::NotSentDisabled, None);
     Ok(Disposition::NotSentDisabled)
+}
+
+/// Keeps a delivery that failed for good where `POST …/recover` finds it, and ends the pending
+/// recovery it was (if it was one). The request was sent: a store failure is only warned about.
+async fn record_failure<S, L: DeliveryLogStore, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    task: &DeliveryTask,
+    at_ms: i64,
+    expires_at: i64,
+) {
+    // APVISO's own test and verification events are not kept, so never recovered.
+    if task.event_type.is_subscribable() {
+        let failed = FailedDelivery {
+            delivery_id: task.delivery_id,
+            event_id: task.event_id.as_str().to_owned(),
+            event: task.event_type,
+            failed_at_ms: at_ms,
+            expires_at,
+        };
+        if let Err(e) = deps.logs.failed_for_good(&task.account_id, task.integration_id, &failed).await {
+            tracing::warn!(delivery_id = %task.delivery_id, error = %e, "failure not recorded for recovery");
+        }
+    }
+    if task.trigger == Trigger::Recovery
+        && let Err(e) = deps.logs.release_recovery(&task.account_id, task.integration_id, task.delivery_id).await
+    {
+        tracing::warn!(delivery_id = %task.delivery_id, error = %e, "pending recovery not cleared; it lapses on its own");
+    }
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was
@@ -247,8 +298,10 @@ where
     C: Clock,
     K: Keyring,
 {
-    // Verification pings report reachability once; retrying them would only add noise.
-    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
+    // Verification pings report reachability once; retrying them would only add noise. A
+    // tenant's redelivery or recovery is one send by definition: its outcome is the answer.
+    let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest)
+        || !task.trigger.is_automatic();
     if one_shot || !outcome.is_retryable() {
         tracing::info!(delivery_id = %task.delivery_id, attempt = task.attempt, "delivery failed for good (not retryable)");
         return Ok(Disposition::FailedForGood);

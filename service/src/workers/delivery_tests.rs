@@ -32,6 +32,7 @@ use apviso_core::{
         outcome::FailureKind,
         retry::{RetryPolicy, RetryTransport},
     },
+    ports::store::DeliveryLogStore,
 };
 
 const DELIVERIES_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-deliveries-dlq";
@@ -111,7 +112,8 @@ async fn a_delivered_attempt_is_logged_and_recorded_on_the_integration() {
     assert_eq!((log.attempt, log.response_code, log.response_time), (1, Some(204), Some(25)));
     assert_eq!((log.error.as_deref(), log.error_code.as_ref().map(ToString::to_string)), (None, None));
     assert_eq!(log.delivered_at.to_string(), "2026-11-24T09:00:00Z");
-    assert_eq!(log.expires_at, NOW_UNIX + 30 * 24 * 3600);
+    // The end of the attempt's day plus thirty days: 2026-12-25T00:00:00Z.
+    assert_eq!(log.expires_at, 1_798_156_800);
     let stored = deps.store.stored(&account("acct_a"), id(ID_1)).unwrap();
     assert_eq!(stored.last_delivery_at.as_deref(), Some("2026-11-24T09:00:00Z"));
     assert_eq!(stored.last_delivery_status, Some(DeliveryStatus::Success));
@@ -194,6 +196,8 @@ async fn a_gone_endpoint_or_a_refused_target_fails_for_good() {
     let mut to_second = task.clone();
     to_second.integration_id = id(ID_2);
     assert_eq!(deliver(&deps, &body(&task)).await.unwrap(), Disposition::FailedForGood);
+    // Log ids order by the attempt's start: the second attempt starts later.
+    deps.clock.advance(std::time::Duration::from_secs(1));
     assert_eq!(deliver(&deps, &body(&to_second)).await.unwrap(), Disposition::FailedForGood);
     assert!(nothing_queued(&deps));
     let codes: Vec<Option<String>> =
@@ -366,4 +370,24 @@ async fn a_key_service_outage_sends_nothing_and_is_retried() {
     assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
     assert!(deps.providers.http.requests().is_empty());
     assert!(deps.logs.all()[0].error.as_deref().unwrap().contains("could not be opened"));
+}
+
+#[tokio::test]
+async fn a_manual_send_that_fails_is_not_retried_and_is_kept_for_recovery() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(503), Answer::status(200)]));
+    let manual = task(EventType::FindingNew, 1).resend(apviso_core::domain::delivery_log::Trigger::Manual);
+    assert_eq!(deliver(&deps, &body(&manual)).await.unwrap(), Disposition::FailedForGood);
+    assert!(nothing_queued(&deps), "never retried");
+    let logged = deps.logs.all();
+    assert_eq!(logged[0].trigger, apviso_core::domain::delivery_log::Trigger::Manual);
+    assert_eq!(logged[0].event_id.as_deref(), Some("evt_1"));
+    let account = account("acct_a");
+    let failures = deps.logs.failed_between(&account, id(ID_1), 0, i64::MAX, 10).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!((failures[0].delivery_id, failures[0].failed_at_ms), (manual.delivery_id, NOW_UNIX * 1000));
+    // A later success ends its recovery: claiming it for that failure is refused.
+    deps.clock.advance(std::time::Duration::from_secs(5));
+    assert_eq!(deliver(&deps, &body(&manual)).await.unwrap(), Disposition::Delivered);
+    let claimed = deps.logs.claim_recovery(&account, id(ID_1), &failures[0], NOW_UNIX * 1000 + 6000, i64::MAX).await;
+    assert!(!claimed.unwrap(), "succeeded since it failed");
 }

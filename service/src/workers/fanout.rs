@@ -5,30 +5,43 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use super::{WorkerError, batch::for_each_record, dead_letters};
 use crate::{
     queue::{DeadLetters, DeliveryQueue},
-    store::{IntegrationStore, PayloadStore},
+    store::{EventStore, IntegrationStore, PayloadStore},
 };
 use apviso_core::{
-    domain::{events::EventType, integration::Integration},
+    domain::{events::EventType, integration::Integration, log_query},
     pipeline::{
         data_ref::{DataRef, INLINE_DATA_LIMIT},
         event_data::EventData,
         ingest::{IngestEvent, parse_ingest},
         matching::delivered_type,
         message::{DeliveryMessage, DeliveryTask},
+        stored_event::StoredEvent,
     },
+    ports::clock::Clock,
 };
 
-pub struct FanoutDeps<S, Q, P> {
+pub struct FanoutDeps<S, Q, P, E, C> {
     pub store: S,
     pub queue: Q,
     /// Where event data too large to copy into every delivery message is stored once.
     pub payloads: P,
+    /// Where each delivered event is kept once, for redelivery and recovery.
+    pub events: E,
+    /// How long the delivery log keeps attempts: stored events are kept as long.
+    pub log_retention: std::time::Duration,
+    pub clock: C,
     /// Where ingest messages that can never be processed are parked.
     pub dead_letter_url: String,
 }
 
-pub async fn handle_batch<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
-    deps: &FanoutDeps<S, Q, P>,
+pub async fn handle_batch<
+    S: IntegrationStore,
+    Q: DeliveryQueue + DeadLetters,
+    P: PayloadStore,
+    E: EventStore,
+    C: Clock,
+>(
+    deps: &FanoutDeps<S, Q, P, E, C>,
     event: &SqsEvent,
 ) -> SqsBatchResponse {
     let park = |body, reason: String| async move {
@@ -38,8 +51,8 @@ pub async fn handle_batch<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P
 }
 
 /// Processes one ingest message. Returns the number of deliveries queued.
-pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
-    deps: &FanoutDeps<S, Q, P>,
+pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore, E: EventStore, C: Clock>(
+    deps: &FanoutDeps<S, Q, P, E, C>,
     body: &str,
 ) -> Result<usize, WorkerError> {
     let event = match parse_ingest(body) {
@@ -53,7 +66,14 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
     let integrations = deps.store.list(&event.account_id).await?;
     let mut messages = deliveries_for(&event, &integrations);
     claim_check(deps, &event, &mut messages).await?;
-    if !messages.is_empty() {
+    if let Some(first) = messages.first() {
+        // Before the messages: a delivery that can be logged can be sent again. Kept a day
+        // longer than today's entries, since retries can be logged on the next day.
+        let expires_at = log_query::expiry(deps.clock.now() + time::Duration::DAY, deps.log_retention);
+        deps.events.put(&StoredEvent::of(first.task(), event.event, expires_at)).await?;
+        for message in &mut messages {
+            message.task_mut().event_stored = true;
+        }
         deps.queue.send_all(&messages).await?;
     }
     tracing::info!(event_id = %event.id.as_str(), event = %event.event, deliveries = messages.len(), "event fanned out");
@@ -64,8 +84,8 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
 /// Stores data too large to copy into every message once, and makes the messages carry a
 /// reference to it instead, so no message (nor any batch of them) can exceed SQS's limits
 /// whatever the producer sent.
-async fn claim_check<S, Q, P: PayloadStore>(
-    deps: &FanoutDeps<S, Q, P>,
+async fn claim_check<S, Q, P: PayloadStore, E, C>(
+    deps: &FanoutDeps<S, Q, P, E, C>,
     event: &IngestEvent,
     messages: &mut [DeliveryMessage],
 ) -> Result<(), WorkerError> {

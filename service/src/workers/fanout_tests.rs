@@ -12,19 +12,22 @@ use crate::{
 };
 use apviso_core::{
     domain::integration::Integration,
-    fakes::{MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue},
+    fakes::{FakeClock, MemoryEventStore, MemoryIntegrationStore, MemoryPayloadStore, RecordingQueue},
     pipeline::message::DeliveryMessage,
 };
 
 const EVENTS_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-events-dlq";
 
-type Deps = FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore>;
+type Deps = FanoutDeps<MemoryIntegrationStore, RecordingQueue, MemoryPayloadStore, MemoryEventStore, FakeClock>;
 
 fn deps(integrations: impl IntoIterator<Item = Integration>) -> Deps {
     FanoutDeps {
         store: MemoryIntegrationStore::with(integrations),
         queue: RecordingQueue::default(),
         payloads: MemoryPayloadStore::default(),
+        events: MemoryEventStore::default(),
+        log_retention: std::time::Duration::from_secs(30 * 86_400),
+        clock: FakeClock::at(time::macros::datetime!(2026-11-24 09:00:00 UTC)),
         dead_letter_url: EVENTS_DLQ.into(),
     }
 }
@@ -158,4 +161,27 @@ async fn many_large_inline_messages_still_fit_sqs_batches() {
     assert!(sizes.iter().all(|&s| s > 150 * 1024 && s <= MAX_MESSAGE_BYTES), "{sizes:?}");
     // Six such messages fill a 1 MiB SendMessageBatch; the SQS adapter packs them so.
     assert_eq!(batches(&sizes), [0..6, 6..12]);
+}
+
+#[tokio::test]
+async fn the_event_is_stored_once_for_all_its_deliveries_and_only_when_delivered() {
+    let deps = deps([webhook("acct_a", ID_1, &["finding.new"]), webhook("acct_a", ID_2, &["finding.high"])]);
+    assert_eq!(fan_out(&deps, &ingest("finding.new", high_finding())).await.unwrap(), 2);
+    assert_eq!(deps.events.len(), 1, "one item per event, not per delivery");
+    let account = apviso_core::domain::ids::AccountId::parse("acct_a").unwrap();
+    let now = time::macros::datetime!(2026-11-24 09:00:00 UTC).unix_timestamp();
+    let stored =
+        apviso_core::ports::store::EventStore::get(&deps.events, &account, "evt_1", now).await.unwrap().unwrap();
+    assert_eq!(stored.event, apviso_core::domain::events::EventType::FindingNew);
+    assert_eq!(stored.timestamp, "2026-11-24T01:00:00Z");
+    // Kept to the end of the next day plus the retention: 2026-12-26T00:00:00Z.
+    assert_eq!(stored.expires_at, 1_798_243_200);
+
+    let nobody = deps_for_nobody();
+    assert_eq!(fan_out(&nobody, &ingest("finding.new", high_finding())).await.unwrap(), 0);
+    assert!(nobody.events.is_empty(), "nothing delivered, nothing kept");
+}
+
+fn deps_for_nobody() -> Deps {
+    deps([webhook("acct_a", ID_3, &["scan.started"])])
 }

@@ -168,6 +168,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         (format!("objects:{bucket}/events/*"), format!("objects:{bucket}/dead-letters/*"));
     let mut fanout = g(&[
         ("dynamodb:Query", &integrations),
+        ("dynamodb:PutItem", &logs),
         ("sqs:SendMessage", &deliveries),
         ("sqs:SendMessage", &events_dlq),
         ("s3:PutObject", &stored_events),
@@ -179,6 +180,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:UpdateItem", &integrations),
         ("dynamodb:PutItem", &logs),
         ("kms:Decrypt", &secrets_key),
+        ("dynamodb:UpdateItem", &logs),
         ("dynamodb:PutItem", &digests),
         ("dynamodb:Query", &digests),
         ("dynamodb:BatchWriteItem", &digests),
@@ -238,18 +240,35 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("dynamodb:GetItem", &integrations),
                 ("dynamodb:UpdateItem", &integrations),
                 ("dynamodb:PutItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
                 ("dynamodb:UpdateItem", &digests),
                 ("kms:Decrypt", &secrets_key),
                 ("ses:SendEmail", ses),
             ]),
         ),
-        (
-            "api-list-delivery-logs",
-            g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:BatchGetItem", &logs)]),
-        ),
+        ("api-list-delivery-logs", g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs)])),
         (
             "api-get-delivery-log",
             g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs), ("dynamodb:GetItem", &logs)]),
+        ),
+        (
+            "api-redeliver-delivery-log",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:GetItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
+                ("sqs:SendMessage", &deliveries),
+            ]),
+        ),
+        (
+            "api-recover-deliveries",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:Query", &logs),
+                ("dynamodb:GetItem", &logs),
+                ("dynamodb:UpdateItem", &logs),
+                ("sqs:SendMessage", &deliveries),
+            ]),
         ),
         ("fanout", fanout),
         ("delivery", delivery),

@@ -17,9 +17,11 @@ use apviso_core::{
         delivery_log::{DeliveryLog, LoggedRequest},
         integration::DeliveryStatus,
     },
-    fakes::{MemoryDeliveryLogStore, MemoryIntegrationStore},
+    fakes::{MemoryDeliveryLogStore, MemoryEventStore, MemoryIntegrationStore},
     ports::store::DeliveryLogStore,
 };
+
+const RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 /// Log entry `n` of [`ID_1`], attempt `n`, expiring `ttl` seconds after now.
 fn entry(n: u32, ttl: i64) -> DeliveryLog {
@@ -28,7 +30,9 @@ fn entry(n: u32, ttl: i64) -> DeliveryLog {
         account_id: account("acct_a"),
         integration_id: id(ID_1),
         delivery_id: "01930000-0000-8000-8000-0123456789ab".parse().unwrap(),
+        event_id: None,
         attempt: n,
+        trigger: Default::default(),
         event: apviso_core::domain::events::EventType::FindingNew,
         status: DeliveryStatus::Failed,
         response_code: Some(503),
@@ -66,7 +70,7 @@ async fn lists_a_page_newest_first_with_its_counts() {
     let store = MemoryIntegrationStore::with([webhook("acct_a", ID_1, &["finding.new"])]);
     let logs = logs_with(&[entry(1, 60), entry(2, 60), entry(3, 60)]).await;
     let req = request(&[("id", ID_1)], &[("page", "1"), ("limit", "2")], None);
-    let reply = list(&store, &logs, &clock(), &account("acct_a"), &req).await.unwrap();
+    let reply = list(&store, &logs, &clock(), RETENTION, &account("acct_a"), &req).await.unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(attempts(&reply.body), [3, 2]);
     assert_eq!(reply.body["pagination"], json!({"page": 1, "limit": 2, "total": 3, "totalPages": 2}));
@@ -76,6 +80,7 @@ async fn lists_a_page_newest_first_with_its_counts() {
             "id": "01930000-0000-7000-8000-000000000003", "event": "finding.new", "status": "failed",
             "responseCode": 503, "responseTime": 25, "error": "Provider returned HTTP 503: Service Unavailable",
             "deliveredAt": "2026-11-24T08:03:00Z", "deliveryId": "01930000-0000-8000-8000-0123456789ab", "attempt": 3,
+            "trigger": "automatic",
         })
     );
 }
@@ -86,11 +91,15 @@ async fn entries_past_their_retention_disappear_as_the_clock_moves() {
     let logs = logs_with(&[entry(1, 60), entry(2, 600)]).await;
     let clock = clock();
     clock.advance(Duration::from_secs(60));
-    let reply = list(&store, &logs, &clock, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
+    let reply =
+        list(&store, &logs, &clock, RETENTION, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
     assert_eq!(attempts(&reply.body), [2]);
     assert_eq!(reply.body["pagination"], json!({"page": 1, "limit": 20, "total": 1, "totalPages": 1}));
     let expired = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    assert!(matches!(get(&store, &logs, &clock, &account("acct_a"), &expired).await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        get(&store, &logs, &MemoryEventStore::default(), &clock, &account("acct_a"), &expired).await,
+        Err(ApiError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -98,7 +107,7 @@ async fn a_deleted_integrations_log_stays_readable() {
     let store = MemoryIntegrationStore::default();
     let logs = logs_with(&[entry(1, 60)]).await;
     let req = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    let reply = get(&store, &logs, &clock(), &account("acct_a"), &req).await.unwrap();
+    let reply = get(&store, &logs, &MemoryEventStore::default(), &clock(), &account("acct_a"), &req).await.unwrap();
     assert_eq!(reply.body["attempt"], 1);
     assert_eq!(reply.body["request"]["url"], "https://hooks.example.com/********");
 }
@@ -107,13 +116,20 @@ async fn a_deleted_integrations_log_stays_readable() {
 async fn unknown_or_another_accounts_integrations_have_no_log() {
     let store = MemoryIntegrationStore::with([webhook("acct_a", ID_1, &["finding.new"])]);
     let logs = logs_with(&[entry(1, 60)]).await;
-    let err =
-        list(&store, &logs, &clock(), &account("acct_b"), &request(&[("id", ID_1)], &[], None)).await.unwrap_err();
+    let err = list(&store, &logs, &clock(), RETENTION, &account("acct_b"), &request(&[("id", ID_1)], &[], None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::NotFound), "{err:?}");
     let unknown = request(&[("id", "01900000-0000-7000-8000-0000000000ff")], &[], None);
-    assert!(matches!(list(&store, &logs, &clock(), &account("acct_a"), &unknown).await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        list(&store, &logs, &clock(), RETENTION, &account("acct_a"), &unknown).await,
+        Err(ApiError::NotFound)
+    ));
     let other = request(&[("id", ID_1), ("logId", "01930000-0000-7000-8000-000000000001")], &[], None);
-    assert!(matches!(get(&store, &logs, &clock(), &account("acct_b"), &other).await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        get(&store, &logs, &MemoryEventStore::default(), &clock(), &account("acct_b"), &other).await,
+        Err(ApiError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -121,7 +137,7 @@ async fn out_of_range_paging_is_refused_naming_both_parameters() {
     let store = MemoryIntegrationStore::with([webhook("acct_a", ID_1, &["finding.new"])]);
     let logs = MemoryDeliveryLogStore::default();
     let req = request(&[("id", ID_1)], &[("page", "0"), ("limit", "101")], None);
-    let err = list(&store, &logs, &clock(), &account("acct_a"), &req).await.unwrap_err();
+    let err = list(&store, &logs, &clock(), RETENTION, &account("acct_a"), &req).await.unwrap_err();
     let ApiError::InvalidParameter(fields) = err else { panic!("expected invalid parameters, got {err:?}") };
     let named: Vec<(&str, &str)> = fields.iter().map(|f| (f.field.as_str(), f.message.as_str())).collect();
     assert_eq!(

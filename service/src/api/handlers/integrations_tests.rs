@@ -23,6 +23,7 @@ const TARGETS: TargetPolicy = TargetPolicy { allow_loopback: false };
 const LIMITS: Limits = Limits {
     max_integrations: 100,
     test_interval: Duration::from_secs(10),
+    redeliver_interval: Duration::from_secs(10),
     max_email_recipients: 50,
     email_hourly_budget: 200,
 };

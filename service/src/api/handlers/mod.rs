@@ -4,6 +4,8 @@ pub mod delivery_logs;
 pub mod integrations;
 pub mod public;
 pub mod quotas;
+pub mod recover;
+pub mod redeliver;
 pub mod test_delivery;
 pub mod verification;
 
@@ -13,6 +15,10 @@ mod delivery_logs_tests;
 mod integrations_tests;
 #[cfg(test)]
 mod quotas_tests;
+#[cfg(test)]
+mod recover_tests;
+#[cfg(test)]
+mod redeliver_tests;
 #[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]

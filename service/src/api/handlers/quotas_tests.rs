@@ -21,7 +21,13 @@ use apviso_core::{
 const TARGETS: TargetPolicy = TargetPolicy { allow_loopback: false };
 
 fn limits(max_integrations: u32, max_email_recipients: u32) -> Limits {
-    Limits { max_integrations, max_email_recipients, test_interval: Duration::from_secs(10), email_hourly_budget: 200 }
+    Limits {
+        max_integrations,
+        max_email_recipients,
+        test_interval: Duration::from_secs(10),
+        redeliver_interval: Duration::from_secs(10),
+        email_hourly_budget: 200,
+    }
 }
 
 fn slack_body() -> Value {

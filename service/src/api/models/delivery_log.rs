@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::schema;
 use apviso_core::domain::{
-    delivery_log::{DeliveryLog, LoggedRequest, LoggedResponse},
+    delivery_log::{DeliveryLog, LoggedRequest, LoggedResponse, Trigger},
     integration::DeliveryStatus,
 };
 
@@ -26,7 +26,22 @@ fn error() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     schema::nullable_string("Why the delivery failed; `null` on success.")
 }
 fn attempt() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    schema::count(1, Some("Attempt number of this delivery, from 1."))
+    schema::count(
+        1,
+        Some(
+            "Attempt number: automatic attempts of a delivery count from 1; a manual or recovery send is attempt 1 of its own.",
+        ),
+    )
+}
+fn trigger() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["automatic", "manual", "recovery"]))
+        .description(Some(
+            "What sent this attempt: `automatic` (the pipeline and its retries), `manual` (POST …/logs/{logId}/redeliver) \
+             or `recovery` (POST …/recover). Manual and recovery attempts are never retried.",
+        ))
+        .into()
 }
 fn external_id() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     schema::nullable_string(
@@ -69,6 +84,8 @@ pub struct LogSummaryOut {
     pub delivery_id: String,
     #[schema(schema_with = attempt)]
     pub attempt: u32,
+    #[schema(schema_with = trigger)]
+    pub trigger: &'static str,
 }
 
 impl From<&DeliveryLog> for LogSummaryOut {
@@ -83,6 +100,7 @@ impl From<&DeliveryLog> for LogSummaryOut {
             delivered_at: log.delivered_at.to_string(),
             delivery_id: log.delivery_id.to_string(),
             attempt: log.attempt,
+            trigger: Trigger::as_str(log.trigger),
         }
     }
 }
@@ -166,6 +184,8 @@ pub struct LogDetailOut {
     pub delivery_id: String,
     #[schema(schema_with = attempt)]
     pub attempt: u32,
+    #[schema(schema_with = trigger)]
+    pub trigger: &'static str,
     #[schema(schema_with = external_id, required = true)]
     pub external_id: Option<String>,
     pub request: LoggedRequestOut,
@@ -186,6 +206,7 @@ impl From<&DeliveryLog> for LogDetailOut {
             delivered_at,
             delivery_id,
             attempt,
+            trigger,
         } = LogSummaryOut::from(log);
         Self {
             id,
@@ -197,6 +218,7 @@ impl From<&DeliveryLog> for LogDetailOut {
             delivered_at,
             delivery_id,
             attempt,
+            trigger,
             external_id: log.external_id.clone(),
             request: LoggedRequestOut::from(&log.request),
             response: log.response.as_ref().map(LoggedResponseOut::from),

@@ -7,6 +7,8 @@ pub mod error;
 pub mod integration;
 pub mod integration_in;
 pub mod provider;
+pub mod recovery;
+pub mod redelivery;
 pub mod schema;
 pub mod test_result;
 pub mod vocabulary;

@@ -23,9 +23,9 @@ use utoipa::{
 };
 
 use self::responses::{
-    Conflict, InternalError, InvalidJson, InvalidParameter, MethodNotAllowed, NotFound, PatchConflict,
-    PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, Unauthorized, UnsupportedMediaType,
-    ValidationFailed,
+    Conflict, InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, MethodNotAllowed, NotFound,
+    PatchConflict, PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed,
+    RedeliveryRateLimited, RedeliveryRefused, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use super::models::{
     delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, LoggedRequestOut, LoggedResponseOut, PaginationOut},
@@ -33,6 +33,8 @@ use super::models::{
     integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
     integration_in::{CreateIntegrationIn, UpdateIntegrationIn, create_variant, variant_name},
     provider::{FieldTypeSchema, ProviderFieldOut, ProviderListOut, ProviderOut},
+    recovery::{RecoverIn, RecoveryOut},
+    redelivery::RedeliveryOut,
     schema::UUID7_PATTERN,
     test_result::TestResultOut,
     vocabulary::{EventTypeId, ProviderId, SeverityId},
@@ -86,18 +88,22 @@ impl ToSchema for OpenApiDocument {
         paths::test_integration,
         paths::list_integration_logs,
         paths::get_integration_log,
+        paths::redeliver_integration_log,
+        paths::recover_integration_deliveries,
     ),
     components(
         schemas(
             ProviderId, EventTypeId, SeverityId, FieldTypeSchema, ProviderFieldOut, ProviderOut, ProviderListOut,
             IntegrationOut, IntegrationListOut, CreateIntegrationIn, UpdateIntegrationIn, DeleteResultOut,
             TestResultOut, LogSummaryOut, LogDetailOut, LoggedRequestOut, LoggedResponseOut, PaginationOut,
-            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument,
+            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument, RedeliveryOut, RecoverIn, RecoveryOut, paths::LogStatusFilter,
+            paths::LogEventFilter,
         ),
         responses(
             InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PatchConflict, QuotaExceeded,
             RateLimited, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, PatchValidationFailed,
-            MethodNotAllowed, InternalError,
+            MethodNotAllowed, InternalError, RedeliveryRateLimited, LogFilterInvalid, RedeliveryRefused,
+            RecoverValidationFailed,
         ),
     ),
     modifiers(&Finish),
@@ -265,6 +271,14 @@ mod tests {
             "service/openapi.json is stale; regenerate it with UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p apviso-service \
              --lib openapi"
         );
+    }
+
+    #[test]
+    fn the_log_event_filter_lists_every_event_type() {
+        let listed = &document()["components"]["schemas"]["LogEvent"]["enum"];
+        let all: Vec<&str> = apviso_core::domain::events::EventType::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(listed, &serde_json::json!(all));
+        assert_eq!(document()["components"]["schemas"]["LogStatus"]["enum"], serde_json::json!(["success", "failed"]));
     }
 
     #[test]

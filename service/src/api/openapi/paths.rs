@@ -7,8 +7,9 @@ use utoipa::IntoParams;
 use super::{
     OpenApiDocument,
     responses::{
-        InternalError, InvalidJson, InvalidParameter, NotFound, PatchConflict, PatchValidationFailed, PayloadTooLarge,
-        QuotaExceeded, RateLimited, Unauthorized, UnsupportedMediaType, ValidationFailed,
+        InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, NotFound, PatchConflict, PatchValidationFailed,
+        PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed, RedeliveryRateLimited, RedeliveryRefused,
+        Unauthorized, UnsupportedMediaType, ValidationFailed,
     },
 };
 use crate::api::models::{
@@ -16,6 +17,8 @@ use crate::api::models::{
     integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
     integration_in::{CreateIntegrationIn, UpdateIntegrationIn},
     provider::ProviderListOut,
+    recovery::{RecoverIn, RecoveryOut},
+    redelivery::RedeliveryOut,
     test_result::TestResultOut,
 };
 
@@ -31,6 +34,61 @@ pub struct LogPage {
     /// Number of results per page (max 100).
     #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<u32>,
+    /// Only attempts with this outcome.
+    #[param(value_type = Option<LogStatusFilter>)]
+    status: Option<String>,
+    /// Only attempts of this delivered event type (e.g. `finding.critical`).
+    #[param(value_type = Option<LogEventFilter>)]
+    event: Option<String>,
+    /// Only attempts made at or after this time (RFC 3339). Entries are kept 30 days.
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<String>,
+    /// Only attempts made before this time (RFC 3339). At or before `since`, the list is empty.
+    #[param(value_type = Option<String>, format = DateTime)]
+    until: Option<String>,
+}
+
+/// The event types a log entry can have: every subscribable type, and APVISO's own test and
+/// verification events. A test checks this list is `EventType::ALL`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = LogEvent)]
+#[allow(dead_code, reason = "describes the values delivery_logs::filter reads")]
+pub enum LogEventFilter {
+    #[schema(rename = "scan.started")]
+    ScanStarted,
+    #[schema(rename = "scan.progress")]
+    ScanProgress,
+    #[schema(rename = "scan.completed")]
+    ScanCompleted,
+    #[schema(rename = "scan.failed")]
+    ScanFailed,
+    #[schema(rename = "finding.new")]
+    FindingNew,
+    #[schema(rename = "finding.critical")]
+    FindingCritical,
+    #[schema(rename = "finding.high")]
+    FindingHigh,
+    #[schema(rename = "report.ready")]
+    ReportReady,
+    #[schema(rename = "schedule.triggered")]
+    ScheduleTriggered,
+    #[schema(rename = "schedule.skipped")]
+    ScheduleSkipped,
+    #[schema(rename = "integration.test")]
+    IntegrationTest,
+    #[schema(rename = "integration.verification")]
+    IntegrationVerification,
+}
+
+/// The outcomes the list can be filtered by.
+#[derive(utoipa::ToSchema)]
+#[schema(as = LogStatus)]
+#[allow(dead_code, reason = "describes the values delivery_logs::filter reads")]
+pub enum LogStatusFilter {
+    #[schema(rename = "success")]
+    Success,
+    #[schema(rename = "failed")]
+    Failed,
 }
 
 #[utoipa::path(
@@ -178,10 +236,11 @@ pub fn test_integration() {}
     description = "Retrieve the event delivery log for an integration. Logs show each event that was delivered (or attempted), the response status, and any error details. Logs are retained for 30 days.",
     params(LogPage),
     responses(
-        (status = 200, description = "Returns a paginated list of delivery log entries ordered by delivery time (newest first). Failed deliveries include the error message and HTTP response details.", body = LogListOut, example = json!({"data": [{"id": "019414e5-d6e7-7f8a-b9c0-1d2e3f4a5b6c", "event": "scan.completed", "status": "success", "responseCode": 200, "responseTime": 89, "error": null, "deliveredAt": "2026-04-10T11:05:00Z", "deliveryId": "019414e5-d6e0-7a1b-8c2d-3e4f5a6b7c8d", "attempt": 1}, {"id": "019414e4-c5d6-7e8f-a9b0-1c2d3e4f5a6b", "event": "finding.critical", "status": "success", "responseCode": 200, "responseTime": 134, "error": null, "deliveredAt": "2026-04-10T10:45:20Z", "deliveryId": "019414e4-c5d0-7b1c-9d2e-3f4a5b6c7d8e", "attempt": 1}, {"id": "019414e3-b4c5-7d6e-f8a9-0b1c2d3e4f5a", "event": "scan.started", "status": "failed", "responseCode": 500, "responseTime": 2004, "error": "Provider returned HTTP 500: Internal Server Error", "deliveredAt": "2026-04-10T10:32:10Z", "deliveryId": "019414e3-b4c0-7c1d-ae2f-3a4b5c6d7e8f", "attempt": 1}], "pagination": {"page": 1, "limit": 20, "total": 3, "totalPages": 1}})),
+        (status = 200, description = "Returns a paginated list of delivery log entries ordered by delivery time (newest first). Failed deliveries include the error message and HTTP response details.", body = LogListOut, example = json!({"data": [{"id": "019414e5-d6e7-7f8a-b9c0-1d2e3f4a5b6c", "event": "scan.completed", "status": "success", "responseCode": 200, "responseTime": 89, "error": null, "deliveredAt": "2026-04-10T11:05:00Z", "deliveryId": "019414e5-d6e0-7a1b-8c2d-3e4f5a6b7c8d", "attempt": 1, "trigger": "automatic"}, {"id": "019414e4-c5d6-7e8f-a9b0-1c2d3e4f5a6b", "event": "finding.critical", "status": "success", "responseCode": 200, "responseTime": 134, "error": null, "deliveredAt": "2026-04-10T10:45:20Z", "deliveryId": "019414e4-c5d0-7b1c-9d2e-3f4a5b6c7d8e", "attempt": 1, "trigger": "automatic"}, {"id": "019414e3-b4c5-7d6e-f8a9-0b1c2d3e4f5a", "event": "scan.started", "status": "failed", "responseCode": 500, "responseTime": 2004, "error": "Provider returned HTTP 500: Internal Server Error", "deliveredAt": "2026-04-10T10:32:10Z", "deliveryId": "019414e3-b4c0-7c1d-ae2f-3a4b5c6d7e8f", "attempt": 1, "trigger": "automatic"}], "pagination": {"page": 1, "limit": 20, "total": 3, "totalPages": 1}})),
         (status = 400, response = InvalidParameter),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 422, response = LogFilterInvalid),
         (status = 500, response = InternalError),
     )
 )]
@@ -195,10 +254,49 @@ pub fn list_integration_logs() {}
     summary = "Get a delivery log entry",
     description = "Retrieve one delivery attempt with the request that was sent and the response that was received.",
     responses(
-        (status = 200, description = "The log entry with request and response details.", body = LogDetailOut, example = json!({"id": "019414e3-b4c5-7d6e-f8a9-0b1c2d3e4f5a", "event": "scan.started", "status": "failed", "responseCode": 500, "responseTime": 2004, "error": "Provider returned HTTP 500: Internal Server Error", "deliveredAt": "2026-04-10T10:32:10Z", "deliveryId": "019414e3-b4c0-7c1d-ae2f-3a4b5c6d7e8f", "attempt": 1, "externalId": null, "request": {"url": "https://hooks.example.com/********", "method": "POST", "headers": {"Content-Type": "application/json", "X-APVISO-Event": "scan.started"}, "body": "{\"event\":\"scan.started\",\"timestamp\":\"2026-04-10T10:32:08Z\",\"data\":{}}", "bodySize": 69, "bodySha256": "e616a4f49b1953de20212ce4b07297d8e0846af123875eee03b81c668b6533b4"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "Internal Server Error"}})),
+        (status = 200, description = "The log entry with request and response details.", body = LogDetailOut, example = json!({"id": "019414e3-b4c5-7d6e-f8a9-0b1c2d3e4f5a", "event": "scan.started", "status": "failed", "responseCode": 500, "responseTime": 2004, "error": "Provider returned HTTP 500: Internal Server Error", "deliveredAt": "2026-04-10T10:32:10Z", "deliveryId": "019414e3-b4c0-7c1d-ae2f-3a4b5c6d7e8f", "attempt": 1, "trigger": "automatic", "externalId": null, "request": {"url": "https://hooks.example.com/********", "method": "POST", "headers": {"Content-Type": "application/json", "X-APVISO-Event": "scan.started"}, "body": "{\"event\":\"scan.started\",\"timestamp\":\"2026-04-10T10:32:08Z\",\"data\":{}}", "bodySize": 69, "bodySha256": "e616a4f49b1953de20212ce4b07297d8e0846af123875eee03b81c668b6533b4"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "Internal Server Error"}})),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
 )]
 pub fn get_integration_log() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/integrations/{id}/logs/{logId}/redeliver",
+    tag = "Integrations",
+    operation_id = "redeliverIntegrationLog",
+    summary = "Redeliver a logged delivery",
+    description = "Queue the event of this log entry to be sent once more, failed or successful, to the integration's current settings. It carries the same delivery id as every earlier attempt (`X-APVISO-Delivery`, `webhook-id`; receivers de-duplicate on it) and a fresh `webhook-timestamp`. The new attempt appears in the log with `\"trigger\": \"manual\"` and is never retried. At most one redelivery per log entry every 10 s.",
+    responses(
+        (status = 202, description = "The redelivery is queued.", body = RedeliveryOut, example = json!({"message": "Redelivery queued", "deliveryId": "019414e3-b4c0-7c1d-ae2f-3a4b5c6d7e8f"})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = RedeliveryRefused),
+        (status = 429, response = RedeliveryRateLimited),
+        (status = 500, response = InternalError),
+    )
+)]
+pub fn redeliver_integration_log() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/integrations/{id}/recover",
+    tag = "Integrations",
+    operation_id = "recoverIntegrationDeliveries",
+    summary = "Recover failed deliveries",
+    description = "Send once more every delivery of this integration whose last attempt between `since` and `until` (default: now) failed for good and that has not succeeded since, oldest first, each under its own delivery id (receivers de-duplicate on it). They go through the deliveries queue like any delivery; each attempt is logged with `\"trigger\": \"recovery\"` and never retried. A delivery whose recovery is still pending is not queued again, so calling twice does not send twice. `since` must be within the log's 30-day retention. At most 10,000 failures are read per call, oldest first; call again with a later `since` for more.",
+    request_body(content = RecoverIn, example = json!({"since": "2026-04-09T22:00:00Z", "until": "2026-04-10T06:00:00Z"})),
+    responses(
+        (status = 202, description = "How many deliveries were queued.", body = RecoveryOut, example = json!({"queued": 42})),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = RecoverValidationFailed),
+        (status = 500, response = InternalError),
+    )
+)]
+pub fn recover_integration_deliveries() {}

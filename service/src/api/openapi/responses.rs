@@ -77,6 +77,24 @@ impl<'r> ToResponse<'r> for RateLimited {
     }
 }
 
+/// 429 with `Retry-After`: this log entry was redelivered less than the interval ago.
+pub struct RedeliveryRateLimited;
+
+impl<'r> ToResponse<'r> for RedeliveryRateLimited {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let description = "This log entry was redelivered less than the redelivery interval ago (10 s by \
+            default); nothing was queued. Retry after the seconds `Retry-After` gives (`rate_limited`).";
+        let retry_after = utoipa::openapi::HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+            .description(Some("Whole seconds until the entry may be redelivered again."))
+            .build();
+        let response = error_response_of(description, &[ApiError::RateLimited { retry_after: 7 }])
+            .header("Retry-After", retry_after)
+            .build();
+        ("RedeliveryRateLimited", response.into())
+    }
+}
+
 fn recipients_quota() -> ApiError {
     ApiError::QuotaExceeded(
         "This change would give the account 51 e-mail recipients; the limit is 50 per account".into(),
@@ -134,5 +152,22 @@ error_responses! {
         ApiError::QuotaExceeded(
             "This account already has the maximum of 100 integrations; delete one before creating another".into()
         );
+    LogFilterInvalid => "A filter of the list is invalid: `status` other than `success` or `failed`, an \
+        `event` outside the catalog, or a `since`/`until` that is not an RFC 3339 date-time; `details` names each \
+        (`validation_failed`).",
+        ApiError::Validation(vec![FieldError::new("status", "must be success or failed")]);
+    RedeliveryRefused => "The entry cannot be sent again: the integration is disabled, the entry is a test or \
+        verification event, or its event is no longer stored (`validation_failed`, on `logId`).",
+        ApiError::Validation(vec![FieldError::new(
+            "logId",
+            "this delivery's event is no longer stored, so it cannot be sent again",
+        )]);
+    RecoverValidationFailed => "The window is invalid: `since` missing, not an RFC 3339 date-time, or older than \
+        the delivery log's retention (30 days); `until` not later than `since`; or the integration is disabled \
+        (`validation_failed`, every problem with its field).",
+        ApiError::Validation(vec![FieldError::new(
+            "since",
+            "is older than the delivery log's retention: the oldest time that can be recovered is 2026-03-11T00:00:00Z",
+        )]);
     InternalError => "An unexpected error occurred (`internal_error`).", ApiError::internal("hidden");
 }

@@ -38,7 +38,7 @@ impl Received {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 
-    fn is_verification(&self) -> bool {
+    pub fn is_verification(&self) -> bool {
         self.header("x-apviso-event") == Some("integration.verification")
     }
 }
