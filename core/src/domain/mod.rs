@@ -11,6 +11,7 @@ pub mod ip_guard;
 pub mod provider_settings;
 pub mod sealed;
 pub mod secret;
+pub mod secret_rotation;
 pub mod signing_key;
 pub mod target;
 pub mod validation;

@@ -19,6 +19,7 @@ use super::{
     field_error::FieldError,
     sealed::{Sealable, SecretSlot, SecretText},
     secret::Secret,
+    secret_rotation::PreviousSecret,
     signing_key::SigningKey,
     target::{TargetPolicy, TargetUrl},
 };
@@ -38,6 +39,9 @@ pub enum ProviderSettings {
 pub struct WebhookSettings {
     pub url: TargetUrl,
     pub secret: Option<Sealable<SigningSecret>>,
+    /// The secret a rotation replaced, while it is kept (see `secret_rotation`). Only ever set
+    /// beside a `secret`; the API never takes it in a request.
+    pub previous: Option<PreviousSecret>,
     /// `config.headers` in the order stored; values may be tokens.
     pub headers: Vec<Header>,
 }
@@ -195,6 +199,20 @@ impl ProviderSettings {
         json::write(self)
     }
 
+    /// [`ProviderSettings::to_json`] without what only the service writes (a rotation's previous
+    /// secret): what a PATCH merges its request into, so the request is checked as a create's
+    /// would be.
+    pub fn to_request_json(&self) -> (Map<String, Value>, Map<String, Value>) {
+        json::write_requestable(self)
+    }
+
+    /// Keeps `current`'s previous secret (see `secret_rotation`) in these settings, parsed from a
+    /// PATCH, unless the PATCH's `credentials` give or remove the secret: a secret replaced by
+    /// PATCH is replaced at once, with no grace period.
+    pub fn keep_previous_secret(&mut self, current: &ProviderSettings, patch_credentials: Option<&Map<String, Value>>) {
+        json::keep_previous_secret(self, current, patch_credentials);
+    }
+
     /// `config` as the API shows it: header names kept, header values masked. Credentials are
     /// never shown.
     pub fn masked_config(&self) -> Value {
@@ -292,6 +310,7 @@ impl fmt::Debug for WebhookSettings {
         f.debug_struct("WebhookSettings")
             .field("url", &self.url)
             .field("secret", &self.secret)
+            .field("previous", &self.previous)
             .field("headers", &self.headers)
             .finish()
     }
