@@ -15,12 +15,13 @@ pub enum Route {
     UpdateIntegration,
     DeleteIntegration,
     TestIntegration,
+    RotateSecret,
     ListDeliveryLogs,
     GetDeliveryLog,
 }
 
 impl Route {
-    pub const ALL: [Route; 10] = [
+    pub const ALL: [Route; 11] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -29,13 +30,14 @@ impl Route {
         Route::UpdateIntegration,
         Route::DeleteIntegration,
         Route::TestIntegration,
+        Route::RotateSecret,
         Route::ListDeliveryLogs,
         Route::GetDeliveryLog,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::CreateIntegration | Route::TestIntegration => "POST",
+            Route::CreateIntegration | Route::TestIntegration | Route::RotateSecret => "POST",
             Route::UpdateIntegration => "PATCH",
             Route::DeleteIntegration => "DELETE",
             _ => "GET",
@@ -50,6 +52,7 @@ impl Route {
             Route::ListIntegrations | Route::CreateIntegration => "/v1/integrations",
             Route::GetIntegration | Route::UpdateIntegration | Route::DeleteIntegration => "/v1/integrations/{id}",
             Route::TestIntegration => "/v1/integrations/{id}/test",
+            Route::RotateSecret => "/v1/integrations/{id}/rotate-secret",
             Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
             Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
         }
@@ -67,6 +70,7 @@ impl Route {
             Route::UpdateIntegration => "api-update-integration",
             Route::DeleteIntegration => "api-delete-integration",
             Route::TestIntegration => "api-test-integration",
+            Route::RotateSecret => "api-rotate-secret",
             Route::ListDeliveryLogs => "api-list-delivery-logs",
             Route::GetDeliveryLog => "api-get-delivery-log",
         }

@@ -4,6 +4,7 @@ pub mod delivery_logs;
 pub mod integrations;
 pub mod public;
 pub mod quotas;
+pub mod rotation;
 pub mod test_delivery;
 pub mod verification;
 
@@ -13,6 +14,8 @@ mod delivery_logs_tests;
 mod integrations_tests;
 #[cfg(test)]
 mod quotas_tests;
+#[cfg(test)]
+mod rotation_tests;
 #[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]

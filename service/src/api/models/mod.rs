@@ -7,6 +7,7 @@ pub mod error;
 pub mod integration;
 pub mod integration_in;
 pub mod provider;
+pub mod rotation;
 pub mod schema;
 pub mod test_result;
 pub mod vocabulary;

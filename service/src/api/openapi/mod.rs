@@ -24,8 +24,8 @@ use utoipa::{
 
 use self::responses::{
     Conflict, InternalError, InvalidJson, InvalidParameter, MethodNotAllowed, NotFound, PatchConflict,
-    PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, Unauthorized, UnsupportedMediaType,
-    ValidationFailed,
+    PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, RotateConflict, RotateValidationFailed,
+    Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use super::models::{
     delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, LoggedRequestOut, LoggedResponseOut, PaginationOut},
@@ -33,6 +33,7 @@ use super::models::{
     integration::{DeleteResultOut, IntegrationListOut, IntegrationOut},
     integration_in::{CreateIntegrationIn, UpdateIntegrationIn, create_variant, variant_name},
     provider::{FieldTypeSchema, ProviderFieldOut, ProviderListOut, ProviderOut},
+    rotation::{RotateSecretIn, SecretRotationOut},
     schema::UUID7_PATTERN,
     test_result::TestResultOut,
     vocabulary::{EventTypeId, ProviderId, SeverityId},
@@ -84,6 +85,7 @@ impl ToSchema for OpenApiDocument {
         paths::update_integration,
         paths::delete_integration,
         paths::test_integration,
+        paths::rotate_secret,
         paths::list_integration_logs,
         paths::get_integration_log,
     ),
@@ -92,12 +94,12 @@ impl ToSchema for OpenApiDocument {
             ProviderId, EventTypeId, SeverityId, FieldTypeSchema, ProviderFieldOut, ProviderOut, ProviderListOut,
             IntegrationOut, IntegrationListOut, CreateIntegrationIn, UpdateIntegrationIn, DeleteResultOut,
             TestResultOut, LogSummaryOut, LogDetailOut, LoggedRequestOut, LoggedResponseOut, PaginationOut,
-            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument,
+            LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument, RotateSecretIn, SecretRotationOut,
         ),
         responses(
             InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PatchConflict, QuotaExceeded,
             RateLimited, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, PatchValidationFailed,
-            MethodNotAllowed, InternalError,
+            MethodNotAllowed, InternalError, RotateConflict, RotateValidationFailed,
         ),
     ),
     modifiers(&Finish),
