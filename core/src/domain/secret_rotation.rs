@@ -9,37 +9,19 @@
 
 use time::{Duration, OffsetDateTime};
 
+pub use super::provider_settings::PreviousSecret;
 use super::{
     catalog::Provider,
     provider_settings::{ProviderSettings, SigningSecret, WebhookSettings},
     sealed::{Sealable, StillSealed},
+    signing_key::SigningKeys,
 };
-use crate::{pipeline::signing::SigningKeys, time_fmt::Timestamp};
+use crate::time_fmt::Timestamp;
 
 /// The grace period when the request names none: a day, as Svix does.
 pub const DEFAULT_GRACE: Duration = Duration::hours(24);
 /// The longest grace period: a week.
 pub const MAX_GRACE: Duration = Duration::days(7);
-
-/// The secret a rotation replaced, still signing until `expires_at`.
-#[derive(Clone, PartialEq)]
-pub struct PreviousSecret {
-    pub secret: Sealable<SigningSecret>,
-    pub expires_at: Timestamp,
-}
-
-impl PreviousSecret {
-    /// Whether it still signs at `now`: up to, not including, its expiry.
-    pub fn signs_at(&self, now: OffsetDateTime) -> bool {
-        now < self.expires_at.get()
-    }
-}
-
-impl std::fmt::Debug for PreviousSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreviousSecret").field("secret", &self.secret).field("expires_at", &self.expires_at).finish()
-    }
-}
 
 /// A validated `POST …/rotate-secret` body.
 #[derive(Debug)]

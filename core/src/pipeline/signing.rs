@@ -11,6 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::domain::signing_key::SigningKey;
+pub use crate::domain::signing_key::SigningKeys;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -33,21 +34,6 @@ pub fn github_signature(key: &SigningKey, body: &[u8]) -> String {
 /// never do.
 pub fn standard_webhooks_signature(key: &SigningKey, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     sign_standard(key.expose(), msg_id, timestamp, body)
-}
-
-/// The keys one request is signed with: the current one, and during a rotation's grace period
-/// the previous one (see `provider_settings::WebhookSettings::signing_keys`).
-#[derive(Clone, Copy, Debug)]
-pub struct SigningKeys<'a> {
-    pub current: &'a SigningKey,
-    pub previous: Option<&'a SigningKey>,
-}
-
-impl<'a> SigningKeys<'a> {
-    /// Just the current key: no rotation under way.
-    pub fn single(current: &'a SigningKey) -> Self {
-        Self { current, previous: None }
-    }
 }
 
 /// `webhook-signature` for every key of `keys`: space-separated `v1,` signatures, the current

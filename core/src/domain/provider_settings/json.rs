@@ -4,15 +4,14 @@
 use serde_json::{Map, Value};
 
 use super::{
-    EmailSettings, Header, JiraSettings, PagerDutySettings, ProviderSettings, SigningSecret, SlackSettings,
-    WebhookSettings,
+    EmailSettings, Header, JiraSettings, PagerDutySettings, PreviousSecret, ProviderSettings, SigningSecret,
+    SlackSettings, WebhookSettings,
 };
 use crate::domain::{
     catalog::Provider,
     field_error::FieldError,
     sealed::{Sealable, SealedValue, SecretSlot, SecretText},
     secret::{MASK, Secret},
-    secret_rotation::PreviousSecret,
     target::{TargetPolicy, TargetUrl},
 };
 use crate::time_fmt::Timestamp;

@@ -13,16 +13,17 @@ mod tests;
 use std::fmt;
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use super::{
     catalog::{Provider, ProviderSpec},
     field_error::FieldError,
     sealed::{Sealable, SecretSlot, SecretText},
     secret::Secret,
-    secret_rotation::PreviousSecret,
     signing_key::SigningKey,
     target::{TargetPolicy, TargetUrl},
 };
+use crate::time_fmt::Timestamp;
 
 /// What an integration delivers to, and with which credentials: one variant per provider.
 #[derive(Clone, PartialEq)]
@@ -67,6 +68,26 @@ impl SecretText for SigningSecret {
 
     fn from_text(text: &str) -> Result<Self, String> {
         Ok(SigningSecret::new(text))
+    }
+}
+
+/// The secret a rotation replaced, still signing until `expires_at` (see `secret_rotation`).
+#[derive(Clone, PartialEq)]
+pub struct PreviousSecret {
+    pub secret: Sealable<SigningSecret>,
+    pub expires_at: Timestamp,
+}
+
+impl PreviousSecret {
+    /// Whether it still signs at `now`: up to, not including, its expiry.
+    pub fn signs_at(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at.get()
+    }
+}
+
+impl fmt::Debug for PreviousSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreviousSecret").field("secret", &self.secret).field("expires_at", &self.expires_at).finish()
     }
 }
 
