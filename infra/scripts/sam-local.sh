@@ -218,6 +218,12 @@ a=$(api "$(invoke ApiGetIntegrationFunction "$(sample apigw-v2-get-integration.j
 check "GET /v1/integrations/{id}: 200, the one created" "$a" ".status == 200 and .body.id == \"$ID\" and .body.minimumSeverity == \"high\""
 a=$(api "$(invoke ApiUpdateIntegrationFunction "$(sample apigw-v2-update-integration.json)")")
 check "PATCH /v1/integrations/{id}: 200, updated" "$a" '.status == 200 and .body.minimumSeverity == "medium" and (.body.enabledEvents | index("scan.failed") != null)'
+# The sample integration is Slack's, which has no signing secret: refused before anything is opened.
+jq '.body = "{\"secret\": \"a-new-signing-secret-0123\"}" | .isBase64Encoded = false
+    | .headers["content-type"] = "application/json"' \
+    "$(derived POST '/v1/integrations/{id}/rotate-secret')" >"$WORK/events/rotate-secret.json"
+a=$(api "$(invoke ApiRotateSecretFunction "$WORK/events/rotate-secret.json")")
+check "POST /v1/integrations/{id}/rotate-secret: 409 unsupported_provider (a Slack integration)" "$a" '.status == 409 and .body.error.code == "unsupported_provider"'
 
 read -r before _ <<<"$(queue_counts apviso-deliveries)"
 ev=$(batch sqs-ingest-)
@@ -274,6 +280,7 @@ ID=$(jq -r '.body.id // "none"' <<<"$a")
 check "good key: GET /v1/integrations/{id} 200" "$(http GET "/v1/integrations/$ID" "$GOOD_KEY")" ".status == 200 and .body.id == \"$ID\""
 check "wrong key: GET /v1/integrations/{id} 401" "$(http GET "/v1/integrations/$ID" apvk_wrong_key)" '.status == 401'
 check "good key: PATCH /v1/integrations/{id} 200" "$(http PATCH "/v1/integrations/$ID" "$GOOD_KEY" '{"name": "Renamed"}')" '.status == 200 and .body.name == "Renamed"'
+check "good key: POST /v1/integrations/{id}/rotate-secret 409 (Slack)" "$(http POST "/v1/integrations/$ID/rotate-secret" "$GOOD_KEY" '{"secret": "a-new-signing-secret-0123"}')" '.status == 409 and .body.error.code == "unsupported_provider"'
 check "good key: POST /v1/integrations/{id}/test 200" "$(http POST "/v1/integrations/$ID/test" "$GOOD_KEY")" '.status == 200 and .body.success == false'
 a=$(http GET "/v1/integrations/$ID/logs" "$GOOD_KEY")
 check "good key: GET /v1/integrations/{id}/logs 200" "$a" '.status == 200 and (.body.data | length) == 1'

@@ -26,6 +26,7 @@ use apviso_core::{
     pipeline::{
         ingest::parse_ingest,
         message::{DeliveryMessage, DeliveryTask},
+        signing::SigningKeys,
         webhook::{OutboundRequest, render_webhook},
     },
     providers::{Attempter, Providers},
@@ -191,7 +192,8 @@ fn benches(c: &mut Criterion) {
     let secret = apviso_core::domain::signing_key::SigningKey::parse(SECRET).unwrap();
     delivery.bench_function("webhook_render_sign", |b| {
         b.iter(|| {
-            render_webhook(black_box(&task), "https://hooks.example.com/apviso", Some(&secret), &headers, 1_795_482_000)
+            let keys = Some(SigningKeys::single(&secret));
+            render_webhook(black_box(&task), "https://hooks.example.com/apviso", keys, &headers, 1_795_482_000)
         })
     });
     let now = OffsetDateTime::now_utc();

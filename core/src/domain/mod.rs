@@ -14,6 +14,7 @@ pub mod provider_settings;
 pub mod sealed;
 pub mod recovery;
 pub mod secret;
+pub mod secret_rotation;
 pub mod signing_key;
 pub mod target;
 pub mod validation;

@@ -59,6 +59,21 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// The keys one request is signed with: the current one, and during a rotation's grace period
+/// the previous one (see `WebhookSettings::signing_keys` in `secret_rotation`).
+#[derive(Clone, Copy, Debug)]
+pub struct SigningKeys<'a> {
+    pub current: &'a SigningKey,
+    pub previous: Option<&'a SigningKey>,
+}
+
+impl<'a> SigningKeys<'a> {
+    /// Just the current key: no rotation under way.
+    pub fn single(current: &'a SigningKey) -> Self {
+        Self { current, previous: None }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 mod tests {

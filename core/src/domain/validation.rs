@@ -117,7 +117,7 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
         next.minimum_severity = sev;
     }
     // Merged in the JSON shape the request speaks, then parsed whole as a create would be.
-    let (mut credentials, mut config) = current.provider.to_json();
+    let (mut credentials, mut config) = current.provider.to_request_json();
     if let Some(v) = obj.get("credentials")
         && let Some(patch) = parse_object("credentials", v, &mut errors)
     {
@@ -144,7 +144,10 @@ pub fn apply_patch(current: &Integration, body: &Value, policy: TargetPolicy) ->
     let parsed =
         check_settings(current.provider.kind(), &next.enabled_events, &credentials, &config, policy, true, &mut errors);
     match parsed {
-        Some(provider) if errors.is_empty() => Ok(Settings { provider, ..next }),
+        Some(mut provider) if errors.is_empty() => {
+            provider.keep_previous_secret(&current.provider, obj.get("credentials").and_then(Value::as_object));
+            Ok(Settings { provider, ..next })
+        }
         _ => Err(errors),
     }
 }
@@ -305,5 +308,6 @@ fn parse_severity(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<Opt
     }
 }
 
+pub mod rotation;
 #[cfg(test)]
 mod tests;

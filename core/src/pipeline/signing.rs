@@ -2,13 +2,16 @@
 //! because receivers verify the raw bytes they received.
 //!
 //! One key signs both headers: the integration's secret as parsed into a [`SigningKey`] when it
-//! was saved (the decoded bytes of a `whsec_` secret, the UTF-8 bytes of any other).
+//! was saved (the decoded bytes of a `whsec_` secret, the UTF-8 bytes of any other). During a
+//! secret rotation's grace period `webhook-signature` also carries the previous key's signature
+//! ([`SigningKeys`]), so receivers holding either secret verify the same request.
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::domain::signing_key::SigningKey;
+pub use crate::domain::signing_key::SigningKeys;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -31,6 +34,17 @@ pub fn github_signature(key: &SigningKey, body: &[u8]) -> String {
 /// never do.
 pub fn standard_webhooks_signature(key: &SigningKey, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     sign_standard(key.expose(), msg_id, timestamp, body)
+}
+
+/// `webhook-signature` for every key of `keys`: space-separated `v1,` signatures, the current
+/// key's first. The Standard Webhooks spec makes the header a list for exactly this, and its
+/// libraries accept a request when any listed signature matches.
+pub fn standard_webhooks_signatures(keys: SigningKeys<'_>, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let current = standard_webhooks_signature(keys.current, msg_id, timestamp, body);
+    match keys.previous {
+        Some(previous) => format!("{current} {}", standard_webhooks_signature(previous, msg_id, timestamp, body)),
+        None => current,
+    }
 }
 
 fn sign_standard(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
@@ -90,6 +104,31 @@ mod tests {
         assert_ne!(base, standard_webhooks_signature(&s, "id", 2, b"body"));
         assert_ne!(base, standard_webhooks_signature(&s, "id", 1, b"bodz"));
         assert_ne!(github_signature(&s, b"body"), github_signature(&s, b"bodz"));
+    }
+
+    #[test]
+    fn during_a_rotation_both_keys_sign_the_current_one_first() {
+        let (new, old) = (key("the-new-secret-0123"), key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        let keys = SigningKeys { current: &new, previous: Some(&old) };
+        let header =
+            standard_webhooks_signatures(keys, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
+        let listed: Vec<&str> = header.split(' ').collect();
+        assert_eq!(listed.len(), 2, "{header}");
+        // The old key's signature is the Standard Webhooks reference vector, written out.
+        assert_eq!(listed[1], "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        let mut mac = HmacSha256::new_from_slice(b"the-new-secret-0123").unwrap();
+        mac.update(br#"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}"#);
+        assert_eq!(listed[0], format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())));
+    }
+
+    #[test]
+    fn without_a_previous_key_the_list_is_one_signature() {
+        let only = key("the-only-secret-0123");
+        assert_eq!(
+            standard_webhooks_signatures(SigningKeys::single(&only), "id", 7, b"body"),
+            standard_webhooks_signature(&only, "id", 7, b"body")
+        );
+        assert!(!standard_webhooks_signatures(SigningKeys::single(&only), "id", 7, b"body").contains(' '));
     }
 
     #[test]

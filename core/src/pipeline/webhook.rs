@@ -10,9 +10,9 @@ use super::{
     ingest::EventId,
     message::DeliveryTask,
     outcome::{Answerer, AttemptOutcome, FailureKind, http_failure_message, is_success_status, status_retryable},
-    signing::{github_signature, standard_webhooks_signature},
+    signing::{SigningKeys, github_signature, standard_webhooks_signatures},
 };
-use crate::domain::{events::EventType, provider_settings::rules::RESERVED_HEADERS, signing_key::SigningKey};
+use crate::domain::{events::EventType, provider_settings::rules::RESERVED_HEADERS};
 
 pub const USER_AGENT: &str = "APVISO-Webhooks/1.0 (+https://apviso.com)";
 pub const HEADER_EVENT: &str = "X-APVISO-Event";
@@ -97,10 +97,12 @@ pub fn webhook_body(event_id: &EventId, event_type: EventType, timestamp: &str, 
 
 /// Renders the POST for one attempt. `attempt_unix_ts` is the attempt's own time (Standard
 /// Webhooks wants it fresh on every retry), unlike the payload's `timestamp`, the event's time.
+/// `X-APVISO-Signature` is one HMAC, so it is always the current key's; `webhook-signature` lists
+/// the previous key's too while a rotation's grace period lasts.
 pub fn render_webhook(
     task: &DeliveryTask,
     url: &str,
-    key: Option<&SigningKey>,
+    keys: Option<SigningKeys<'_>>,
     custom_headers: &[(String, String)],
     attempt_unix_ts: i64,
 ) -> OutboundRequest {
@@ -113,13 +115,13 @@ pub fn render_webhook(
         (HEADER_EVENT.to_owned(), task.event_type.as_str().to_owned()),
         (HEADER_DELIVERY.to_owned(), delivery.clone()),
     ];
-    if let Some(key) = key {
-        headers.push((HEADER_SIGNATURE.to_owned(), github_signature(key, &body)));
+    if let Some(keys) = keys {
+        headers.push((HEADER_SIGNATURE.to_owned(), github_signature(keys.current, &body)));
         headers.push((HEADER_WEBHOOK_ID.to_owned(), delivery.clone()));
         headers.push((HEADER_WEBHOOK_TIMESTAMP.to_owned(), attempt_unix_ts.to_string()));
         headers.push((
             HEADER_WEBHOOK_SIGNATURE.to_owned(),
-            standard_webhooks_signature(key, &delivery, attempt_unix_ts, &body),
+            standard_webhooks_signatures(keys, &delivery, attempt_unix_ts, &body),
         ));
     }
     headers.extend(

@@ -30,6 +30,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("concurrent modification")]
     Conflict,
+    /// The route does not apply to the integration's provider; the message says why.
+    #[error("not supported by this provider: {0}")]
+    UnsupportedProvider(String),
     /// An account limit would be exceeded; the message names the limit.
     #[error("quota exceeded: {0}")]
     QuotaExceeded(String),
@@ -54,7 +57,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InvalidJson(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict | ApiError::QuotaExceeded(_) => StatusCode::CONFLICT,
+            ApiError::Conflict | ApiError::UnsupportedProvider(_) | ApiError::QuotaExceeded(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +84,7 @@ impl ApiError {
                 "conflict",
                 "The integration was changed by another request at the same time; retry the request".into(),
             ),
+            ApiError::UnsupportedProvider(message) => ("unsupported_provider", message.clone()),
             ApiError::QuotaExceeded(message) => ("quota_exceeded", message.clone()),
             ApiError::RateLimited { retry_after } => {
                 ("rate_limited", format!("Too many requests for this integration; retry after {retry_after} seconds"))

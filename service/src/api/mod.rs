@@ -17,7 +17,7 @@ use self::{
     handlers::{
         delivery_logs,
         integrations::{self, WritePorts},
-        recover, redeliver, test_delivery,
+        recover, redeliver, rotation, test_delivery,
     },
     routes::{DEFAULT_ROUTE_KEY, Route},
 };
@@ -48,7 +48,8 @@ pub struct ApiDeps {
     pub log_retention: std::time::Duration,
     pub limits: Limits,
     pub clock: SystemClock,
-    /// Seals the secrets create and PATCH write; only `POST …/test` opens them.
+    /// Seals the secrets create, PATCH and rotation write; only `POST …/test` and rotation (to
+    /// keep the current secret as the previous one) open them.
     pub keys: KmsKeyring,
 }
 
@@ -150,6 +151,7 @@ async fn dispatch(route: Route, deps: &ApiDeps, req: &Request) -> Result<Reply, 
         (Route::TestIntegration, Some(a)) => {
             test_delivery::test(&deps.attempt_deps(), deps.limits.test_interval, a, req).await
         }
+        (Route::RotateSecret, Some(a)) => rotation::rotate_secret(&deps.write_ports(), a, req).await,
         (Route::ListDeliveryLogs, Some(a)) => {
             delivery_logs::list(&deps.store, &deps.logs, &deps.clock, deps.log_retention, a, req).await
         }

@@ -15,6 +15,7 @@ pub enum Route {
     UpdateIntegration,
     DeleteIntegration,
     TestIntegration,
+    RotateSecret,
     ListDeliveryLogs,
     GetDeliveryLog,
     RedeliverDeliveryLog,
@@ -22,7 +23,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 13] = [
         Route::OpenApi,
         Route::ListProviders,
         Route::ListIntegrations,
@@ -31,6 +32,7 @@ impl Route {
         Route::UpdateIntegration,
         Route::DeleteIntegration,
         Route::TestIntegration,
+        Route::RotateSecret,
         Route::ListDeliveryLogs,
         Route::GetDeliveryLog,
         Route::RedeliverDeliveryLog,
@@ -41,6 +43,7 @@ impl Route {
         match self {
             Route::CreateIntegration
             | Route::TestIntegration
+            | Route::RotateSecret
             | Route::RedeliverDeliveryLog
             | Route::RecoverDeliveries => "POST",
             Route::UpdateIntegration => "PATCH",
@@ -57,6 +60,7 @@ impl Route {
             Route::ListIntegrations | Route::CreateIntegration => "/v1/integrations",
             Route::GetIntegration | Route::UpdateIntegration | Route::DeleteIntegration => "/v1/integrations/{id}",
             Route::TestIntegration => "/v1/integrations/{id}/test",
+            Route::RotateSecret => "/v1/integrations/{id}/rotate-secret",
             Route::ListDeliveryLogs => "/v1/integrations/{id}/logs",
             Route::GetDeliveryLog => "/v1/integrations/{id}/logs/{logId}",
             Route::RedeliverDeliveryLog => "/v1/integrations/{id}/logs/{logId}/redeliver",
@@ -76,6 +80,7 @@ impl Route {
             Route::UpdateIntegration => "api-update-integration",
             Route::DeleteIntegration => "api-delete-integration",
             Route::TestIntegration => "api-test-integration",
+            Route::RotateSecret => "api-rotate-secret",
             Route::ListDeliveryLogs => "api-list-delivery-logs",
             Route::GetDeliveryLog => "api-get-delivery-log",
             Route::RedeliverDeliveryLog => "api-redeliver-delivery-log",

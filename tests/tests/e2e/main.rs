@@ -26,6 +26,7 @@ mod provider_email;
 mod provider_jira;
 mod provider_pagerduty;
 mod provider_slack;
+mod secret_rotation;
 mod secrets_at_rest;
 mod template_access;
 mod template_wiring;

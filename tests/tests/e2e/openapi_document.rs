@@ -222,6 +222,7 @@ fn vocabularies_match_the_implementation() {
         ApiError::InvalidParameter(vec![]),
         ApiError::Validation(vec![]),
         ApiError::Conflict,
+        ApiError::UnsupportedProvider(String::new()),
         ApiError::QuotaExceeded(String::new()),
         ApiError::RateLimited { retry_after: 1 },
         ApiError::internal("x"),

@@ -246,6 +246,16 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
                 ("ses:SendEmail", ses),
             ]),
         ),
+        (
+            "api-rotate-secret",
+            g(&[
+                ("dynamodb:GetItem", &integrations),
+                ("dynamodb:UpdateItem", &integrations),
+                ("kms:Decrypt", &secrets_key),
+                ("kms:GenerateDataKey", &secrets_key),
+                ("sqs:SendMessage", &deliveries),
+            ]),
+        ),
         ("api-list-delivery-logs", g(&[("dynamodb:GetItem", &integrations), ("dynamodb:Query", &logs)])),
         (
             "api-get-delivery-log",

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    EmailSettings, Header, JiraSettings, PagerDutySettings, ProviderSettings, SigningSecret, SlackSettings,
-    WebhookSettings,
+    EmailSettings, Header, JiraSettings, PagerDutySettings, PreviousSecret, ProviderSettings, SigningSecret,
+    SlackSettings, WebhookSettings,
 };
 use crate::domain::{
     catalog::Provider,
@@ -14,9 +14,13 @@ use crate::domain::{
     secret::{MASK, Secret},
     target::{TargetPolicy, TargetUrl},
 };
+use crate::time_fmt::Timestamp;
 
 pub(super) const WEBHOOK_URL: &str = "url";
 pub(super) const WEBHOOK_SECRET: &str = "secret";
+/// Written by a rotation only, never taken from a request (the catalog does not list them).
+const WEBHOOK_PREVIOUS_SECRET: &str = "previousSecret";
+const WEBHOOK_PREVIOUS_EXPIRES_AT: &str = "previousSecretExpiresAt";
 const WEBHOOK_HEADERS: &str = "headers";
 const SLACK_URL: &str = "webhookUrl";
 const SLACK_CHANNEL: &str = "channel";
@@ -109,6 +113,7 @@ pub(super) fn read(
         Provider::Webhook => ProviderSettings::Webhook(WebhookSettings {
             url: credentials.target(WEBHOOK_URL, policy)?,
             secret: credentials.secret(WEBHOOK_SECRET, |s| Ok(SigningSecret::new(s)))?,
+            previous: previous_secret(&credentials)?,
             headers: headers(&config)?,
         }),
         Provider::Slack => ProviderSettings::Slack(SlackSettings {
@@ -134,6 +139,20 @@ pub(super) fn read(
             },
         }),
     })
+}
+
+/// A rotation's previous secret and its expiry: both or neither.
+fn previous_secret(credentials: &Section<'_>) -> Result<Option<PreviousSecret>, FieldError> {
+    let secret = credentials.secret(WEBHOOK_PREVIOUS_SECRET, |s| Ok(SigningSecret::new(s)))?;
+    match (secret, credentials.text(WEBHOOK_PREVIOUS_EXPIRES_AT)?) {
+        (None, None) => Ok(None),
+        (Some(secret), Some(at)) => match Timestamp::parse(at) {
+            Some(expires_at) => Ok(Some(PreviousSecret { secret, expires_at })),
+            None => Err(credentials.error(WEBHOOK_PREVIOUS_EXPIRES_AT, "must be an RFC 3339 timestamp")),
+        },
+        (Some(_), None) => Err(credentials.error(WEBHOOK_PREVIOUS_EXPIRES_AT, "is required with previousSecret")),
+        (None, Some(_)) => Err(credentials.error(WEBHOOK_PREVIOUS_SECRET, "is required with previousSecretExpiresAt")),
+    }
 }
 
 fn headers(config: &Section<'_>) -> Result<Vec<Header>, FieldError> {
@@ -188,6 +207,10 @@ pub(super) fn write(settings: &ProviderSettings) -> (Map<String, Value>, Map<Str
             if let Some(secret) = &w.secret {
                 put(&mut credentials, WEBHOOK_SECRET, stored(secret));
             }
+            if let Some(previous) = &w.previous {
+                put(&mut credentials, WEBHOOK_PREVIOUS_SECRET, stored(&previous.secret));
+                put(&mut credentials, WEBHOOK_PREVIOUS_EXPIRES_AT, text(&previous.expires_at.to_string()));
+            }
             if !w.headers.is_empty() {
                 let headers = w.headers.iter().map(|h| (h.name.clone(), stored(&h.value))).collect();
                 put(&mut config, WEBHOOK_HEADERS, Value::Object(headers));
@@ -219,6 +242,31 @@ pub(super) fn write(settings: &ProviderSettings) -> (Map<String, Value>, Map<Str
     (credentials, config)
 }
 
+/// [`write`] without the fields only the service writes.
+pub(super) fn write_requestable(settings: &ProviderSettings) -> (Map<String, Value>, Map<String, Value>) {
+    let (mut credentials, config) = write(settings);
+    if let ProviderSettings::Webhook(_) = settings {
+        credentials.remove(WEBHOOK_PREVIOUS_SECRET);
+        credentials.remove(WEBHOOK_PREVIOUS_EXPIRES_AT);
+    }
+    (credentials, config)
+}
+
+/// See [`ProviderSettings::keep_previous_secret`].
+pub(super) fn keep_previous_secret(
+    next: &mut ProviderSettings,
+    current: &ProviderSettings,
+    patch_credentials: Option<&Map<String, Value>>,
+) {
+    let secret_touched = patch_credentials.is_some_and(|c| c.contains_key(WEBHOOK_SECRET));
+    if let (ProviderSettings::Webhook(next), ProviderSettings::Webhook(current)) = (next, current)
+        && !secret_touched
+        && next.secret.is_some()
+    {
+        next.previous.clone_from(&current.previous);
+    }
+}
+
 /// `config` with every header value replaced by the mask.
 pub(super) fn masked_config(settings: &ProviderSettings) -> Map<String, Value> {
     let (_, mut config) = write(settings);
@@ -246,6 +294,9 @@ pub(super) fn secret_fields(settings: &mut ProviderSettings) -> Vec<(String, &mu
             let mut fields: Vec<(String, &mut dyn SecretSlot)> = Vec::new();
             if let Some(secret) = &mut w.secret {
                 fields.push((path("credentials", WEBHOOK_SECRET), secret));
+            }
+            if let Some(previous) = &mut w.previous {
+                fields.push((path("credentials", WEBHOOK_PREVIOUS_SECRET), &mut previous.secret));
             }
             for header in &mut w.headers {
                 fields.push((format!("config.{WEBHOOK_HEADERS}.{}", header.name), &mut header.value));

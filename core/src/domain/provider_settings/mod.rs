@@ -13,6 +13,7 @@ mod tests;
 use std::fmt;
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use super::{
     catalog::{Provider, ProviderSpec},
@@ -22,6 +23,7 @@ use super::{
     signing_key::SigningKey,
     target::{TargetPolicy, TargetUrl},
 };
+use crate::time_fmt::Timestamp;
 
 /// What an integration delivers to, and with which credentials: one variant per provider.
 #[derive(Clone, PartialEq)]
@@ -38,6 +40,9 @@ pub enum ProviderSettings {
 pub struct WebhookSettings {
     pub url: TargetUrl,
     pub secret: Option<Sealable<SigningSecret>>,
+    /// The secret a rotation replaced, while it is kept (see `secret_rotation`). Only ever set
+    /// beside a `secret`; the API never takes it in a request.
+    pub previous: Option<PreviousSecret>,
     /// `config.headers` in the order stored; values may be tokens.
     pub headers: Vec<Header>,
 }
@@ -63,6 +68,26 @@ impl SecretText for SigningSecret {
 
     fn from_text(text: &str) -> Result<Self, String> {
         Ok(SigningSecret::new(text))
+    }
+}
+
+/// The secret a rotation replaced, still signing until `expires_at` (see `secret_rotation`).
+#[derive(Clone, PartialEq)]
+pub struct PreviousSecret {
+    pub secret: Sealable<SigningSecret>,
+    pub expires_at: Timestamp,
+}
+
+impl PreviousSecret {
+    /// Whether it still signs at `now`: up to, not including, its expiry.
+    pub fn signs_at(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at.get()
+    }
+}
+
+impl fmt::Debug for PreviousSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreviousSecret").field("secret", &self.secret).field("expires_at", &self.expires_at).finish()
     }
 }
 
@@ -195,6 +220,20 @@ impl ProviderSettings {
         json::write(self)
     }
 
+    /// [`ProviderSettings::to_json`] without what only the service writes (a rotation's previous
+    /// secret): what a PATCH merges its request into, so the request is checked as a create's
+    /// would be.
+    pub fn to_request_json(&self) -> (Map<String, Value>, Map<String, Value>) {
+        json::write_requestable(self)
+    }
+
+    /// Keeps `current`'s previous secret (see `secret_rotation`) in these settings, parsed from a
+    /// PATCH, unless the PATCH's `credentials` give or remove the secret: a secret replaced by
+    /// PATCH is replaced at once, with no grace period.
+    pub fn keep_previous_secret(&mut self, current: &ProviderSettings, patch_credentials: Option<&Map<String, Value>>) {
+        json::keep_previous_secret(self, current, patch_credentials);
+    }
+
     /// `config` as the API shows it: header names kept, header values masked. Credentials are
     /// never shown.
     pub fn masked_config(&self) -> Value {
@@ -292,6 +331,7 @@ impl fmt::Debug for WebhookSettings {
         f.debug_struct("WebhookSettings")
             .field("url", &self.url)
             .field("secret", &self.secret)
+            .field("previous", &self.previous)
             .field("headers", &self.headers)
             .finish()
     }

@@ -165,6 +165,18 @@ fn check_credential(
     }
 }
 
+/// The rules of a webhook signing secret given outside `credentials` (`POST …/rotate-secret`), the
+/// same as for `credentials.secret`.
+pub fn webhook_secret_errors(secret: &str, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if secret.trim().is_empty() {
+        errors.push(FieldError::new(path, "must not be empty"));
+    } else {
+        check_secret(secret, path, &mut errors);
+    }
+    errors
+}
+
 fn check_secret(s: &str, path: &str, errors: &mut Vec<FieldError>) {
     if s.chars().count() < MIN_SECRET_LEN || s.len() > 256 {
         errors.push(FieldError::new(

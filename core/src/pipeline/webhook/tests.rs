@@ -7,7 +7,10 @@ use sha2::Sha256;
 
 use super::*;
 use crate::{
-    domain::ids::{AccountId, IntegrationId},
+    domain::{
+        ids::{AccountId, IntegrationId},
+        signing_key::SigningKey,
+    },
     pipeline::message::DeliveryMessage,
 };
 
@@ -124,7 +127,7 @@ fn unsigned_headers() {
 fn signed_headers_verify_against_the_exact_body() {
     let t = task();
     let secret = SigningKey::parse(SECRET).unwrap();
-    let req = render_webhook(&t, URL, Some(&secret), &[], TS);
+    let req = render_webhook(&t, URL, Some(SigningKeys::single(&secret)), &[], TS);
     assert_eq!(
         names(&req),
         [
@@ -153,10 +156,24 @@ fn signed_headers_verify_against_the_exact_body() {
 }
 
 #[test]
+fn during_a_rotation_webhook_signature_lists_both_keys_and_the_github_header_uses_the_new_one() {
+    const OLD: &str = "the_old_secret_value_5678";
+    let (new, old) = (SigningKey::parse(SECRET).unwrap(), SigningKey::parse(OLD).unwrap());
+    let req = render_webhook(&task(), URL, Some(SigningKeys { current: &new, previous: Some(&old) }), &[], TS);
+    let github = format!("sha256={}", hex::encode(hmac(SECRET, &req.body)));
+    assert_eq!(req.header("X-APVISO-Signature"), Some(github.as_str()));
+    let id = req.header("webhook-id").unwrap();
+    let mut signed = format!("{id}.{TS}.").into_bytes();
+    signed.extend_from_slice(&req.body);
+    let expected = format!("v1,{} v1,{}", STANDARD.encode(hmac(SECRET, &signed)), STANDARD.encode(hmac(OLD, &signed)));
+    assert_eq!(req.header("webhook-signature"), Some(expected.as_str()));
+}
+
+#[test]
 fn retries_keep_the_id_and_refresh_the_timestamp() {
     let secret = SigningKey::parse(SECRET).unwrap();
-    let first = render_webhook(&task(), URL, Some(&secret), &[], TS);
-    let later = render_webhook(&task(), URL, Some(&secret), &[], TS + 60);
+    let first = render_webhook(&task(), URL, Some(SigningKeys::single(&secret)), &[], TS);
+    let later = render_webhook(&task(), URL, Some(SigningKeys::single(&secret)), &[], TS + 60);
     assert_eq!(first.header("webhook-id"), later.header("webhook-id"));
     assert_eq!(first.body, later.body);
     assert_eq!(first.header("X-APVISO-Signature"), later.header("X-APVISO-Signature"));
@@ -177,7 +194,7 @@ fn custom_headers_are_appended_but_never_replace_ours() {
         ("Transfer-Encoding", "chunked"),
         ("X-Team", "sec"),
     ]);
-    let signed = render_webhook(&task(), URL, Some(&secret), &extra, TS);
+    let signed = render_webhook(&task(), URL, Some(SigningKeys::single(&secret)), &extra, TS);
     assert_eq!(&names(&signed)[8..], ["Authorization", "X-Team"]);
     assert_eq!(signed.header("content-type"), Some("application/json"));
     assert!(signed.header("webhook-signature").unwrap() != "v1,forged");
@@ -192,7 +209,7 @@ fn custom_headers_are_appended_but_never_replace_ours() {
 fn debug_redacts_secrets_tokens_and_signatures() {
     let secret = SigningKey::parse(SECRET).unwrap();
     let extra = custom(&[("Authorization", "Bearer do_not_leak_me")]);
-    let req = render_webhook(&task(), URL, Some(&secret), &extra, TS);
+    let req = render_webhook(&task(), URL, Some(SigningKeys::single(&secret)), &extra, TS);
     let debug = format!("{req:?}");
     assert!(!debug.contains("do_not_leak_me"), "{debug}");
     assert!(!debug.contains(SECRET));

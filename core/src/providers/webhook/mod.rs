@@ -19,18 +19,18 @@ pub async fn attempt<H: Sender>(
     now: OffsetDateTime,
 ) -> ProviderAttempt {
     let url = settings.url.as_str();
-    let secret = settings.secret.as_ref().map(|secret| secret.clear("credentials.secret")).transpose();
+    // During a rotation's grace period the previous secret signs too; `now` is the attempt's.
+    let keys = settings.signing_keys(now);
     let headers: Result<Vec<(String, String)>, _> = settings
         .headers
         .iter()
         .map(|h| h.value.clear("config.headers").map(|value| (h.name.clone(), value.expose().to_owned())))
         .collect();
-    let (secret, headers) = match (secret, headers) {
-        (Ok(secret), Ok(headers)) => (secret, headers),
+    let (keys, headers) = match (keys, headers) {
+        (Ok(keys), Ok(headers)) => (keys, headers),
         (Err(sealed), _) | (_, Err(sealed)) => return ProviderAttempt::not_sent(sealed.to_string()),
     };
-    let key = secret.map(|secret| &secret.key);
-    let request = render_webhook(task, url, key, &headers, now.unix_timestamp());
+    let request = render_webhook(task, url, keys, &headers, now.unix_timestamp());
     // Only the origin: many endpoint URLs carry their token in the path, not just the query.
     let logged = http::logged_request(&request, http::origin_only(url));
     http::send(sender, &request, logged, now, |status, _, retry_after| judge(status, retry_after)).await

@@ -17,7 +17,7 @@ use crate::{
     store::{IntegrationStore, StoreError},
 };
 use apviso_core::{
-    domain::{ids::AccountId, integration::Integration, target::TargetPolicy, validation},
+    domain::{ids::AccountId, integration::Integration, secret_rotation, target::TargetPolicy, validation},
     ports::{clock::Clock, keys::Keyring},
     sealing, time_fmt,
 };
@@ -25,10 +25,10 @@ use apviso_core::{
 /// How often a PATCH re-reads and re-applies itself when another write got in first. Every lost
 /// race means another writer succeeded, so N concurrent writers all land within N attempts; the
 /// bound only stops a pathological storm.
-const MAX_UPDATE_ATTEMPTS: u32 = 12;
+pub(super) const MAX_UPDATE_ATTEMPTS: u32 = 12;
 
 /// A short random pause after a lost race, so racing writers stop colliding in lockstep.
-async fn backoff(attempt: u32) {
+pub(super) async fn backoff(attempt: u32) {
     let random = u64::from(uuid::Uuid::now_v7().as_bytes()[15]);
     let millis = u64::from(attempt.min(6)) * (5 + random % 20);
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
@@ -92,6 +92,8 @@ pub async fn update<S: IntegrationStore, Q: DeliveryQueue, K: Keyring, C: Clock>
         let settings = validation::apply_patch(&current, &body, targets).map_err(ApiError::Validation)?;
         let now = clock.now();
         let mut next = current.with_settings(settings, time_fmt::rfc3339(now));
+        // A rotation's previous secret past its grace period is not carried on.
+        secret_rotation::forget_expired(&mut next.provider, now);
         quotas::check_recipients(store, Some(&current), &next, limits.max_email_recipients).await?;
         // Compared before sealing: a secret given again counts as changed only if it differs
         // from a clear stored one (a sealed one cannot be compared without opening it).

@@ -6,6 +6,7 @@ pub mod public;
 pub mod quotas;
 pub mod recover;
 pub mod redeliver;
+pub mod rotation;
 pub mod test_delivery;
 pub mod verification;
 
@@ -19,6 +20,7 @@ mod quotas_tests;
 mod recover_tests;
 #[cfg(test)]
 mod redeliver_tests;
+mod rotation_tests;
 #[cfg(test)]
 mod test_delivery_tests;
 #[cfg(test)]

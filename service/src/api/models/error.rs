@@ -11,7 +11,7 @@ use apviso_core::domain::validation::FieldError;
 
 /// Every `code` an error body can carry; `ApiError::code_and_message` gives each, and a test
 /// checks the two lists agree.
-pub const ERROR_CODES: [&str; 12] = [
+pub const ERROR_CODES: [&str; 13] = [
     "unauthorized",
     "not_found",
     "method_not_allowed",
@@ -21,6 +21,7 @@ pub const ERROR_CODES: [&str; 12] = [
     "invalid_parameter",
     "validation_failed",
     "conflict",
+    "unsupported_provider",
     "quota_exceeded",
     "rate_limited",
     "internal_error",

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{schema, vocabulary::ProviderId};
+use super::{rotation::SecretRotationOut, schema, vocabulary::ProviderId};
 use apviso_core::domain::{
     catalog::Provider,
     endpoint_state::EndpointState,
@@ -45,6 +45,10 @@ pub struct IntegrationOut {
     pub created_at: String,
     #[schema(schema_with = schema::date_time)]
     pub updated_at: String,
+    /// Only while a rotated webhook secret keeps its previous one (never the secrets themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub secret_rotation: Option<SecretRotationOut>,
 }
 
 impl From<&Integration> for IntegrationOut {
@@ -70,6 +74,7 @@ impl From<&Integration> for IntegrationOut {
             },
             created_at: i.created_at.clone(),
             updated_at: i.updated_at.clone(),
+            secret_rotation: SecretRotationOut::of(&i.provider),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod integration_in;
 pub mod provider;
 pub mod recovery;
 pub mod redelivery;
+pub mod rotation;
 pub mod schema;
 pub mod test_result;
 pub mod vocabulary;

@@ -25,7 +25,8 @@ use utoipa::{
 use self::responses::{
     Conflict, InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, MethodNotAllowed, NotFound,
     PatchConflict, PatchValidationFailed, PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed,
-    RedeliveryRateLimited, RedeliveryRefused, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    RedeliveryRateLimited, RedeliveryRefused, RotateConflict, RotateValidationFailed, Unauthorized,
+    UnsupportedMediaType, ValidationFailed,
 };
 use super::models::{
     delivery_log::{LogDetailOut, LogListOut, LogSummaryOut, LoggedRequestOut, LoggedResponseOut, PaginationOut},
@@ -35,6 +36,7 @@ use super::models::{
     provider::{FieldTypeSchema, ProviderFieldOut, ProviderListOut, ProviderOut},
     recovery::{RecoverIn, RecoveryOut},
     redelivery::RedeliveryOut,
+    rotation::{RotateSecretIn, SecretRotationOut},
     schema::UUID7_PATTERN,
     test_result::TestResultOut,
     vocabulary::{EventTypeId, ProviderId, SeverityId},
@@ -86,6 +88,7 @@ impl ToSchema for OpenApiDocument {
         paths::update_integration,
         paths::delete_integration,
         paths::test_integration,
+        paths::rotate_secret,
         paths::list_integration_logs,
         paths::get_integration_log,
         paths::redeliver_integration_log,
@@ -97,13 +100,13 @@ impl ToSchema for OpenApiDocument {
             IntegrationOut, IntegrationListOut, CreateIntegrationIn, UpdateIntegrationIn, DeleteResultOut,
             TestResultOut, LogSummaryOut, LogDetailOut, LoggedRequestOut, LoggedResponseOut, PaginationOut,
             LogListOut, FieldErrorOut, ErrorOut, OpenApiDocument, RedeliveryOut, RecoverIn, RecoveryOut, paths::LogStatusFilter,
-            paths::LogEventFilter,
+            paths::LogEventFilter, RotateSecretIn, SecretRotationOut,
         ),
         responses(
             InvalidJson, InvalidParameter, Unauthorized, NotFound, Conflict, PatchConflict, QuotaExceeded,
             RateLimited, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, PatchValidationFailed,
             MethodNotAllowed, InternalError, RedeliveryRateLimited, LogFilterInvalid, RedeliveryRefused,
-            RecoverValidationFailed,
+            RecoverValidationFailed, RotateConflict, RotateValidationFailed,
         ),
     ),
     modifiers(&Finish),

@@ -9,7 +9,7 @@ use super::{
     responses::{
         InternalError, InvalidJson, InvalidParameter, LogFilterInvalid, NotFound, PatchConflict, PatchValidationFailed,
         PayloadTooLarge, QuotaExceeded, RateLimited, RecoverValidationFailed, RedeliveryRateLimited, RedeliveryRefused,
-        Unauthorized, UnsupportedMediaType, ValidationFailed,
+        RotateConflict, RotateValidationFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
     },
 };
 use crate::api::models::{
@@ -19,6 +19,7 @@ use crate::api::models::{
     provider::ProviderListOut,
     recovery::{RecoverIn, RecoveryOut},
     redelivery::RedeliveryOut,
+    rotation::RotateSecretIn,
     test_result::TestResultOut,
 };
 
@@ -226,6 +227,28 @@ pub fn delete_integration() {}
     )
 )]
 pub fn test_integration() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/integrations/{id}/rotate-secret",
+    tag = "Integrations",
+    operation_id = "rotateSecret",
+    summary = "Rotate a webhook signing secret",
+    description = "Give a webhook integration a new signing secret and keep the current one for a grace period (`graceSeconds`, 24 hours by default, 0 to 7 days). Until it ends, every request (deliveries, tests and verification pings) carries two signatures in `webhook-signature`, space separated, the new secret's first (`v1,<new> v1,<old>`), so receivers using a Standard Webhooks library accept either secret; `X-APVISO-Signature` is computed with the new secret only. Afterwards only the new secret signs. At most one previous secret is kept: rotating again during a grace period replaces it with the current secret. With `graceSeconds` 0 the current secret is dropped at once. A `PATCH` of `credentials.secret` still replaces the secret at once and drops any previous one. The new secret must differ from the current one. A verification ping is sent, as for any change of secret.",
+    request_body(content = RotateSecretIn, example = json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "graceSeconds": 86400})),
+    responses(
+        (status = 200, description = "Returns the integration. No secret is returned; `secretRotation` says until when the previous secret signs.", body = IntegrationOut, example = json!({"id": "019414e1-b2c3-7d4e-8f5a-6b7c8d9e0f1a", "provider": "webhook", "name": "SIEM ingest", "enabled": true, "enabledEvents": ["scan.completed", "finding.new"], "minimumSeverity": null, "config": {"headers": {"Authorization": "********"}}, "lastDeliveryAt": null, "lastDeliveryStatus": null, "createdAt": "2026-04-10T16:31:05Z", "updatedAt": "2026-04-11T09:00:00Z", "secretRotation": {"previousSecretExpiresAt": "2026-04-12T09:00:00Z"}})),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = RotateConflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = RotateValidationFailed),
+        (status = 500, response = InternalError),
+    )
+)]
+pub fn rotate_secret() {}
 
 #[utoipa::path(
     get,

@@ -59,6 +59,22 @@ impl<'r> ToResponse<'r> for PatchConflict {
     }
 }
 
+/// 409 on rotate-secret: not a webhook integration, or a lost race.
+pub struct RotateConflict;
+
+impl<'r> ToResponse<'r> for RotateConflict {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let errors = [
+            ApiError::UnsupportedProvider(
+                "Only webhook integrations have a signing secret to rotate; this is a slack integration".into(),
+            ),
+            ApiError::Conflict,
+        ];
+        let description = "The integration is not a webhook integration, so it has no signing secret             (`unsupported_provider`). Or it kept changing under concurrent requests; retry (`conflict`).";
+        ("RotateConflict", error_response_of(description, &errors).build().into())
+    }
+}
+
 /// 429 with `Retry-After`: the integration was tested less than the test interval ago.
 pub struct RateLimited;
 
@@ -144,6 +160,11 @@ error_responses! {
         lists an event the integration's provider does not support (the PATCH body does not name the provider, \
         so its schema cannot list them; `GET /v1/integrations/providers` does).",
         ApiError::Validation(vec![unsupported_events()]);
+    RotateValidationFailed => "The body failed validation; `details` lists every problem (`validation_failed`): \
+        `secret` follows the rules of `credentials.secret` on create (which a schema cannot fully state: a \
+        `whsec_` secret must carry a standard base64 key of at least 16 bytes) and must differ from the current \
+        secret; `graceSeconds` is a whole number from 0 to 604800.",
+        ApiError::Validation(vec![FieldError::new("graceSeconds", "must be a whole number from 0 to 604800")]);
     MethodNotAllowed => "The path exists but not with this method; the `Allow` header lists the methods it \
         has (`method_not_allowed`).",
         ApiError::MethodNotAllowed { allowed: vec!["GET"] };
