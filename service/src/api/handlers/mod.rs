@@ -20,6 +20,7 @@ mod quotas_tests;
 mod recover_tests;
 #[cfg(test)]
 mod redeliver_tests;
+#[cfg(test)]
 mod rotation_tests;
 #[cfg(test)]
 mod test_delivery_tests;

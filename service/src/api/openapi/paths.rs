@@ -79,6 +79,12 @@ pub enum LogEventFilter {
     IntegrationTest,
     #[schema(rename = "integration.verification")]
     IntegrationVerification,
+    #[schema(rename = "integration.failing")]
+    IntegrationFailing,
+    #[schema(rename = "integration.disabled")]
+    IntegrationDisabled,
+    #[schema(rename = "integration.recovered")]
+    IntegrationRecovered,
 }
 
 /// The outcomes the list can be filtered by.
