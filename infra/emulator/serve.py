@@ -13,6 +13,15 @@ schedule in it; AWS answers 409 ConflictException and keeps them. `apviso-local`
 stack on every start, so without this each restart dropped all pending Scheduler retries (found
 by `make chaos`: a delivery whose attempt 4 was scheduled just before a restart never happened).
 
+SQS fair queues: on a standard queue, messages sent with a MessageGroupId (our deliveries
+queues use the account) are handed out so that one group's backlog does not delay the others:
+AWS picks messages of "quiet" groups (few messages in flight) before those of a noisy one.
+moto stores the group id but serves messages in arrival order, so a local fairness figure
+would measure nothing. `fair_queue_order` emulates the documented behaviour: each receive
+considers the visible messages ordered by how many messages their group has in flight
+(received and not yet deleted or visible again), fewest first, arrival order within a group.
+AWS's exact algorithm is not published; this is the behaviour it documents, not its code.
+
 Usage: python serve.py HOST PORT
 """
 
@@ -21,8 +30,10 @@ import json
 import signal
 import sys
 import threading
+from collections import Counter
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sqs.models import Queue
 from werkzeug.serving import run_simple
 
 DYNAMODB_TARGET_PREFIXES = ("DynamoDB_", "DynamoDBStreams_")
@@ -76,11 +87,28 @@ class ScheduleGroupConflict:
         return [body]
 
 
+def fair_queue_order() -> None:
+    """Make `Queue.messages` (what ReceiveMessage walks) list quiet groups' messages first on
+    standard queues. FIFO queues and messages without a group keep moto's order."""
+    arrival_order = Queue.messages.fget
+
+    def messages(self):
+        visible = arrival_order(self)
+        if self.fifo_queue or not any(m.group_id for m in visible):
+            return visible
+        in_flight = Counter(m.group_id for m in self.pending_messages if m.group_id and not m.visible)
+        # sorted() is stable: arrival order holds within a group and among equals.
+        return sorted(visible, key=lambda m: in_flight[m.group_id] if m.group_id else 0)
+
+    Queue.messages = property(messages)
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     # A plain exit on SIGTERM, as moto's own entry point does, so `kill` stops it at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    fair_queue_order()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True)
 

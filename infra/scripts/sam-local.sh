@@ -132,6 +132,8 @@ jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" '{Parameters: {
     APVISO_DELIVERY_LOGS_TABLE: "apviso-delivery-logs", APVISO_DIGESTS_TABLE: "apviso-digests",
     APVISO_DELIVERIES_QUEUE_URL: "\($q)/apviso-deliveries",
     APVISO_DELIVERIES_QUEUE_ARN: "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries",
+    APVISO_SLOW_DELIVERIES_QUEUE_URL: "\($q)/apviso-deliveries-slow",
+    APVISO_SLOW_DELIVERIES_QUEUE_ARN: "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries-slow",
     APVISO_EVENTS_DLQ_URL: "\($q)/apviso-events-dlq", APVISO_DELIVERIES_DLQ_URL: "\($q)/apviso-deliveries-dlq",
     APVISO_SCHEDULE_GROUP: "apviso-retries",
     APVISO_PAYLOAD_BUCKET: "apviso-payloads", APVISO_S3_PATH_STYLE: "true",

@@ -26,6 +26,7 @@ struct State {
     /// One entry per `send_all` call, with the messages it was given.
     sent: Vec<Vec<DeliveryMessage>>,
     delayed: Vec<(DeliveryMessage, Duration)>,
+    forwarded: Vec<String>,
     dead: Vec<DeadLetter>,
 }
 
@@ -45,6 +46,11 @@ impl RecordingQueue {
         lock(&self.state).delayed.clone()
     }
 
+    /// Bodies sent unchanged with `forward`.
+    pub fn forwarded(&self) -> Vec<String> {
+        lock(&self.state).forwarded.clone()
+    }
+
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         lock(&self.state).dead.clone()
     }
@@ -60,6 +66,11 @@ impl DeliveryQueue for RecordingQueue {
 
     async fn send_delayed(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), QueueError> {
         lock(&self.state).delayed.push((message.clone(), delay));
+        Ok(())
+    }
+
+    async fn forward(&self, bodies: &[&str]) -> Result<(), QueueError> {
+        lock(&self.state).forwarded.extend(bodies.iter().map(|b| (*b).to_owned()));
         Ok(())
     }
 }

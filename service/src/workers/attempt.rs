@@ -37,6 +37,30 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
 ) -> AttemptReport {
     let started = deps.clock.now();
     let attempt = deps.providers.attempt(integration, task, started).await;
+    record(deps, integration, task, started, attempt).await
+}
+
+/// Like [`run`], but the sending is given up after `budget`: `None` then, and nothing is logged
+/// or recorded. The receiver may have got the request (it was cut off while waiting for the
+/// answer): the caller makes the same attempt again elsewhere, under the same delivery id.
+pub async fn run_within<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
+    deps: &AttemptDeps<'_, S, L, H, C>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    budget: Duration,
+) -> Option<AttemptReport> {
+    let started = deps.clock.now();
+    let attempt = tokio::time::timeout(budget, deps.providers.attempt(integration, task, started)).await.ok()?;
+    Some(record(deps, integration, task, started, attempt).await)
+}
+
+async fn record<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
+    deps: &AttemptDeps<'_, S, L, H, C>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    started: time::OffsetDateTime,
+    attempt: apviso_core::providers::ProviderAttempt,
+) -> AttemptReport {
     let outcome = attempt.outcome;
     let delivered_at = Timestamp::new(started);
     let status = if outcome.is_delivered() { DeliveryStatus::Success } else { DeliveryStatus::Failed };

@@ -1,25 +1,31 @@
 //! The delivery worker: one attempt per message, then a retry on the configured schedule (SQS
 //! delay for short waits, EventBridge Scheduler for long ones) or a final failure.
+//!
+//! It reads two queues (lanes, see `apviso_core::pipeline::lanes`). In the shared lane a webhook
+//! attempt may hold its slot for the lane's budget only; an integration found slow has its
+//! deliveries moved, unchanged, to the slow lane, where they run with the full timeout.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 use super::{
     WorkerError,
     attempt::{self, AttemptDeps},
     batch::for_each_record,
     dead_letters,
+    lanes::Lanes,
 };
 use crate::{
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
     store::{DeliveryLogStore, IntegrationStore, PayloadStore, Window},
 };
 use apviso_core::{
-    domain::events::EventType,
+    domain::{catalog::Provider, delivery_log::ErrorCode, events::EventType},
     pipeline::{
         event_data::EventData,
-        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
+        lanes::{Lane, shows_slow},
+        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData, Route},
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
@@ -31,7 +37,11 @@ use apviso_core::{
 pub struct DeliveryDeps<S, L, Q, R, H, P, C> {
     pub store: S,
     pub logs: L,
+    /// The shared lane's deliveries queue.
     pub queue: Q,
+    /// The slow lane's deliveries queue.
+    pub slow_queue: Q,
+    pub lanes: Lanes,
     pub scheduler: R,
     /// Where claim-checked event data is read from.
     pub payloads: P,
@@ -53,6 +63,8 @@ pub enum Disposition {
     FailedForGood,
     /// The integration was deleted or disabled before this attempt; nothing was sent.
     Dropped,
+    /// Moved, unchanged, to the slow lane: nothing was logged, the attempt happens there.
+    MovedToSlowLane,
     DeadLettered,
 }
 
@@ -72,11 +84,54 @@ where
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
-    for_each_record(event, |body| deliver(deps, body), park).await
+    let lane = deps.lanes.of(event);
+    if lane == Lane::Slow {
+        return for_each_record(event, |body| deliver_in(deps, Lane::Slow, body), park).await;
+    }
+    // Deliveries of integrations this process already knows are slow move on in one call,
+    // without reading anything: a flood of them costs the shared lane next to nothing.
+    let now = deps.clock.now();
+    let known_slow = |record: &&SqsMessage| {
+        let route = record.body.as_deref().and_then(Route::of);
+        route.is_some_and(|r| deps.lanes.lane(r.integration_id, now) == Lane::Slow)
+    };
+    let (moved, rest): (Vec<&SqsMessage>, Vec<&SqsMessage>) = event.records.iter().partition(known_slow);
+    let mut remaining = SqsEvent::default();
+    remaining.records = rest.into_iter().cloned().collect();
+    let mut response = for_each_record(&remaining, |body| deliver_in(deps, Lane::Shared, body), park).await;
+    if !moved.is_empty() {
+        let bodies: Vec<&str> = moved.iter().map(|r| r.body.as_deref().unwrap_or_default()).collect();
+        match deps.slow_queue.forward(&bodies).await {
+            Ok(()) => tracing::info!(count = bodies.len(), "deliveries of slow integrations moved to the slow lane"),
+            Err(e) => {
+                tracing::error!(error = %e, "could not move deliveries to the slow lane; SQS will redeliver them");
+                moved.iter().filter_map(|r| r.message_id.clone()).for_each(|id| response.add_failure(id));
+            }
+        }
+    }
+    response
 }
 
+/// Delivers one message as the shared lane does.
 pub async fn deliver<S, L, Q, R, H, P, C>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    body: &str,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+{
+    deliver_in(deps, Lane::Shared, body).await
+}
+
+pub async fn deliver_in<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    lane: Lane,
     body: &str,
 ) -> Result<Disposition, WorkerError>
 where
@@ -129,11 +184,42 @@ where
         clock: &deps.clock,
         log_retention: deps.log_retention,
     };
-    let report = attempt::run(&attempt_deps, &integration, &task).await;
+    let now = deps.clock.now();
+    if lane == Lane::Shared && deps.lanes.lane(integration.id, now) == Lane::Slow {
+        deps.slow_queue.forward(&[body]).await?;
+        return Ok(Disposition::MovedToSlowLane);
+    }
+    // Only webhook attempts are cut off: their receivers de-duplicate on the delivery id, while
+    // a Slack message or a Jira issue sent twice would be seen twice. The others, all hosted
+    // services, still move to the slow lane once an attempt shows them slow.
+    let started = Instant::now();
+    let report = if lane == Lane::Shared && integration.provider.kind() == Provider::Webhook {
+        attempt::run_within(&attempt_deps, &integration, &task, deps.lanes.budget).await
+    } else {
+        Some(attempt::run(&attempt_deps, &integration, &task).await)
+    };
+    let Some(report) = report else {
+        deps.lanes.remember(integration.id, now);
+        tracing::warn!(
+            integration_id = %integration.id,
+            delivery_id = %task.delivery_id,
+            attempt = task.attempt,
+            budget_ms = u64::try_from(deps.lanes.budget.as_millis()).unwrap_or(u64::MAX),
+            "no answer within the shared lane's budget; the attempt moves to the slow lane"
+        );
+        deps.slow_queue.forward(&[body]).await?;
+        return Ok(Disposition::MovedToSlowLane);
+    };
+    let timed_out = report.outcome.error_code() == Some(ErrorCode::Timeout);
+    if shows_slow(started.elapsed(), timed_out, deps.lanes.budget) {
+        deps.lanes.remember(integration.id, now);
+    } else if lane == Lane::Slow {
+        deps.lanes.forget(integration.id);
+    }
     if report.outcome.is_delivered() {
         return Ok(Disposition::Delivered);
     }
-    schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await
+    schedule_retry(deps, lane, &task, &report.outcome, &report.log.delivered_at.to_string()).await
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was
@@ -157,6 +243,7 @@ async fn resolve<P: PayloadStore>(
 
 async fn schedule_retry<S, L, Q, R, H, P, C>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    lane: Lane,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,
@@ -179,9 +266,15 @@ where
         }
         RetryDecision::Retry { attempt, delay, transport } => {
             let next = DeliveryMessage::DeliveryV1(task.for_attempt(attempt, attempted_at));
-            let due = deps.clock.now() + delay;
+            let now = deps.clock.now();
+            let due = now + delay;
+            // A retry from the slow lane stays there while its integration is slow. One from the
+            // shared lane goes back to it: if the integration is slow by then, it moves on
+            // unread, in the batch it arrives with.
+            let stays_slow = lane == Lane::Slow && deps.lanes.lane(task.integration_id, now) == Lane::Slow;
+            let queue = if stays_slow { &deps.slow_queue } else { &deps.queue };
             match transport {
-                RetryTransport::SqsDelay => deps.queue.send_delayed(&next, delay).await?,
+                RetryTransport::SqsDelay => queue.send_delayed(&next, delay).await?,
                 RetryTransport::Scheduler => deps.scheduler.schedule(&schedule_name(task, attempt), due, &next).await?,
             }
             tracing::info!(

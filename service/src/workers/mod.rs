@@ -6,6 +6,7 @@ pub mod batch;
 pub mod dead_letters;
 pub mod delivery;
 pub mod fanout;
+pub mod lanes;
 
 #[cfg(test)]
 mod batch_tests;
@@ -13,6 +14,8 @@ mod batch_tests;
 mod delivery_tests;
 #[cfg(test)]
 mod fanout_tests;
+#[cfg(test)]
+mod lanes_tests;
 
 /// Why a record must be retried by SQS: an infrastructure failure, never bad input (bad input
 /// goes to the dead-letter queue instead).

@@ -1,0 +1,105 @@
+//! Fair delivery in the delivery worker: a webhook that does not answer within the shared
+//! lane's budget moves to the slow lane unlogged; later deliveries of it move without a
+//! request; the slow lane attempts, logs and retries exactly as the shared one, in its lane.
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
+
+use std::time::Duration;
+
+use aws_lambda_events::sqs::SqsEvent;
+use serde_json::{Value, json};
+
+use super::{
+    delivery::{Disposition, deliver, deliver_in, handle_batch},
+    delivery_tests::{SLOW_QUEUE_ARN, body, deps, hook, task},
+};
+use crate::test_support::{ID_1, clock, id};
+use apviso_core::{
+    domain::{delivery_log::ErrorCode, events::EventType, integration::DeliveryStatus},
+    fakes::{Answer, ScriptedSender},
+    pipeline::{lanes::Lane, outcome::FailureKind, retry::RetryTransport},
+    ports::clock::Clock,
+};
+
+const SHARED_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries";
+
+fn batch(source_arn: &str, bodies: &[String]) -> SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            json!({"messageId": format!("m{i}"), "body": b, "eventSourceARN": source_arn,
+                             "attributes": {"ApproximateReceiveCount": "1"}})
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+#[tokio::test]
+async fn a_webhook_without_an_answer_within_the_budget_moves_to_the_slow_lane_unlogged() {
+    let deps = deps([hook()], ScriptedSender::always(Answer::Hang));
+    let first = body(&task(EventType::FindingNew, 1));
+    assert_eq!(deliver(&deps, &first).await.unwrap(), Disposition::MovedToSlowLane);
+    assert_eq!(deps.slow_queue.forwarded(), [first.clone()], "moved unchanged: same attempt, same delivery id");
+    assert!(deps.logs.all().is_empty(), "the cut-off attempt is made again in the slow lane, and logged there");
+    assert!(deps.queue.delayed().is_empty() && deps.slow_queue.delayed().is_empty(), "no retry was used up");
+    assert_eq!(deps.lanes.lane(id(ID_1), clock().now()), Lane::Slow);
+
+    // The next delivery of that integration moves without a request.
+    let second = body(&task(EventType::FindingNew, 2));
+    assert_eq!(deliver(&deps, &second).await.unwrap(), Disposition::MovedToSlowLane);
+    assert_eq!(deps.providers.http.requests().len(), 1, "no second request in the shared lane");
+    assert_eq!(deps.slow_queue.forwarded(), [first, second]);
+}
+
+#[tokio::test]
+async fn the_slow_lane_logs_and_retries_as_the_shared_one_and_keeps_the_retry_in_its_lane() {
+    let deps =
+        deps([hook()], ScriptedSender::answering([Answer::failure(FailureKind::Timeout, "Timed out after 10 s")]));
+    let first = task(EventType::FindingNew, 1);
+    let disposition = deliver_in(&deps, Lane::Slow, &body(&first)).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
+
+    let logs = deps.logs.all();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        (logs[0].attempt, logs[0].status, logs[0].error_code),
+        (1, DeliveryStatus::Failed, Some(ErrorCode::Timeout))
+    );
+    assert!(deps.queue.delayed().is_empty(), "not back to the shared lane while it times out");
+    let delayed = deps.slow_queue.delayed();
+    assert_eq!(delayed.len(), 1);
+    assert_eq!(delayed[0].1, Duration::from_secs(60), "the retry schedule is unchanged: 1 minute");
+    assert_eq!((delayed[0].0.task().attempt, delayed[0].0.task().delivery_id), (2, first.delivery_id));
+}
+
+#[tokio::test]
+async fn an_answer_within_the_budget_in_the_slow_lane_sends_the_next_retry_to_the_shared_lane() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(503)]));
+    deps.lanes.remember(id(ID_1), clock().now());
+    let disposition = deliver_in(&deps, Lane::Slow, &body(&task(EventType::FindingNew, 1))).await.unwrap();
+    assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
+    assert_eq!(deps.queue.delayed().len(), 1, "answered quickly: back in the shared lane");
+    assert!(deps.slow_queue.delayed().is_empty());
+    assert_eq!(deps.lanes.lane(id(ID_1), clock().now()), Lane::Shared);
+}
+
+#[tokio::test]
+async fn a_shared_batch_moves_known_slow_deliveries_in_one_call_without_reading_them() {
+    let deps = deps([hook()], ScriptedSender::answering([]));
+    deps.lanes.remember(id(ID_1), clock().now());
+    let bodies: Vec<String> = (1..=3).map(|a| body(&task(EventType::FindingNew, a))).collect();
+    let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(deps.slow_queue.forwarded(), bodies);
+    assert!(deps.providers.http.requests().is_empty() && deps.logs.all().is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_from_the_slow_queue_is_attempted_without_the_budget() {
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(200)]));
+    deps.lanes.remember(id(ID_1), clock().now());
+    let response = handle_batch(&deps, &batch(SLOW_QUEUE_ARN, &[body(&task(EventType::FindingNew, 1))])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(deps.slow_queue.forwarded().is_empty(), "not moved again");
+    assert_eq!(deps.logs.all()[0].status, DeliveryStatus::Success);
+}
