@@ -13,6 +13,7 @@ mod api_crud;
 mod api_delivery_logs;
 mod api_in_process;
 mod api_validation;
+mod fair_delivery;
 mod openapi_document;
 mod pipeline_delivery;
 mod pipeline_fixtures;
