@@ -27,8 +27,8 @@ pub(crate) fn section(o: &mut String, r: &Results) {
         "Account A has {A_INTEGRATIONS} webhook integrations pointing at an endpoint on 127.0.0.1 that \
          accepts connections and never answers; account B has one healthy integration (a receiver \
          answering 200 at once). B receives {} events one at a time (publish to the events queue, wait \
-         until B's receiver has the event, {} ms pause, next; {} unmeasured first), first with A idle \
-         (baseline), then right after A receives {A_EVENTS} events at once ({} hanging deliveries). \
+         until B's receiver has the event, {} ms pause, next), first with A idle (baseline, after {} \
+         unmeasured events), then, every event measured, right after A receives {A_EVENTS} events at once ({} hanging deliveries). \
          Figure: B's event → receiver latency. The real local pipeline (`LocalPipeline`, as many \
          consumers per queue as the template's `MaximumConcurrency`: fan-out 5, shared lane 10, slow \
          lane 2) with production settings: 10 s attempts, 2 s connect timeout, 3 s shared-lane budget, \

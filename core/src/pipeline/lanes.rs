@@ -5,7 +5,7 @@
 //! the slow lane (its own queue and consumers with a low concurrency), where they are attempted,
 //! logged and retried exactly as in the shared one.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, hash::Hash, time::Duration};
 
 use time::OffsetDateTime;
 
@@ -30,22 +30,23 @@ pub fn shows_slow(elapsed: Duration, timed_out: bool, budget: Duration) -> bool 
 /// the memory stays bounded by the integrations found slow within one hold.
 const PRUNE_ABOVE: usize = 1024;
 
-/// The integrations one consumer process found slow, each until `found + hold`. A process
-/// learns this from its own attempts only (no shared state): in AWS each delivery function
-/// instance pays the budget once per slow integration per hold before it moves the rest.
+/// What one consumer process found slow (integrations, or the origins they send to), each
+/// until `found + hold`. A process learns this from its own attempts only (no shared state): in
+/// AWS each delivery function instance pays the budget once per slow endpoint per hold before
+/// it moves the rest.
 #[derive(Debug)]
-pub struct SlowLaneMemory {
+pub struct SlowLaneMemory<K = IntegrationId> {
     hold: Duration,
-    until: HashMap<IntegrationId, OffsetDateTime>,
+    until: HashMap<K, OffsetDateTime>,
 }
 
-impl SlowLaneMemory {
+impl<K: Eq + Hash> SlowLaneMemory<K> {
     pub fn new(hold: Duration) -> Self {
         Self { hold, until: HashMap::new() }
     }
 
     /// `id` was slow at `now`: its deliveries go to the slow lane until `now + hold`.
-    pub fn remember(&mut self, id: IntegrationId, now: OffsetDateTime) {
+    pub fn remember(&mut self, id: K, now: OffsetDateTime) {
         if self.until.len() >= PRUNE_ABOVE {
             self.until.retain(|_, until| *until > now);
         }
@@ -53,16 +54,16 @@ impl SlowLaneMemory {
     }
 
     /// `id` answered within the budget in the slow lane: its next deliveries use the shared lane.
-    pub fn forget(&mut self, id: IntegrationId) {
-        self.until.remove(&id);
+    pub fn forget(&mut self, id: &K) {
+        self.until.remove(id);
     }
 
-    pub fn is_slow(&self, id: IntegrationId, now: OffsetDateTime) -> bool {
-        self.until.get(&id).is_some_and(|until| *until > now)
+    pub fn is_slow(&self, id: &K, now: OffsetDateTime) -> bool {
+        self.until.get(id).is_some_and(|until| *until > now)
     }
 
     /// The lane a new or retried delivery of `id` is queued in.
-    pub fn lane(&self, id: IntegrationId, now: OffsetDateTime) -> Lane {
+    pub fn lane(&self, id: &K, now: OffsetDateTime) -> Lane {
         if self.is_slow(id, now) { Lane::Slow } else { Lane::Shared }
     }
 }

@@ -185,7 +185,7 @@ where
         log_retention: deps.log_retention,
     };
     let now = deps.clock.now();
-    if lane == Lane::Shared && deps.lanes.lane(integration.id, now) == Lane::Slow {
+    if lane == Lane::Shared && deps.lanes.moves(&integration, now) {
         deps.slow_queue.forward(&[body]).await?;
         return Ok(Disposition::MovedToSlowLane);
     }
@@ -199,7 +199,7 @@ where
         Some(attempt::run(&attempt_deps, &integration, &task).await)
     };
     let Some(report) = report else {
-        deps.lanes.remember(integration.id, now);
+        deps.lanes.remember(&integration, now);
         tracing::warn!(
             integration_id = %integration.id,
             delivery_id = %task.delivery_id,
@@ -212,9 +212,9 @@ where
     };
     let timed_out = report.outcome.error_code() == Some(ErrorCode::Timeout);
     if shows_slow(started.elapsed(), timed_out, deps.lanes.budget) {
-        deps.lanes.remember(integration.id, now);
+        deps.lanes.remember(&integration, now);
     } else if lane == Lane::Slow {
-        deps.lanes.forget(integration.id);
+        deps.lanes.forget(&integration);
     }
     if report.outcome.is_delivered() {
         return Ok(Disposition::Delivered);

@@ -10,7 +10,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use time::OffsetDateTime;
 
 use apviso_core::{
-    domain::ids::IntegrationId,
+    domain::{ids::IntegrationId, integration::Integration},
     pipeline::lanes::{Lane, SlowLaneMemory},
 };
 
@@ -20,12 +20,26 @@ pub struct Lanes {
     /// How long a webhook attempt may hold a shared-lane slot.
     pub budget: Duration,
     /// Shared by every batch this process handles (Lambda: one instance; locally: every poller).
-    memory: Mutex<SlowLaneMemory>,
+    memory: Mutex<Memory>,
+}
+
+/// Slow integrations, and the origins (scheme, host, port) they send to: an account's other
+/// integrations on a black-holing host move without each paying the budget first.
+#[derive(Debug)]
+struct Memory {
+    integrations: SlowLaneMemory<IntegrationId>,
+    origins: SlowLaneMemory<String>,
+}
+
+/// Where an integration sends to, when the tenant chose it (webhook and Jira URLs).
+fn origin(integration: &Integration) -> Option<String> {
+    integration.provider.destination().map(|d| d.url.origin())
 }
 
 impl Lanes {
     pub fn new(slow_queue_arn: impl Into<String>, budget: Duration, hold: Duration) -> Self {
-        Self { slow_queue_arn: slow_queue_arn.into(), budget, memory: Mutex::new(SlowLaneMemory::new(hold)) }
+        let memory = Memory { integrations: SlowLaneMemory::new(hold), origins: SlowLaneMemory::new(hold) };
+        Self { slow_queue_arn: slow_queue_arn.into(), budget, memory: Mutex::new(memory) }
     }
 
     /// The lane of a batch: a mapping reads one queue, so its first record's source names it.
@@ -34,20 +48,44 @@ impl Lanes {
         if from_slow { Lane::Slow } else { Lane::Shared }
     }
 
-    fn memory(&self) -> std::sync::MutexGuard<'_, SlowLaneMemory> {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         // The map holds plain values: a panic elsewhere cannot leave it half-updated.
         self.memory.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The lane of an integration's deliveries, by its id alone (what a message carries).
     pub fn lane(&self, id: IntegrationId, now: OffsetDateTime) -> Lane {
-        self.memory().lane(id, now)
+        self.memory().integrations.lane(&id, now)
     }
 
-    pub fn remember(&self, id: IntegrationId, now: OffsetDateTime) {
-        self.memory().remember(id, now);
+    /// Whether `integration`'s deliveries go to the slow lane: it, or the origin it sends to,
+    /// was found slow. Found by its origin, it is remembered itself from now on, so its next
+    /// deliveries move unread.
+    pub fn moves(&self, integration: &Integration, now: OffsetDateTime) -> bool {
+        let mut memory = self.memory();
+        if memory.integrations.is_slow(&integration.id, now) {
+            return true;
+        }
+        let slow_origin = origin(integration).is_some_and(|o| memory.origins.is_slow(&o, now));
+        if slow_origin {
+            memory.integrations.remember(integration.id, now);
+        }
+        slow_origin
     }
 
-    pub fn forget(&self, id: IntegrationId) {
-        self.memory().forget(id);
+    pub fn remember(&self, integration: &Integration, now: OffsetDateTime) {
+        let mut memory = self.memory();
+        memory.integrations.remember(integration.id, now);
+        if let Some(origin) = origin(integration) {
+            memory.origins.remember(origin, now);
+        }
+    }
+
+    pub fn forget(&self, integration: &Integration) {
+        let mut memory = self.memory();
+        memory.integrations.forget(&integration.id);
+        if let Some(origin) = origin(integration) {
+            memory.origins.forget(&origin);
+        }
     }
 }

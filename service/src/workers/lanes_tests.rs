@@ -12,7 +12,7 @@ use super::{
     delivery::{Disposition, deliver, deliver_in, handle_batch},
     delivery_tests::{SLOW_QUEUE_ARN, body, deps, hook, task},
 };
-use crate::test_support::{ID_1, clock, id};
+use crate::test_support::{ID_1, ID_2, clock, id, webhook};
 use apviso_core::{
     domain::{delivery_log::ErrorCode, events::EventType, integration::DeliveryStatus},
     fakes::{Answer, ScriptedSender},
@@ -75,7 +75,7 @@ async fn the_slow_lane_logs_and_retries_as_the_shared_one_and_keeps_the_retry_in
 #[tokio::test]
 async fn an_answer_within_the_budget_in_the_slow_lane_sends_the_next_retry_to_the_shared_lane() {
     let deps = deps([hook()], ScriptedSender::answering([Answer::status(503)]));
-    deps.lanes.remember(id(ID_1), clock().now());
+    deps.lanes.remember(&hook(), clock().now());
     let disposition = deliver_in(&deps, Lane::Slow, &body(&task(EventType::FindingNew, 1))).await.unwrap();
     assert_eq!(disposition, Disposition::RetryQueued { attempt: 2, transport: RetryTransport::SqsDelay });
     assert_eq!(deps.queue.delayed().len(), 1, "answered quickly: back in the shared lane");
@@ -86,7 +86,7 @@ async fn an_answer_within_the_budget_in_the_slow_lane_sends_the_next_retry_to_th
 #[tokio::test]
 async fn a_shared_batch_moves_known_slow_deliveries_in_one_call_without_reading_them() {
     let deps = deps([hook()], ScriptedSender::answering([]));
-    deps.lanes.remember(id(ID_1), clock().now());
+    deps.lanes.remember(&hook(), clock().now());
     let bodies: Vec<String> = (1..=3).map(|a| body(&task(EventType::FindingNew, a))).collect();
     let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
     assert!(response.batch_item_failures.is_empty());
@@ -97,9 +97,23 @@ async fn a_shared_batch_moves_known_slow_deliveries_in_one_call_without_reading_
 #[tokio::test]
 async fn a_batch_from_the_slow_queue_is_attempted_without_the_budget() {
     let deps = deps([hook()], ScriptedSender::answering([Answer::status(200)]));
-    deps.lanes.remember(id(ID_1), clock().now());
+    deps.lanes.remember(&hook(), clock().now());
     let response = handle_batch(&deps, &batch(SLOW_QUEUE_ARN, &[body(&task(EventType::FindingNew, 1))])).await;
     assert!(response.batch_item_failures.is_empty());
     assert!(deps.slow_queue.forwarded().is_empty(), "not moved again");
     assert_eq!(deps.logs.all()[0].status, DeliveryStatus::Success);
+}
+
+#[tokio::test]
+async fn another_integration_sending_to_a_slow_origin_moves_without_paying_the_budget() {
+    let other = webhook("acct_a", ID_2, &["finding.new"]);
+    let deps = deps([hook(), other.clone()], ScriptedSender::answering([]));
+    deps.lanes.remember(&hook(), clock().now());
+    let mut next = task(EventType::FindingNew, 1);
+    next.integration_id = other.id;
+    let message = body(&next);
+    assert_eq!(deliver(&deps, &message).await.unwrap(), Disposition::MovedToSlowLane);
+    assert!(deps.providers.http.requests().is_empty(), "same origin as a slow integration: no request");
+    assert_eq!(deps.slow_queue.forwarded(), [message]);
+    assert_eq!(deps.lanes.lane(other.id, clock().now()), Lane::Slow, "remembered itself from now on");
 }

@@ -16,10 +16,10 @@ fn a_remembered_integration_is_slow_until_the_hold_ends() {
     let mut memory = SlowLaneMemory::new(Duration::from_secs(900));
     let found = datetime!(2026-12-01 10:00:00 UTC);
     memory.remember(id[0], found);
-    assert_eq!(memory.lane(id[0], found), Lane::Slow);
-    assert_eq!(memory.lane(id[0], datetime!(2026-12-01 10:14:59 UTC)), Lane::Slow);
-    assert_eq!(memory.lane(id[0], datetime!(2026-12-01 10:15:00 UTC)), Lane::Shared);
-    assert_eq!(memory.lane(id[1], found), Lane::Shared, "other integrations are not affected");
+    assert_eq!(memory.lane(&id[0], found), Lane::Slow);
+    assert_eq!(memory.lane(&id[0], datetime!(2026-12-01 10:14:59 UTC)), Lane::Slow);
+    assert_eq!(memory.lane(&id[0], datetime!(2026-12-01 10:15:00 UTC)), Lane::Shared);
+    assert_eq!(memory.lane(&id[1], found), Lane::Shared, "other integrations are not affected");
 }
 
 #[test]
@@ -28,9 +28,9 @@ fn remembering_again_extends_the_hold_and_forgetting_ends_it() {
     let mut memory = SlowLaneMemory::new(Duration::from_secs(60));
     memory.remember(id[0], datetime!(2026-12-01 10:00:00 UTC));
     memory.remember(id[0], datetime!(2026-12-01 10:00:50 UTC));
-    assert!(memory.is_slow(id[0], datetime!(2026-12-01 10:01:30 UTC)));
-    memory.forget(id[0]);
-    assert!(!memory.is_slow(id[0], datetime!(2026-12-01 10:01:30 UTC)));
+    assert!(memory.is_slow(&id[0], datetime!(2026-12-01 10:01:30 UTC)));
+    memory.forget(&id[0]);
+    assert!(!memory.is_slow(&id[0], datetime!(2026-12-01 10:01:30 UTC)));
 }
 
 #[test]
@@ -50,4 +50,12 @@ fn slow_means_timed_out_or_at_least_the_budget() {
     assert!(shows_slow(Duration::from_millis(100), true, budget));
     assert!(shows_slow(Duration::from_secs(3), false, budget));
     assert!(!shows_slow(Duration::from_millis(2999), false, budget));
+}
+
+#[test]
+fn origins_are_remembered_the_same_way() {
+    let mut memory: SlowLaneMemory<String> = SlowLaneMemory::new(Duration::from_secs(60));
+    memory.remember("http://127.0.0.1:9".to_owned(), datetime!(2026-12-01 10:00:00 UTC));
+    assert!(memory.is_slow(&"http://127.0.0.1:9".to_owned(), datetime!(2026-12-01 10:00:59 UTC)));
+    assert!(!memory.is_slow(&"http://127.0.0.1:10".to_owned(), datetime!(2026-12-01 10:00:59 UTC)));
 }
