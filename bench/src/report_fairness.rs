@@ -49,9 +49,12 @@ pub(crate) fn section(o: &mut String, r: &Results) {
          ({} s), {} of A's attempts reached the black hole (cut off in the shared lane or hanging in the \
          slow lane), and {} of A's deliveries were still queued in the slow lane when it ended: B was \
          measured during the flood, not after it.\n\n\
-         Where the worst B figure comes from: B's first event after the flood can find every shared-lane \
-         slot holding A's first attempts, which are cut off at the 3 s budget; after that A's deliveries \
-         move to the slow lane unread and B is served ahead of A's backlog (fair queue).\n\n\
+         Where the worst B figures come from: B's first event after the flood starts finds every \
+         shared-lane slot holding A's first attempts, which are cut off at the 3 s budget, while the \
+         emulator absorbs A's 1,000 sends; its next one or two wait for the emulator while A's backlog \
+         moves to the slow lane (moto serves SQS on one Python core). After that A's deliveries \
+         move unread and B is served ahead of A's backlog (fair queue). The p50 and p90 columns show \
+         the steady state, the max and p99 this transient of a few events.\n\n\
          Command: `BENCH_ITEMS=9 make bench` (about {} minutes).",
         x(ratio(f.flooded_ms.p50, f.baseline_ms.p50)),
         x(p99_ratio(f)),
