@@ -37,8 +37,8 @@ fn remembering_again_extends_the_hold_and_forgetting_ends_it() {
 fn expired_entries_are_pruned_once_the_memory_is_large() {
     let id = ids(1025);
     let mut memory = SlowLaneMemory::new(Duration::from_secs(1));
-    for n in 0..1024 {
-        memory.remember(id[n], datetime!(2026-12-01 10:00:00 UTC));
+    for old in &id[..1024] {
+        memory.remember(*old, datetime!(2026-12-01 10:00:00 UTC));
     }
     memory.remember(id[1024], datetime!(2026-12-01 11:00:00 UTC));
     assert_eq!(memory.until.len(), 1);
