@@ -10,7 +10,10 @@ use aws_lambda_events::sqs::SqsEvent;
 use time::OffsetDateTime;
 
 use apviso_core::{
-    domain::{ids::IntegrationId, integration::Integration},
+    domain::{
+        ids::{AccountId, IntegrationId},
+        integration::Integration,
+    },
     pipeline::lanes::{Lane, SlowLaneMemory},
 };
 
@@ -24,16 +27,19 @@ pub struct Lanes {
 }
 
 /// Slow integrations, and the origins (scheme, host, port) they send to: an account's other
-/// integrations on a black-holing host move without each paying the budget first.
+/// integrations on a black-holing host move without each paying the budget first. Origins are
+/// remembered per account: another tenant's integration on the same host is left alone, so no
+/// tenant can push another's deliveries into the slow lane by pointing at a host they share.
 #[derive(Debug)]
 struct Memory {
     integrations: SlowLaneMemory<IntegrationId>,
-    origins: SlowLaneMemory<String>,
+    origins: SlowLaneMemory<(AccountId, String)>,
 }
 
-/// Where an integration sends to, when the tenant chose it (webhook and Jira URLs).
-fn origin(integration: &Integration) -> Option<String> {
-    integration.provider.destination().map(|d| d.url.origin())
+/// Where an integration sends to, when the tenant chose it (webhook and Jira URLs), and whose.
+fn origin(integration: &Integration) -> Option<(AccountId, String)> {
+    let destination = integration.provider.destination()?;
+    Some((integration.account_id.clone(), destination.url.origin()))
 }
 
 impl Lanes {

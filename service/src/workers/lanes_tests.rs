@@ -121,3 +121,14 @@ async fn another_integration_sending_to_a_slow_origin_moves_without_paying_the_b
     assert_eq!(deps.slow_queue.forwarded(), [message]);
     assert_eq!(deps.lanes.lane(other.id, clock().now()), Lane::Slow, "remembered itself from now on");
 }
+
+#[tokio::test]
+async fn another_accounts_integration_on_a_slow_origin_is_left_in_the_shared_lane() {
+    let other = webhook("acct_b", ID_2, &["finding.new"]);
+    let deps = deps([hook(), other.clone()], ScriptedSender::answering([Answer::status(200)]));
+    deps.lanes.remember(&hook(), clock().now());
+    let mut next = task(EventType::FindingNew, 1);
+    (next.account_id, next.integration_id) = (other.account_id.clone(), other.id);
+    assert_eq!(deliver(&deps, &body(&next)).await.unwrap(), Disposition::Delivered);
+    assert!(deps.slow_queue.forwarded().is_empty(), "one tenant's slow endpoint never moves another's");
+}
