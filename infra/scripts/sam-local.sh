@@ -124,10 +124,12 @@ LOCAL_PID=
 
 # The values stack.rs gives the functions locally, with the emulator as containers reach it.
 # No receiver can be reached from the containers (no route out, and targets on the bridge are
-# refused), so delivery attempts time out: 3 s instead of 10 s keeps that short.
+# refused), so delivery attempts time out: 3 s instead of 10 s keeps that short. The shared
+# lane's budget is set above it, so those attempts run whole and are logged and retried here
+# rather than moved to the slow lane (tests/tests/e2e/fair_delivery.rs covers that move).
 Q=http://$BRIDGE_IP:$MOTO_PORT/123456789012
 jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" '{Parameters: {
-    AWS_ENDPOINT_URL: $ep, APVISO_DELIVERY_TIMEOUT: "3s",
+    AWS_ENDPOINT_URL: $ep, APVISO_DELIVERY_TIMEOUT: "3s", APVISO_SHARED_LANE_BUDGET: "30s",
     APVISO_INTEGRATIONS_TABLE: "apviso-integrations", APVISO_API_KEYS_TABLE: "apviso-api-keys",
     APVISO_DELIVERY_LOGS_TABLE: "apviso-delivery-logs", APVISO_DIGESTS_TABLE: "apviso-digests",
     APVISO_DELIVERIES_QUEUE_URL: "\($q)/apviso-deliveries",
