@@ -104,6 +104,7 @@ pub async fn run(ctx: &Ctx, events: usize) -> Result<Fairness, BoxError> {
                     .await
                     .ok_or_else(|| format!("B's event {id} did not arrive within 600 s"))?;
                 let latency = ms(arrived - sent);
+                crate::trace::mark(format_args!("B {id}: {latency:.1} ms"));
                 if latency > 1000.0 {
                     eprintln!("       B's event {i} of phase {phase}: {latency:.0} ms");
                 }
@@ -123,9 +124,16 @@ pub async fn run(ctx: &Ctx, events: usize) -> Result<Fairness, BoxError> {
         "       flood: A gets {A_EVENTS} events ({} hanging deliveries) while B goes on",
         A_EVENTS * A_INTEGRATIONS
     );
+    let sampler =
+        crate::trace::on().then(|| tokio::spawn(sample(ctx.sqs(), local.stack.clone(), Arc::clone(&hole.accepted))));
+    crate::trace::mark("flood: publishing A's events");
     publish_flood(ctx, &local, &acct_a, &data).await?;
+    crate::trace::mark("flood: A's events published");
     let started = Instant::now();
     let flooded = b_phase("flood", 0).await?;
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
     let flooded_secs = started.elapsed().as_secs_f64();
     let a_connections = hole.accepted.load(Ordering::Relaxed);
     let slow_lane_backlog_at_end = depth(ctx, &local.stack.slow_deliveries.url).await?;
@@ -162,6 +170,29 @@ async fn publish_flood(
         sqs.send_message_batch().queue_url(&local.stack.events.url).set_entries(Some(entries)).send().await?;
     }
     Ok(())
+}
+
+/// The timeline's view of the queues (`BENCH_TRACE` only: each sample is three more emulator
+/// calls): visible/in flight/delayed per queue, and A's attempts so far.
+async fn sample(sqs: aws_sdk_sqs::Client, stack: apviso_infra::stack::Provisioned, accepted: Arc<AtomicUsize>) {
+    loop {
+        let mut line = format!("depths (visible/in flight/delayed), black hole {}:", accepted.load(Ordering::Relaxed));
+        for (name, url) in
+            [("events", &stack.events.url), ("shared", &stack.deliveries.url), ("slow", &stack.slow_deliveries.url)]
+        {
+            let out = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::All).send().await;
+            let attrs = out.ok().and_then(|o| o.attributes).unwrap_or_default();
+            let get = |n: QueueAttributeName| attrs.get(&n).cloned().unwrap_or_default();
+            line += &format!(
+                " {name} {}/{}/{}",
+                get(QueueAttributeName::ApproximateNumberOfMessages),
+                get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+                get(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            );
+        }
+        crate::trace::mark(line);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Messages a queue holds: visible, in flight and delayed.

@@ -29,6 +29,7 @@ mod runtime_api;
 mod spans;
 mod stats;
 mod throughput;
+mod trace;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -343,7 +344,7 @@ fn main() -> ExitCode {
     };
     let calls = SdkCalls::default();
     let log_bytes = cost::log_bytes::LogBytes::default();
-    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer());
+    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer()).with(trace::layer());
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         eprintln!("apviso-bench: could not install the SDK call counter");
     }
