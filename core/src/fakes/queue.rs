@@ -27,6 +27,7 @@ struct State {
     sent: Vec<Vec<DeliveryMessage>>,
     delayed: Vec<(DeliveryMessage, Duration)>,
     forwarded: Vec<String>,
+    forward_calls: usize,
     dead: Vec<DeadLetter>,
 }
 
@@ -51,6 +52,11 @@ impl RecordingQueue {
         lock(&self.state).forwarded.clone()
     }
 
+    /// How many `forward` calls were made (each one or more SendMessageBatch calls in SQS).
+    pub fn forward_calls(&self) -> usize {
+        lock(&self.state).forward_calls
+    }
+
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         lock(&self.state).dead.clone()
     }
@@ -70,7 +76,9 @@ impl DeliveryQueue for RecordingQueue {
     }
 
     async fn forward(&self, bodies: &[&str]) -> Result<(), QueueError> {
-        lock(&self.state).forwarded.extend(bodies.iter().map(|b| (*b).to_owned()));
+        let mut state = lock(&self.state);
+        state.forward_calls += 1;
+        state.forwarded.extend(bodies.iter().map(|b| (*b).to_owned()));
         Ok(())
     }
 }

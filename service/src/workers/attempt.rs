@@ -40,18 +40,22 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
     record(deps, integration, task, started, attempt).await
 }
 
-/// Like [`run`], but the sending is given up after `budget`: `None` then, and nothing is logged
-/// or recorded. The receiver may have got the request (it was cut off while waiting for the
-/// answer): the caller makes the same attempt again elsewhere, under the same delivery id.
-pub async fn run_within<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(
+/// Like [`run`], but the sending is given up when `cut` resolves first: `Err` with its output
+/// then, and nothing
+/// is logged or recorded. The receiver may have got the request (it was cut off while waiting
+/// for the answer): the caller makes the same attempt again elsewhere, under the same delivery id.
+pub async fn run_unless<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock, R>(
     deps: &AttemptDeps<'_, S, L, H, C>,
     integration: &Integration,
     task: &DeliveryTask,
-    budget: Duration,
-) -> Option<AttemptReport> {
+    cut: impl std::future::Future<Output = R>,
+) -> Result<AttemptReport, R> {
     let started = deps.clock.now();
-    let attempt = tokio::time::timeout(budget, deps.providers.attempt(integration, task, started)).await.ok()?;
-    Some(record(deps, integration, task, started, attempt).await)
+    let attempt = tokio::select! {
+        attempt = deps.providers.attempt(integration, task, started) => attempt,
+        why = cut => return Err(why),
+    };
+    Ok(record(deps, integration, task, started, attempt).await)
 }
 
 async fn record<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock>(

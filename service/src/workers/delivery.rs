@@ -5,7 +5,10 @@
 //! attempt may hold its slot for the lane's budget only; an integration found slow has its
 //! deliveries moved, unchanged, to the slow lane, where they run with the full timeout.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
@@ -88,28 +91,59 @@ where
     if lane == Lane::Slow {
         return for_each_record(event, |body| deliver_in(deps, Lane::Slow, body), park).await;
     }
-    // Deliveries of integrations this process already knows are slow move on in one call,
-    // without reading anything: a flood of them costs the shared lane next to nothing.
+    // Deliveries of integrations this process already knows are slow move on without being
+    // read: a flood of them costs the shared lane next to nothing.
     let now = deps.clock.now();
     let known_slow = |record: &&SqsMessage| {
         let route = record.body.as_deref().and_then(Route::of);
         route.is_some_and(|r| deps.lanes.lane(r.integration_id, now) == Lane::Slow)
     };
-    let (moved, rest): (Vec<&SqsMessage>, Vec<&SqsMessage>) = event.records.iter().partition(known_slow);
+    let (known, rest): (Vec<&SqsMessage>, Vec<&SqsMessage>) = event.records.iter().partition(known_slow);
     let mut remaining = SqsEvent::default();
     remaining.records = rest.into_iter().cloned().collect();
-    let mut response = for_each_record(&remaining, |body| deliver_in(deps, Lane::Shared, body), park).await;
+    // The rest are read and attempted; those cut off (or found slow once read) join the known
+    // ones, and the batch moves them all together: one SendMessageBatch per ten, not one each.
+    let cut_off: Mutex<Vec<&str>> = Mutex::new(Vec::new());
+    let step = |body| {
+        let cut_off = &cut_off;
+        async move {
+            match step_in(deps, Lane::Shared, body).await? {
+                Step::Done(disposition) => Ok(disposition),
+                Step::Move => {
+                    cut_off.lock().unwrap_or_else(PoisonError::into_inner).push(body);
+                    Ok(Disposition::MovedToSlowLane)
+                }
+            }
+        }
+    };
+    let mut response = for_each_record(&remaining, step, park).await;
+    let cut_off = std::mem::take(&mut *cut_off.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut moved: Vec<(&str, Option<&String>)> =
+        known.iter().map(|r| (r.body.as_deref().unwrap_or_default(), r.message_id.as_ref())).collect();
+    let read_and_moved = remaining.records.iter().filter(|r| r.body.as_deref().is_some_and(|b| cut_off.contains(&b)));
+    moved.extend(read_and_moved.map(|r| (r.body.as_deref().unwrap_or_default(), r.message_id.as_ref())));
     if !moved.is_empty() {
-        let bodies: Vec<&str> = moved.iter().map(|r| r.body.as_deref().unwrap_or_default()).collect();
+        let bodies: Vec<&str> = moved.iter().map(|(body, _)| *body).collect();
         match deps.slow_queue.forward(&bodies).await {
-            Ok(()) => tracing::info!(count = bodies.len(), "deliveries of slow integrations moved to the slow lane"),
+            Ok(()) => tracing::info!(
+                count = bodies.len(),
+                unread = known.len(),
+                "deliveries of slow integrations moved to the slow lane"
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "could not move deliveries to the slow lane; SQS will redeliver them");
-                moved.iter().filter_map(|r| r.message_id.clone()).for_each(|id| response.add_failure(id));
+                moved.iter().filter_map(|(_, id)| id.cloned()).for_each(|id| response.add_failure(id));
             }
         }
     }
     response
+}
+
+/// What a message needs once it was read and, perhaps, attempted.
+enum Step {
+    Done(Disposition),
+    /// To the slow lane, unchanged: the caller sends it there.
+    Move,
 }
 
 /// Delivers one message as the shared lane does.
@@ -143,6 +177,29 @@ where
     P: PayloadStore,
     C: Clock,
 {
+    match step_in(deps, lane, body).await? {
+        Step::Done(disposition) => Ok(disposition),
+        Step::Move => {
+            deps.slow_queue.forward(&[body]).await?;
+            Ok(Disposition::MovedToSlowLane)
+        }
+    }
+}
+
+async fn step_in<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    lane: Lane,
+    body: &str,
+) -> Result<Step, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+{
     let decoded = match DeliveryMessage::decode_any(body) {
         Ok(Decoded::Ready(message)) => Ok(message),
         Ok(Decoded::NeedsData(pending)) => resolve(&deps.payloads, pending).await?,
@@ -153,7 +210,7 @@ where
         Err(reason) => {
             tracing::warn!(%reason, "delivery message that can never be delivered sent to the dead-letter queue");
             dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await?;
-            return Ok(Disposition::DeadLettered);
+            return Ok(Step::Done(Disposition::DeadLettered));
         }
     };
     if task.event_type == EventType::IntegrationVerification {
@@ -174,7 +231,7 @@ where
                 attempt = task.attempt,
                 "integration {why}; pending delivery dropped without sending"
             );
-            return Ok(Disposition::Dropped);
+            return Ok(Step::Done(Disposition::Dropped));
         }
     };
     let attempt_deps = AttemptDeps {
@@ -186,29 +243,37 @@ where
     };
     let now = deps.clock.now();
     if lane == Lane::Shared && deps.lanes.moves(&integration, now) {
-        deps.slow_queue.forward(&[body]).await?;
-        return Ok(Disposition::MovedToSlowLane);
+        return Ok(Step::Move);
     }
     // Only webhook attempts are cut off: their receivers de-duplicate on the delivery id, while
     // a Slack message or a Jira issue sent twice would be seen twice. The others, all hosted
     // services, still move to the slow lane once an attempt shows them slow.
     let started = Instant::now();
     let report = if lane == Lane::Shared && integration.provider.kind() == Provider::Webhook {
-        attempt::run_within(&attempt_deps, &integration, &task, deps.lanes.budget).await
+        let watched = deps.lanes.watch(&integration, now);
+        match attempt::run_unless(&attempt_deps, &integration, &task, watched.cut()).await {
+            Ok(report) => {
+                if report.outcome.error_code() != Some(ErrorCode::Timeout) {
+                    watched.answered();
+                }
+                report
+            }
+            Err(cut) => {
+                drop(watched);
+                deps.lanes.remember(&integration, now);
+                tracing::warn!(
+                    integration_id = %integration.id,
+                    delivery_id = %task.delivery_id,
+                    attempt = task.attempt,
+                    waited_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    why = cut.as_str(),
+                    "attempt cut off in the shared lane; it moves to the slow lane"
+                );
+                return Ok(Step::Move);
+            }
+        }
     } else {
-        Some(attempt::run(&attempt_deps, &integration, &task).await)
-    };
-    let Some(report) = report else {
-        deps.lanes.remember(&integration, now);
-        tracing::warn!(
-            integration_id = %integration.id,
-            delivery_id = %task.delivery_id,
-            attempt = task.attempt,
-            budget_ms = u64::try_from(deps.lanes.budget.as_millis()).unwrap_or(u64::MAX),
-            "no answer within the shared lane's budget; the attempt moves to the slow lane"
-        );
-        deps.slow_queue.forward(&[body]).await?;
-        return Ok(Disposition::MovedToSlowLane);
+        attempt::run(&attempt_deps, &integration, &task).await
     };
     let timed_out = report.outcome.error_code() == Some(ErrorCode::Timeout);
     if shows_slow(started.elapsed(), timed_out, deps.lanes.budget) {
@@ -217,9 +282,9 @@ where
         deps.lanes.forget(&integration);
     }
     if report.outcome.is_delivered() {
-        return Ok(Disposition::Delivered);
+        return Ok(Step::Done(Disposition::Delivered));
     }
-    schedule_retry(deps, lane, &task, &report.outcome, &report.log.delivered_at.to_string()).await
+    schedule_retry(deps, lane, &task, &report.outcome, &report.log.delivered_at.to_string()).await.map(Step::Done)
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was

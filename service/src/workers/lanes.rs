@@ -2,8 +2,9 @@
 //! from, and what this process remembers about slow integrations.
 
 use std::{
+    collections::HashMap,
     sync::{Mutex, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use aws_lambda_events::sqs::SqsEvent;
@@ -14,16 +15,50 @@ use apviso_core::{
         ids::{AccountId, IntegrationId},
         integration::Integration,
     },
-    pipeline::lanes::{Lane, SlowLaneMemory},
+    pipeline::lanes::{CrowdRule, Lane, OriginWatch, SlowLaneMemory},
 };
+
+/// Attempts to one origin at once, none answered for a third of the budget: the origin hangs
+/// (see [`CrowdRule`]). Three, so that two deliveries waiting on one slow answer each are left
+/// to the budget; a third of the budget, so a flood's first wave holds the lane's slots for a
+/// second rather than the whole budget.
+const CROWD: usize = 3;
+
+/// Above this many watched origins, idle ones are dropped when an attempt ends.
+const PRUNE_WATCHES_ABOVE: usize = 1024;
 
 #[derive(Debug)]
 pub struct Lanes {
     slow_queue_arn: String,
     /// How long a webhook attempt may hold a shared-lane slot.
     pub budget: Duration,
+    crowd: CrowdRule,
     /// Shared by every batch this process handles (Lambda: one instance; locally: every poller).
     memory: Mutex<Memory>,
+    /// Bumped whenever an origin or integration is found slow, so attempts still waiting on it
+    /// in other batches are cut at once instead of each at its own budget.
+    found: tokio::sync::watch::Sender<u64>,
+}
+
+/// Why a shared-lane attempt was given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// It had no answer within the budget.
+    Budget,
+    /// Its origin was found slow meanwhile, by another attempt of this process.
+    OriginSlow,
+    /// It and at least two others to its origin waited a third of the budget, unanswered.
+    Crowd,
+}
+
+impl Cut {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cut::Budget => "no answer within the shared lane's budget",
+            Cut::OriginSlow => "its origin was found slow by another attempt",
+            Cut::Crowd => "several attempts to its origin wait unanswered",
+        }
+    }
 }
 
 /// Slow integrations, and the origins (scheme, host, port) they send to: an account's other
@@ -34,6 +69,8 @@ pub struct Lanes {
 struct Memory {
     integrations: SlowLaneMemory<IntegrationId>,
     origins: SlowLaneMemory<(AccountId, String)>,
+    /// Attempts waiting on each origin in the shared lane, for the crowd rule.
+    watches: HashMap<(AccountId, String), OriginWatch>,
 }
 
 /// Where an integration sends to, when the tenant chose it (webhook and Jira URLs), and whose.
@@ -44,8 +81,18 @@ fn origin(integration: &Integration) -> Option<(AccountId, String)> {
 
 impl Lanes {
     pub fn new(slow_queue_arn: impl Into<String>, budget: Duration, hold: Duration) -> Self {
-        let memory = Memory { integrations: SlowLaneMemory::new(hold), origins: SlowLaneMemory::new(hold) };
-        Self { slow_queue_arn: slow_queue_arn.into(), budget, memory: Mutex::new(memory) }
+        let memory = Memory {
+            integrations: SlowLaneMemory::new(hold),
+            origins: SlowLaneMemory::new(hold),
+            watches: HashMap::new(),
+        };
+        Self {
+            slow_queue_arn: slow_queue_arn.into(),
+            budget,
+            crowd: CrowdRule { suspect: budget / 3, crowd: CROWD },
+            memory: Mutex::new(memory),
+            found: tokio::sync::watch::Sender::new(0),
+        }
     }
 
     /// The lane of a batch: a mapping reads one queue, so its first record's source names it.
@@ -80,11 +127,33 @@ impl Lanes {
     }
 
     pub fn remember(&self, integration: &Integration, now: OffsetDateTime) {
-        let mut memory = self.memory();
-        memory.integrations.remember(integration.id, now);
-        if let Some(origin) = origin(integration) {
-            memory.origins.remember(origin, now);
+        {
+            let mut memory = self.memory();
+            memory.integrations.remember(integration.id, now);
+            if let Some(origin) = origin(integration) {
+                memory.origins.remember(origin, now);
+            }
         }
+        self.found.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Starts watching one webhook attempt of `integration` in the shared lane, at `now`
+    /// (the clock's time, for the memory's holds).
+    pub fn watch(&self, integration: &Integration, now: OffsetDateTime) -> Watched<'_> {
+        let origin = origin(integration);
+        let started = Instant::now();
+        let token = origin.as_ref().map(|o| self.memory().watches.entry(o.clone()).or_default().start(started));
+        Watched { lanes: self, integration: integration.id, origin, token, started, now, answered: false }
+    }
+
+    fn slow_now(&self, integration: IntegrationId, origin: Option<&(AccountId, String)>, now: OffsetDateTime) -> bool {
+        let memory = self.memory();
+        memory.integrations.is_slow(&integration, now) || origin.is_some_and(|o| memory.origins.is_slow(o, now))
+    }
+
+    fn crowd_hangs(&self, origin: &(AccountId, String)) -> bool {
+        let memory = self.memory();
+        memory.watches.get(origin).is_some_and(|w| w.hangs(self.crowd, Instant::now()))
     }
 
     pub fn forget(&self, integration: &Integration) {
@@ -92,6 +161,80 @@ impl Lanes {
         memory.integrations.forget(&integration.id);
         if let Some(origin) = origin(integration) {
             memory.origins.forget(&origin);
+        }
+    }
+}
+
+/// One shared-lane webhook attempt being watched; dropping it ends the watch.
+#[derive(Debug)]
+pub struct Watched<'a> {
+    lanes: &'a Lanes,
+    integration: IntegrationId,
+    origin: Option<(AccountId, String)>,
+    token: Option<u64>,
+    started: Instant,
+    /// The clock's time when it started.
+    now: OffsetDateTime,
+    answered: bool,
+}
+
+impl Watched<'_> {
+    /// Resolves when the attempt is to be given up: at the budget; as soon as its integration or
+    /// origin is found slow by another attempt of this process; or when, a third of the budget
+    /// in, the crowd rule finds its origin hanging. Never resolves before the attempt started.
+    pub async fn cut(&self) -> Cut {
+        let lanes = self.lanes;
+        let mut found = lanes.found.subscribe();
+        let budget_at = tokio::time::Instant::from_std(self.started + lanes.budget);
+        let suspect_at = tokio::time::Instant::from_std(self.started + lanes.crowd.suspect);
+        let mut crowd_checked = self.origin.is_none();
+        loop {
+            let now = self.now + self.started.elapsed();
+            if lanes.slow_now(self.integration, self.origin.as_ref(), now) {
+                return Cut::OriginSlow;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(budget_at) => return Cut::Budget,
+                () = tokio::time::sleep_until(suspect_at), if !crowd_checked => {
+                    crowd_checked = true;
+                    if self.origin.as_ref().is_some_and(|o| lanes.crowd_hangs(o)) {
+                        return Cut::Crowd;
+                    }
+                }
+                changed = found.changed() => {
+                    // The sender lives as long as `lanes`: an error cannot happen while we
+                    // borrow it; should it, the budget still ends the wait.
+                    if changed.is_err() {
+                        tokio::time::sleep_until(budget_at).await;
+                        return Cut::Budget;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The attempt got an answer (any status, or a refused connection): its origin is alive.
+    pub fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Watched<'_> {
+    fn drop(&mut self) {
+        let (Some(origin), Some(token)) = (&self.origin, self.token) else { return };
+        let now = Instant::now();
+        let mut memory = self.lanes.memory();
+        let idle = memory.watches.get_mut(origin).is_some_and(|w| {
+            w.end(token, self.answered, now);
+            w.idle(self.lanes.crowd, now)
+        });
+        if idle {
+            memory.watches.remove(origin);
+        }
+        // Origins that answered lately stay until they fall idle; bound the map all the same.
+        if memory.watches.len() > PRUNE_WATCHES_ABOVE {
+            let crowd = self.lanes.crowd;
+            memory.watches.retain(|_, w| !w.idle(crowd, now));
         }
     }
 }

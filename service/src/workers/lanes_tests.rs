@@ -3,7 +3,7 @@
 //! request; the slow lane attempts, logs and retries exactly as the shared one, in its lane.
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::SqsEvent;
 use serde_json::{Value, json};
@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use super::{
     delivery::{Disposition, deliver, deliver_in, handle_batch},
     delivery_tests::{SLOW_QUEUE_ARN, body, deps, hook, task},
+    lanes::Lanes,
 };
-use crate::test_support::{ID_1, ID_2, clock, id, webhook};
+use crate::test_support::{ID_1, ID_2, ID_3, ID_4, clock, id, webhook};
 use apviso_core::{
     domain::{delivery_log::ErrorCode, events::EventType, integration::DeliveryStatus},
     fakes::{Answer, ScriptedSender},
@@ -131,4 +132,53 @@ async fn another_accounts_integration_on_a_slow_origin_is_left_in_the_shared_lan
     (next.account_id, next.integration_id) = (other.account_id.clone(), other.id);
     assert_eq!(deliver(&deps, &body(&next)).await.unwrap(), Disposition::Delivered);
     assert!(deps.slow_queue.forwarded().is_empty(), "one tenant's slow endpoint never moves another's");
+}
+
+/// `n` of acct_a's webhooks, all sending to the same origin, and one delivery for each.
+fn same_origin_deliveries(n: usize) -> (Vec<apviso_core::domain::integration::Integration>, Vec<String>) {
+    let hooks: Vec<_> = [ID_1, ID_2, ID_3, ID_4][..n].iter().map(|i| webhook("acct_a", i, &["finding.new"])).collect();
+    let bodies = hooks
+        .iter()
+        .map(|h| {
+            let mut t = task(EventType::FindingNew, 1);
+            t.integration_id = h.id;
+            body(&t)
+        })
+        .collect();
+    (hooks, bodies)
+}
+
+#[tokio::test]
+async fn a_crowd_of_unanswered_attempts_to_one_origin_is_cut_before_the_budget_and_moved_in_one_call() {
+    let (hooks, bodies) = same_origin_deliveries(4);
+    let mut deps = deps(hooks, ScriptedSender::always(Answer::Hang));
+    let budget = Duration::from_secs(3);
+    deps.lanes = Lanes::new(SLOW_QUEUE_ARN, budget, Duration::from_secs(900));
+    let started = Instant::now();
+    let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
+    let took = started.elapsed();
+    assert!(response.batch_item_failures.is_empty());
+    assert!(took < budget, "four attempts waiting on one origin are cut at a third of the budget, took {took:?}");
+    assert_eq!(deps.providers.http.requests().len(), 4);
+    let mut moved = deps.slow_queue.forwarded();
+    moved.sort();
+    let mut expected = bodies.clone();
+    expected.sort();
+    assert_eq!(moved, expected, "every cut-off delivery moved unchanged");
+    assert_eq!(deps.slow_queue.forward_calls(), 1, "the batch moves its records together");
+    assert!(deps.logs.all().is_empty());
+    assert_eq!(deps.lanes.lane(id(ID_4), clock().now()), Lane::Slow);
+}
+
+#[tokio::test]
+async fn two_unanswered_attempts_to_one_origin_wait_for_the_budget() {
+    let (hooks, bodies) = same_origin_deliveries(2);
+    let mut deps = deps(hooks, ScriptedSender::always(Answer::Hang));
+    let budget = Duration::from_millis(600);
+    deps.lanes = Lanes::new(SLOW_QUEUE_ARN, budget, Duration::from_secs(900));
+    let started = Instant::now();
+    let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(started.elapsed() >= budget, "two slow answers are not a crowd: each gets the whole budget");
+    assert_eq!(deps.slow_queue.forwarded().len(), 2);
 }
