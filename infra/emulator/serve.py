@@ -14,7 +14,8 @@ stack on every start, so without this each restart dropped all pending Scheduler
 by `make chaos`: a delivery whose attempt 4 was scheduled just before a restart never happened).
 
 moto's SQS scans every queued message on most calls and reads the clock slowly for each;
-`fast_sqs_scans` makes the same scans cheap, so a queue holding a thousand messages stays fast.
+`fast_sqs_scans` makes the same scans cheap, and `fast_sqs_deletes` finds a receipt handle's
+message without walking the queue, so a queue holding a thousand messages stays fast.
 
 SQS fair queues: on a standard queue, messages sent with a MessageGroupId (our deliveries
 queues use the account) are handed out so that one group's backlog does not delay the others:
@@ -134,6 +135,41 @@ def fast_sqs_scans() -> None:
     Queue.approximate_number_of_messages_not_visible = property(not_visible_count)
 
 
+def fast_sqs_deletes() -> None:
+    """moto finds the message of a receipt handle by walking the whole queue twice, building a
+    list of every message's handles on each step (`Message.all_receipt_handles` is a property):
+    with a thousand messages queued one DeleteMessageBatch of ten walked 20,000 of them. Moving
+    a flood's backlog to the slow lane (a receive, a send and a delete per ten messages) then
+    kept the emulator's one core busy for seconds, and every other account's calls waited for
+    it. Here each handle is noted when it is issued, so a delete finds its message at once;
+    the checks and the outcome are moto's (an unknown handle, or one of another queue, is
+    refused; a handle already deleted is accepted again)."""
+    import weakref
+
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import Message
+
+    owners = weakref.WeakValueDictionary()
+    received = Message.mark_received
+
+    def mark_received(self, visibility_timeout=None):
+        received(self, visibility_timeout)
+        owners[self.receipt_handle] = self
+
+    def delete_message(self, receipt_handle):
+        if receipt_handle in self.deleted_messages:
+            return
+        message = owners.get(receipt_handle)
+        if message is None or not any(m is message for m in self._messages):
+            raise ReceiptHandleIsInvalid()
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+        self._messages = [m for m in self._messages if m is not message]
+
+    Message.mark_received = mark_received
+    Queue.delete_message = delete_message
+
+
 def fair_queue_order() -> None:
     """Make `Queue.messages` (what ReceiveMessage walks) list quiet groups' messages first on
     standard queues. FIFO queues and messages without a group keep moto's order."""
@@ -151,6 +187,17 @@ def fair_queue_order() -> None:
         return sorted(visible, key=lambda m: in_flight[m.group_id] if m.group_id else 0)
 
     Queue.messages = property(messages)
+    # Only a receive needs the order. moto also counts visible messages through `messages` on
+    # every send (a SendMessage reads the queue's attributes, ApproximateNumberOfMessages among
+    # them) and re-lists them on every wake-up of a long poll: with a thousand messages queued,
+    # sorting them there made each SendMessageBatch of ten sort the queue ten times.
+    Queue.approximate_number_of_messages = property(lambda self: len(arrival_order(self)))
+
+    def wait_for_messages(self, timeout):
+        with self._messages_lock:
+            self._messages_lock.wait_for(lambda: arrival_order(self), timeout=timeout)
+
+    Queue.wait_for_messages = wait_for_messages
     # moto's own receive iterates the in-flight set the same way (to skip busy FIFO groups);
     # with several consumers per queue that raised in the middle of a receive, after messages
     # had been marked received: they then stayed invisible until their visibility timeout.
@@ -165,6 +212,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     fast_sqs_scans()
+    fast_sqs_deletes()
     fair_queue_order()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True)
