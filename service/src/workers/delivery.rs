@@ -260,7 +260,7 @@ where
             }
             Err(cut) => {
                 drop(watched);
-                deps.lanes.remember(&integration, now);
+                found_slow(deps, &integration, now).await;
                 tracing::warn!(
                     integration_id = %integration.id,
                     delivery_id = %task.delivery_id,
@@ -277,7 +277,7 @@ where
     };
     let timed_out = report.outcome.error_code() == Some(ErrorCode::Timeout);
     if shows_slow(started.elapsed(), timed_out, deps.lanes.budget) {
-        deps.lanes.remember(&integration, now);
+        found_slow(deps, &integration, now).await;
     } else if lane == Lane::Slow {
         deps.lanes.forget(&integration);
     }
@@ -285,6 +285,27 @@ where
         return Ok(Step::Done(Disposition::Delivered));
     }
     schedule_retry(deps, lane, &task, &report.outcome, &report.log.delivered_at.to_string()).await.map(Step::Done)
+}
+
+/// Remembers `integration` as slow and, the first time its origin is found slow, the account's
+/// other integrations on that origin too: one Query, so the rest of a flood moves unread.
+async fn found_slow<S, L, Q, R, H, P, C>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C>,
+    integration: &apviso_core::domain::integration::Integration,
+    now: time::OffsetDateTime,
+) where
+    S: IntegrationStore,
+{
+    if !deps.lanes.remember(integration, now) {
+        return;
+    }
+    match deps.store.list(&integration.account_id).await {
+        Ok(all) => deps.lanes.remember_siblings(integration, &all, now),
+        // Only an optimisation: each of them is still recognised by its origin once read.
+        Err(e) => {
+            tracing::warn!(integration_id = %integration.id, error = %e, "could not list the integrations on a slow origin")
+        }
+    }
 }
 
 /// Reads claim-checked data. `Err(reason)` when it can never be read (expired, or not what was

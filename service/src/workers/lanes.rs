@@ -18,10 +18,11 @@ use apviso_core::{
     pipeline::lanes::{CrowdRule, Lane, OriginWatch, SlowLaneMemory},
 };
 
-/// Attempts to one origin at once, none answered for a third of the budget: the origin hangs
-/// (see [`CrowdRule`]). Three, so that two deliveries waiting on one slow answer each are left
-/// to the budget; a third of the budget, so a flood's first wave holds the lane's slots for a
-/// second rather than the whole budget.
+/// Attempts to one origin at once, none answered for half the budget: the origin hangs (see
+/// [`CrowdRule`]). Three, so that two deliveries waiting on one slow answer each are left to the
+/// budget; half the budget, so a receiver that takes a second to answer each of a batch's
+/// deliveries (bench item 3) is never taken for a hanging one, while a flood's first wave holds
+/// the lane's slots for half the budget instead of all of it.
 const CROWD: usize = 3;
 
 /// Above this many watched origins, idle ones are dropped when an attempt ends.
@@ -47,7 +48,7 @@ pub enum Cut {
     Budget,
     /// Its origin was found slow meanwhile, by another attempt of this process.
     OriginSlow,
-    /// It and at least two others to its origin waited a third of the budget, unanswered.
+    /// It and at least two others to its origin waited half the budget, unanswered.
     Crowd,
 }
 
@@ -89,7 +90,7 @@ impl Lanes {
         Self {
             slow_queue_arn: slow_queue_arn.into(),
             budget,
-            crowd: CrowdRule { suspect: budget / 3, crowd: CROWD },
+            crowd: CrowdRule { suspect: budget / 2, crowd: CROWD },
             memory: Mutex::new(memory),
             found: tokio::sync::watch::Sender::new(0),
         }
@@ -126,15 +127,32 @@ impl Lanes {
         slow_origin
     }
 
-    pub fn remember(&self, integration: &Integration, now: OffsetDateTime) {
-        {
+    /// `integration` was found slow. True when this also found its origin slow (it was not
+    /// already): the caller then names the account's other integrations on that origin with
+    /// [`Lanes::remember_siblings`].
+    pub fn remember(&self, integration: &Integration, now: OffsetDateTime) -> bool {
+        let newly = {
             let mut memory = self.memory();
             memory.integrations.remember(integration.id, now);
-            if let Some(origin) = origin(integration) {
+            origin(integration).is_some_and(|origin| {
+                let newly = !memory.origins.is_slow(&origin, now);
                 memory.origins.remember(origin, now);
-            }
-        }
+                newly
+            })
+        };
         self.found.send_modify(|n| *n = n.wrapping_add(1));
+        newly
+    }
+
+    /// Remembers the integrations among `account_integrations` that send to the origin of
+    /// `slow`, so their queued deliveries move by id, unread: without this each of them costs
+    /// a GetItem before its origin is recognised, and a flood's backlog made hundreds of them.
+    pub fn remember_siblings(&self, slow: &Integration, account_integrations: &[Integration], now: OffsetDateTime) {
+        let Some(slow_origin) = origin(slow) else { return };
+        let mut memory = self.memory();
+        for sibling in account_integrations.iter().filter(|i| origin(i).as_ref() == Some(&slow_origin)) {
+            memory.integrations.remember(sibling.id, now);
+        }
     }
 
     /// Starts watching one webhook attempt of `integration` in the shared lane, at `now`
@@ -180,8 +198,8 @@ pub struct Watched<'a> {
 
 impl Watched<'_> {
     /// Resolves when the attempt is to be given up: at the budget; as soon as its integration or
-    /// origin is found slow by another attempt of this process; or when, a third of the budget
-    /// in, the crowd rule finds its origin hanging. Never resolves before the attempt started.
+    /// origin is found slow by another attempt of this process; or when, half the budget in, the
+    /// crowd rule finds its origin hanging.
     pub async fn cut(&self) -> Cut {
         let lanes = self.lanes;
         let mut found = lanes.found.subscribe();
