@@ -14,8 +14,9 @@ stack on every start, so without this each restart dropped all pending Scheduler
 by `make chaos`: a delivery whose attempt 4 was scheduled just before a restart never happened).
 
 moto's SQS scans every queued message on most calls and reads the clock slowly for each;
-`fast_sqs_scans` makes the same scans cheap, and `fast_sqs_deletes` finds a receipt handle's
-message without walking the queue, so a queue holding a thousand messages stays fast.
+`fast_sqs_scans` makes the same scans cheap, `fast_sqs_deletes` finds a receipt handle's
+message without walking the queue and `cheap_standard_sends` spares a send the queue's counts,
+so a queue holding a thousand messages stays fast.
 
 SQS fair queues: on a standard queue, messages sent with a MessageGroupId (our deliveries
 queues use the account) are handed out so that one group's backlog does not delay the others:
@@ -170,6 +171,36 @@ def fast_sqs_deletes() -> None:
     Queue.delete_message = delete_message
 
 
+def cheap_standard_sends() -> None:
+    """moto's SendMessage reads the queue's whole attribute set to look up one FIFO attribute
+    (ContentBasedDeduplication), and that set includes the three approximate counts, each a
+    scan of every message: with a thousand queued, each message of a SendMessageBatch scanned
+    the queue three times. A standard queue has no such attribute, so while a send runs its
+    attribute set is empty; FIFO queues and every other caller get the full set."""
+    import threading
+
+    from moto.sqs.models import SQSBackend
+
+    sending = threading.local()
+    full = Queue.attributes.fget
+    send = SQSBackend.send_message
+
+    def attributes(self):
+        if getattr(sending, "now", False) and not self.fifo_queue:
+            return {}
+        return full(self)
+
+    def send_message(self, *args, **kwargs):
+        sending.now = True
+        try:
+            return send(self, *args, **kwargs)
+        finally:
+            sending.now = False
+
+    Queue.attributes = property(attributes)
+    SQSBackend.send_message = send_message
+
+
 def fair_queue_order() -> None:
     """Make `Queue.messages` (what ReceiveMessage walks) list quiet groups' messages first on
     standard queues. FIFO queues and messages without a group keep moto's order."""
@@ -213,6 +244,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     fast_sqs_scans()
     fast_sqs_deletes()
+    cheap_standard_sends()
     fair_queue_order()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True)
