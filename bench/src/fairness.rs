@@ -47,6 +47,8 @@ pub struct Fairness {
     pub slow_lane_backlog_at_end: usize,
     /// Seconds B's flooded phase lasted.
     pub flooded_secs: f64,
+    /// B's five slowest flooded events: (index in the phase, latency in ms), slowest first.
+    pub flooded_slowest: Vec<(usize, f64)>,
 }
 
 /// Accepts connections and holds them open without a byte of answer.
@@ -148,7 +150,16 @@ pub async fn run(ctx: &Ctx, events: usize) -> Result<Fairness, BoxError> {
         a_connections,
         slow_lane_backlog_at_end,
         flooded_secs,
+        flooded_slowest: slowest(&flooded, 5),
     })
+}
+
+/// The `n` largest values with their indexes, largest first.
+fn slowest(latencies: &[f64], n: usize) -> Vec<(usize, f64)> {
+    let mut indexed: Vec<(usize, f64)> = latencies.iter().copied().enumerate().collect();
+    indexed.sort_by(|a, b| b.1.total_cmp(&a.1));
+    indexed.truncate(n);
+    indexed
 }
 
 /// A's 20 events, sent at once (two SendMessageBatch calls).

@@ -31,8 +31,8 @@ pub(crate) fn section(o: &mut String, r: &Results) {
          unmeasured events), then, every event measured, right after A receives {A_EVENTS} events at once ({} hanging deliveries). \
          Figure: B's event → receiver latency. The real local pipeline (`LocalPipeline`, as many \
          consumers per queue as the template's `MaximumConcurrency`: fan-out 5, shared lane 10, slow \
-         lane 2) with production settings: 10 s attempts, 2 s connect timeout, 3 s shared-lane budget, \
-         retries 1m, 5m, 30m, 2h. The emulator hands out messages as SQS fair queues do \
+         lane 2) with production settings: 10 s attempts, 2 s connect timeout, 3 s shared-lane budget \
+         (half of it when three or more attempts to one origin wait unanswered), retries 1m, 5m, 30m, 2h. The emulator hands out messages as SQS fair queues do \
          (`infra/emulator/serve.py`).\n",
         f.events,
         crate::e2e::PAUSE_MS,
@@ -49,18 +49,21 @@ pub(crate) fn section(o: &mut String, r: &Results) {
          ({} s), {} of A's attempts reached the black hole (cut off in the shared lane or hanging in the \
          slow lane), and {} of A's deliveries were still queued in the slow lane when it ended: B was \
          measured during the flood, not after it.\n\n\
-         Where the worst B figures come from: B's first event after the flood starts finds every \
-         shared-lane slot holding A's first attempts, which are cut off at the 3 s budget, while the \
-         emulator absorbs A's 1,000 sends; its next one or two wait for the emulator while A's backlog \
-         moves to the slow lane (moto serves SQS on one Python core). After that A's deliveries \
-         move unread and B is served ahead of A's backlog (fair queue). The p50 and p90 columns show \
-         the steady state, the max and p99 this transient of a few events.\n\n\
+         B's five slowest flooded events (index in the phase: ms): {}. Where they come from: B's \
+         first event after the flood starts finds every shared-lane slot holding A's first attempts, \
+         which wait until the crowd rule finds the black hole hanging (half the budget), and its reads \
+         then queue behind the slow lane's in the emulator (which serializes DynamoDB); the next one \
+         or two run while A's backlog (about 900 deliveries) moves to the slow lane, a ReceiveMessage, \
+         a SendMessageBatch and a DeleteMessageBatch per ten, which keeps the emulator's one Python \
+         core busy for about a second and makes each of B's calls wait for it. After that A's \
+         deliveries move unread and B is served ahead of A's backlog (fair queue).\n\n\
          Command: `BENCH_ITEMS=9 make bench` (about {} minutes).",
         x(ratio(f.flooded_ms.p50, f.baseline_ms.p50)),
         x(p99_ratio(f)),
         f1(f.flooded_secs),
         f.a_connections,
         f.slow_lane_backlog_at_end,
+        f.flooded_slowest.iter().map(|(i, ms)| format!("#{i}: {}", f1(*ms))).collect::<Vec<_>>().join(", "),
         ((f.flooded_secs * 2.0 + 60.0) / 60.0).ceil()
     );
 }
