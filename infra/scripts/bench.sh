@@ -7,6 +7,9 @@
 #                                target/bench-release/BENCHMARKS.partial.md unless BENCH_OUT is set
 #   BENCH_QUICK=1 make bench     small counts, for trying the machinery out (figures not comparable)
 #   BENCH_TARGET_DIR=dir         another target directory (e.g. an empty one, to time a cold run)
+#   BENCH_TRACE=150              prints a timeline on stderr (the pipeline's log events, SDK calls
+#                                slower than 150 ms, item 9's queue depths); it adds load, so not
+#                                for the figures that go into BENCHMARKS.md
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . infra/scripts/moto.sh
