@@ -63,6 +63,11 @@ impl<Q: DeliveryQueue> DeliveryQueue for CountingQueue<Q> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.send_delayed(message, delay).await
     }
+
+    async fn forward(&self, bodies: &[&str]) -> Result<(), QueueError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.forward(bodies).await
+    }
 }
 
 impl<Q: DeadLetters> DeadLetters for CountingQueue<Q> {

@@ -14,6 +14,7 @@ mod cost;
 mod criterion_results;
 mod ctx;
 mod e2e;
+mod fairness;
 mod fanout;
 mod fixtures;
 mod lambda;
@@ -21,12 +22,14 @@ mod procfs;
 mod receiver;
 mod report;
 mod report_cost;
+mod report_fairness;
 mod report_notes;
 mod report_sections;
 mod runtime_api;
 mod spans;
 mod stats;
 mod throughput;
+mod trace;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -53,8 +56,8 @@ use crate::{
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Items 1 to 8; a run of all of them writes BENCHMARKS.md.
-pub const ALL_ITEMS: u8 = 8;
+/// Items 1 to 9; a run of all of them writes BENCHMARKS.md.
+pub const ALL_ITEMS: u8 = 9;
 
 #[derive(Clone, Debug)]
 pub struct Args {
@@ -118,6 +121,8 @@ pub struct Counts {
     /// Events per cost case (× 5 integrations), and reps of the slowest-record check.
     pub cost_events: usize,
     pub capacity_reps: usize,
+    /// B's events per phase of the fairness item.
+    pub fair_events: usize,
 }
 
 impl Counts {
@@ -133,6 +138,7 @@ impl Counts {
                 standalone_invocations: 5,
                 cost_events: 4,
                 capacity_reps: 1,
+                fair_events: 30,
             }
         } else {
             Self {
@@ -145,6 +151,7 @@ impl Counts {
                 standalone_invocations: 20,
                 cost_events: 40,
                 capacity_reps: 3,
+                fair_events: 200,
             }
         }
     }
@@ -192,6 +199,7 @@ pub struct Results {
     pub artifacts: Vec<Artifact>,
     pub cpu: BTreeMap<String, Estimate>,
     pub cost: Option<cost::Cost>,
+    pub fairness: Option<fairness::Fairness>,
 }
 
 fn record<T>(results: &mut Results, item: &str, outcome: Result<T, BoxError>) -> Option<T> {
@@ -229,7 +237,7 @@ async fn run(
     let want = |n: u8| args.items.contains(&n);
 
     if want(1) {
-        eprintln!("[1/8] pipeline overhead: {} events one at a time, alternating with the floor", counts.e2e_events);
+        eprintln!("[1/9] pipeline overhead: {} events one at a time, alternating with the floor", counts.e2e_events);
         let outcome = e2e::run(&ctx, counts.e2e_events).await;
         if let Some(e2e) = record(&mut results, "1", outcome) {
             results.e2e_ops = op_rows(&e2e.ops);
@@ -238,20 +246,20 @@ async fn run(
         note_rss(&mut results, "item 1");
     }
     if want(2) {
-        eprintln!("[2/8] fan-out to 1, 10 and 100 integrations, {} reps each", counts.fanout_reps);
+        eprintln!("[2/9] fan-out to 1, 10 and 100 integrations, {} reps each", counts.fanout_reps);
         let outcome = fanout::run(&ctx, counts.fanout_reps).await;
         results.fanout = record(&mut results, "2", outcome).unwrap_or_default();
         note_rss(&mut results, "item 2");
     }
     if want(3) {
-        eprintln!("[3/8] delivery concurrency: 10 deliveries to a 1 s receiver vs 1");
+        eprintln!("[3/9] delivery concurrency: 10 deliveries to a 1 s receiver vs 1");
         let outcome = concurrency::run(&ctx, counts.concurrency_reps).await;
         results.concurrency = record(&mut results, "3", outcome);
         note_rss(&mut results, "item 3");
     }
     if want(4) {
         eprintln!(
-            "[4/8] throughput: {} events × {} integrations",
+            "[4/9] throughput: {} events × {} integrations",
             counts.throughput_events, counts.throughput_integrations
         );
         let outcome = throughput::run(
@@ -275,7 +283,7 @@ async fn run(
             .collect(),
     };
     if want(6) {
-        eprintln!("[6/8] artifact sizes");
+        eprintln!("[6/9] artifact sizes");
         let outcome = artifacts::measure(&args.root, &bins.dir, &args.target_dir.join("zips"), &bins.binaries());
         results.artifacts = record(&mut results, "6-size", outcome).unwrap_or_default();
     }
@@ -285,12 +293,12 @@ async fn run(
         if let Some(stack) = record(&mut results, "5/6 stack", outcome) {
             if want(5) {
                 let n = bins.binaries().len();
-                eprintln!("[5/8] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
+                eprintln!("[5/9] cold start: {} interleaved rounds over {n} binaries", counts.cold_runs);
                 let outcome = lambda::cold_starts(&api, &bins, &stack.env, counts.cold_runs).await;
                 results.cold = record(&mut results, "5", outcome).unwrap_or_default();
             }
             if want(6) {
-                eprintln!("[6/8] standalone peak RSS: {} invocations per function", counts.standalone_invocations);
+                eprintln!("[6/9] standalone peak RSS: {} invocations per function", counts.standalone_invocations);
                 let outcome =
                     lambda::standalone(&ctx, &api, &bins, &args.root, &stack, counts.standalone_invocations).await;
                 results.standalone = record(&mut results, "6-rss", outcome).unwrap_or_default();
@@ -305,13 +313,19 @@ async fn run(
     }
     if want(8) {
         eprintln!(
-            "[8/8] cost per million deliveries ({} events × 5 integrations per case) and capacity checks",
+            "[8/9] cost per million deliveries ({} events × 5 integrations per case) and capacity checks",
             counts.cost_events
         );
         let cx = cost::CostCtx { ctx: &ctx, log_bytes: &log_bytes };
         let outcome = cost::run(&cx, &args.root, counts.cost_events, counts.capacity_reps).await;
         results.cost = record(&mut results, "8", outcome);
         note_rss(&mut results, "item 8");
+    }
+    if want(9) {
+        eprintln!("[9/9] fair delivery: B's latency with A idle, then with A's 1,000 hanging deliveries");
+        let outcome = fairness::run(&ctx, counts.fair_events).await;
+        results.fairness = record(&mut results, "9", outcome);
+        note_rss(&mut results, "item 9");
     }
     let c = &mut results.conditions;
     c.loadavg_end = conditions::loadavg();
@@ -330,7 +344,7 @@ fn main() -> ExitCode {
     };
     let calls = SdkCalls::default();
     let log_bytes = cost::log_bytes::LogBytes::default();
-    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer());
+    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer()).with(trace::layer());
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         eprintln!("apviso-bench: could not install the SDK call counter");
     }

@@ -183,6 +183,16 @@ fn targets(r: &Results) -> Vec<Target> {
             });
         }
     }
+    if let Some(f) = &r.fairness {
+        t.push(Target {
+            figure: "9. Fair delivery: B's event → receiver p99 while A's 1,000 deliveries hang".into(),
+            measured: format!("{} ms", f1(f.flooded_ms.p99)),
+            floor: format!("{} ms (A idle)", f1(f.baseline_ms.p99)),
+            ratio: x(crate::report_fairness::p99_ratio(f)),
+            target: "≤ 2× baseline",
+            ok: Some(crate::report_fairness::p99_ratio(f) <= crate::report_fairness::P99_LIMIT),
+        });
+    }
     // One row per provider: the target is per delivery, whichever provider receives it.
     for provider in CPU_PROVIDERS {
         if let (Some(ours), Some(floor)) = (cpu_per_delivery(&r.cpu, provider), cpu_floor(&r.cpu)) {
@@ -320,6 +330,7 @@ pub fn render(r: &Results, args: &Args) -> String {
     section_size_memory(&mut o, r);
     section_cpu(&mut o, r);
     crate::report_cost::section_cost(&mut o, r);
+    crate::report_fairness::section(&mut o, r);
     let misses: Vec<String> = targets(r).into_iter().filter(|t| t.ok == Some(false)).map(|t| t.figure).collect();
     o.push_str(&crate::report_notes::render(r, &misses));
     o

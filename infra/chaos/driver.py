@@ -440,6 +440,7 @@ def main() -> int:
         urls = {
             "events": sqs.get_queue_url(QueueName=f"{PREFIX}events")["QueueUrl"],
             "deliveries": sqs.get_queue_url(QueueName=f"{PREFIX}deliveries")["QueueUrl"],
+            "slow deliveries": sqs.get_queue_url(QueueName=f"{PREFIX}deliveries-slow")["QueueUrl"],
         }
         dlq_urls = {
             "events": sqs.get_queue_url(QueueName=f"{PREFIX}events-dlq")["QueueUrl"],

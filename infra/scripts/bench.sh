@@ -3,10 +3,13 @@
 # alone), runs the criterion CPU benchmark, starts a private moto server, runs the benchmark
 # driver (bench/), which writes BENCHMARKS.md, and stops moto on exit.
 #
-#   BENCH_ITEMS=1,5 make bench   only some items (1-8; 8 is the cost per million deliveries); the report then goes to
+#   BENCH_ITEMS=1,5 make bench   only some items (1-9; 8 is the cost per million deliveries, 9 fair delivery); the report then goes to
 #                                target/bench-release/BENCHMARKS.partial.md unless BENCH_OUT is set
 #   BENCH_QUICK=1 make bench     small counts, for trying the machinery out (figures not comparable)
 #   BENCH_TARGET_DIR=dir         another target directory (e.g. an empty one, to time a cold run)
+#   BENCH_TRACE=150              prints a timeline on stderr (the pipeline's log events, SDK calls
+#                                slower than 150 ms, item 9's queue depths); it adds load, so not
+#                                for the figures that go into BENCHMARKS.md
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . infra/scripts/moto.sh
@@ -19,7 +22,7 @@ export CARGO_TARGET_DIR
 mkdir -p "$CARGO_TARGET_DIR"
 trap stop_moto EXIT INT TERM
 
-all=1,2,3,4,5,6,7,8
+all=1,2,3,4,5,6,7,8,9
 items=${BENCH_ITEMS:-$all}
 out=${BENCH_OUT:-}
 if [ -z "$out" ]; then

@@ -124,18 +124,22 @@ LOCAL_PID=
 
 # The values stack.rs gives the functions locally, with the emulator as containers reach it.
 # No receiver can be reached from the containers (no route out, and targets on the bridge are
-# refused), so delivery attempts time out: 3 s instead of 10 s keeps that short.
+# refused), so delivery attempts time out: 3 s instead of 10 s keeps that short. The shared
+# lane's budget is set above it, so those attempts run whole and are logged and retried here
+# rather than moved to the slow lane (tests/tests/e2e/fair_delivery.rs covers that move).
 Q=http://$BRIDGE_IP:$MOTO_PORT/123456789012
 # The key apviso-local created for secrets at rest (infra/src/secrets_key.rs), by its alias.
 SECRETS_KEY_ARN=$("$MOTO_PYTHON" -c 'import boto3, os, sys
 kms = boto3.client("kms", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
 print(kms.describe_key(KeyId=sys.argv[1])["KeyMetadata"]["Arn"])' alias/apviso-secrets)
 jq -n --arg ep "http://$BRIDGE_IP:$MOTO_PORT" --arg q "$Q" --arg key "$SECRETS_KEY_ARN" '{Parameters: {
-    AWS_ENDPOINT_URL: $ep, APVISO_DELIVERY_TIMEOUT: "3s",
+    AWS_ENDPOINT_URL: $ep, APVISO_DELIVERY_TIMEOUT: "3s", APVISO_SHARED_LANE_BUDGET: "30s",
     APVISO_INTEGRATIONS_TABLE: "apviso-integrations", APVISO_API_KEYS_TABLE: "apviso-api-keys",
     APVISO_DELIVERY_LOGS_TABLE: "apviso-delivery-logs", APVISO_DIGESTS_TABLE: "apviso-digests",
     APVISO_DELIVERIES_QUEUE_URL: "\($q)/apviso-deliveries",
     APVISO_DELIVERIES_QUEUE_ARN: "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries",
+    APVISO_SLOW_DELIVERIES_QUEUE_URL: "\($q)/apviso-deliveries-slow",
+    APVISO_SLOW_DELIVERIES_QUEUE_ARN: "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries-slow",
     APVISO_EVENTS_DLQ_URL: "\($q)/apviso-events-dlq", APVISO_DELIVERIES_DLQ_URL: "\($q)/apviso-deliveries-dlq",
     APVISO_SCHEDULE_GROUP: "apviso-retries",
     APVISO_PAYLOAD_BUCKET: "apviso-payloads", APVISO_S3_PATH_STYLE: "true",

@@ -14,6 +14,9 @@ echo "moto server for tests: $AWS_ENDPOINT_URL"
 # The emulator must give DynamoDB's conditional-write guarantee under concurrency (moto alone
 # does not); the optimistic-concurrency tests rely on it.
 "$MOTO_PYTHON" infra/emulator/race_check.py
+# It must also hand out SQS messages as fair queues do (moto alone serves arrival order); the
+# fair-delivery tests and bench item rely on it.
+"$MOTO_PYTHON" infra/emulator/fair_check.py
 
 # Layers stay layers: no two modules of core or service import each other, directly or around.
 "$MOTO_PYTHON" infra/scripts/module_cycles.py

@@ -12,8 +12,17 @@ use aws_sdk_sqs::{
 };
 use serde_json::{Value, json};
 
-/// One receive-and-handle round. Returns how many records were handed to the handler.
-pub async fn poll_once<F, Fut>(client: &Client, queue_url: &str, queue_arn: &str, handler: &F) -> Result<usize, String>
+use crate::scaling::Mapping;
+
+/// One receive-and-handle round of at most `batch_size` records. Returns how many records were
+/// handed to the handler.
+pub async fn poll_once<F, Fut>(
+    client: &Client,
+    queue_url: &str,
+    queue_arn: &str,
+    batch_size: i32,
+    handler: &F,
+) -> Result<usize, String>
 where
     F: Fn(SqsEvent) -> Fut,
     Fut: Future<Output = SqsBatchResponse>,
@@ -21,7 +30,7 @@ where
     let out = client
         .receive_message()
         .queue_url(queue_url)
-        .max_number_of_messages(10)
+        .max_number_of_messages(batch_size)
         .wait_time_seconds(1)
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
@@ -76,14 +85,36 @@ where
     Ok(messages.len())
 }
 
-/// Polls forever; errors are logged and polling goes on, as the managed mapping would.
+/// Polls forever with one consumer; errors are logged and polling goes on, as the managed
+/// mapping would.
 pub async fn run<F, Fut>(client: Client, queue_url: String, queue_arn: String, handler: F)
 where
     F: Fn(SqsEvent) -> Fut,
     Fut: Future<Output = SqsBatchResponse>,
 {
+    consume(&client, &queue_url, &queue_arn, 10, &handler).await;
+}
+
+/// Polls forever as Lambda runs the mapping: `mapping.max_concurrency` consumers at once, each
+/// receiving up to `mapping.batch_size` records and handing them to its own invocation of
+/// `handler`. One slow batch then holds one consumer, not the queue.
+pub async fn run_mapping<F, Fut>(client: Client, queue_url: String, queue_arn: String, mapping: Mapping, handler: F)
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    let consumers =
+        (0..mapping.max_concurrency).map(|_| consume(&client, &queue_url, &queue_arn, mapping.batch_size, &handler));
+    futures::future::join_all(consumers).await;
+}
+
+async fn consume<F, Fut>(client: &Client, queue_url: &str, queue_arn: &str, batch_size: i32, handler: &F)
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
     loop {
-        if let Err(e) = poll_once(&client, &queue_url, &queue_arn, &handler).await {
+        if let Err(e) = poll_once(client, queue_url, queue_arn, batch_size, handler).await {
             tracing::warn!(queue = %queue_url, error = %e, "polling failed; retrying");
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }

@@ -9,6 +9,7 @@ pub mod http_server;
 pub mod local_config;
 pub mod local_pipeline;
 pub mod queues;
+pub mod scaling;
 pub mod schedule_pump;
 pub mod secrets_key;
 pub mod stack;

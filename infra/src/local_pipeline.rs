@@ -1,5 +1,6 @@
-//! Runs the event pipeline locally: the two SQS consumers (through the same handlers and wiring
-//! the Lambda functions use) and the schedule pump.
+//! Runs the event pipeline locally: the SQS consumers (through the same handlers and wiring the
+//! Lambda functions use, as many at once as the template's mappings allow, see [`scaling`]) and
+//! the schedule pump.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use apviso_service::{
 use aws_config::SdkConfig;
 use tokio::task::JoinHandle;
 
-use crate::{event_source, schedule_pump, stack::Provisioned};
+use crate::{event_source, scaling, schedule_pump, stack::Provisioned};
 
 pub struct LocalPipeline {
     pub fanout: Arc<LiveFanoutDeps>,
@@ -27,25 +28,33 @@ impl LocalPipeline {
         let mut tasks = Vec::new();
 
         let deps = Arc::clone(&fanout);
-        tasks.push(tokio::spawn(event_source::run(
+        tasks.push(tokio::spawn(event_source::run_mapping(
             sqs.clone(),
             stack.events.url.clone(),
             stack.events.arn.clone(),
+            scaling::FANOUT,
             move |event| {
                 let deps = Arc::clone(&deps);
                 async move { fanout::handle_batch(&deps, &event).await }
             },
         )));
-        let deps = Arc::clone(&delivery);
-        tasks.push(tokio::spawn(event_source::run(
-            sqs.clone(),
-            stack.deliveries.url.clone(),
-            stack.deliveries.arn.clone(),
-            move |event| {
-                let deps = Arc::clone(&deps);
-                async move { delivery::handle_batch(&deps, &event).await }
-            },
-        )));
+        // One delivery function, two mappings (lanes); the handler tells them apart by the
+        // records' source queue.
+        for (queue, mapping) in
+            [(&stack.deliveries, scaling::DELIVERY), (&stack.slow_deliveries, scaling::SLOW_DELIVERY)]
+        {
+            let deps = Arc::clone(&delivery);
+            tasks.push(tokio::spawn(event_source::run_mapping(
+                sqs.clone(),
+                queue.url.clone(),
+                queue.arn.clone(),
+                mapping,
+                move |event| {
+                    let deps = Arc::clone(&deps);
+                    async move { delivery::handle_batch(&deps, &event).await }
+                },
+            )));
+        }
         tasks.push(tokio::spawn(schedule_pump::run(
             aws_sdk_scheduler::Client::new(sdk),
             sqs,

@@ -20,6 +20,8 @@ pub struct Provisioned {
     pub tables: Tables,
     pub events: QueuePair,
     pub deliveries: QueuePair,
+    /// The slow lane's deliveries queue (fair delivery).
+    pub slow_deliveries: QueuePair,
     pub schedule_group: String,
     pub payload_bucket: String,
     /// ARN of the KMS key sealing integration secrets.
@@ -40,6 +42,8 @@ impl Provisioned {
             ("APVISO_EVENTS_DLQ_URL", self.events.dlq_url.clone()),
             ("APVISO_DELIVERIES_DLQ_URL", self.deliveries.dlq_url.clone()),
             ("APVISO_DELIVERIES_QUEUE_ARN", self.deliveries.arn.clone()),
+            ("APVISO_SLOW_DELIVERIES_QUEUE_URL", self.slow_deliveries.url.clone()),
+            ("APVISO_SLOW_DELIVERIES_QUEUE_ARN", self.slow_deliveries.arn.clone()),
             ("APVISO_SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE.into()),
             ("APVISO_SCHEDULE_GROUP", self.schedule_group.clone()),
             (PayloadBucket::BUCKET_VAR, self.payload_bucket.clone()),
@@ -79,6 +83,7 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let events = queues::ensure_queue(&sqs, &format!("{prefix}events"), visibility).await?;
     let deliveries = queues::ensure_queue(&sqs, &format!("{prefix}deliveries"), visibility).await?;
+    let slow_deliveries = queues::ensure_queue(&sqs, &format!("{prefix}deliveries-slow"), visibility).await?;
     let schedule_group = format!("{prefix}retries");
     queues::ensure_schedule_group(&aws_sdk_scheduler::Client::new(sdk), &schedule_group).await?;
     let payload_bucket = format!("{prefix}{}", crate::wiring::PAYLOAD_BUCKET_SUFFIX);
@@ -87,7 +92,16 @@ pub async fn provision(sdk: &SdkConfig, prefix: &str, visibility: Duration) -> R
     let secrets_key_arn = secrets_key::ensure_secrets_key(&aws_sdk_kms::Client::new(sdk), prefix).await?;
     let event_bus = format!("{prefix}{}", crate::wiring::EVENT_BUS_SUFFIX);
     queues::ensure_event_bus(&aws_sdk_eventbridge::Client::new(sdk), &event_bus).await?;
-    Ok(Provisioned { tables, events, deliveries, schedule_group, payload_bucket, secrets_key_arn, event_bus })
+    Ok(Provisioned {
+        tables,
+        events,
+        deliveries,
+        slow_deliveries,
+        schedule_group,
+        payload_bucket,
+        secrets_key_arn,
+        event_bus,
+    })
 }
 
 /// SES refuses to send from an unverified address; in AWS the sender is verified once by the

@@ -58,8 +58,9 @@ pub struct QueueWiring {
     pub suffix: &'static str,
     pub dlq_suffix: &'static str,
     pub consumer: &'static str,
-    /// Where the consumer itself sends messages it can never process.
-    pub dlq_url_var: &'static str,
+    /// Where the consumer itself sends messages it can never process (`None`: where it does
+    /// for another queue it reads).
+    pub dlq_url_var: Option<&'static str>,
 }
 
 impl QueueWiring {
@@ -77,19 +78,31 @@ pub const EVENTS_QUEUE: QueueWiring = QueueWiring {
     suffix: "events",
     dlq_suffix: "events-dlq",
     consumer: "fanout",
-    dlq_url_var: "APVISO_EVENTS_DLQ_URL",
+    dlq_url_var: Some("APVISO_EVENTS_DLQ_URL"),
 };
 /// One delivery (attempt) per message; delayed and scheduled retries come back here too.
 pub const DELIVERIES_QUEUE: QueueWiring = QueueWiring {
     suffix: "deliveries",
     dlq_suffix: "deliveries-dlq",
     consumer: "delivery",
-    dlq_url_var: "APVISO_DELIVERIES_DLQ_URL",
+    dlq_url_var: Some("APVISO_DELIVERIES_DLQ_URL"),
 };
-pub const QUEUES: [QueueWiring; 2] = [EVENTS_QUEUE, DELIVERIES_QUEUE];
+/// The slow lane (fair delivery): deliveries of integrations found slow, read by the same
+/// function with few slots. Its consumer parks what it can never process with the other
+/// delivery messages, in the deliveries dead-letter queue; its own takes what SQS moves there.
+pub const SLOW_DELIVERIES_QUEUE: QueueWiring = QueueWiring {
+    suffix: "deliveries-slow",
+    dlq_suffix: "deliveries-slow-dlq",
+    consumer: "delivery",
+    dlq_url_var: None,
+};
+pub const QUEUES: [QueueWiring; 3] = [EVENTS_QUEUE, DELIVERIES_QUEUE, SLOW_DELIVERIES_QUEUE];
 pub const DELIVERIES_QUEUE_URL_VAR: &str = "APVISO_DELIVERIES_QUEUE_URL";
 /// Scheduler targets a queue by ARN, not URL.
 pub const DELIVERIES_QUEUE_ARN_VAR: &str = "APVISO_DELIVERIES_QUEUE_ARN";
+pub const SLOW_DELIVERIES_QUEUE_URL_VAR: &str = "APVISO_SLOW_DELIVERIES_QUEUE_URL";
+/// The delivery function tells its lanes apart by the records' source ARN.
+pub const SLOW_DELIVERIES_QUEUE_ARN_VAR: &str = "APVISO_SLOW_DELIVERIES_QUEUE_ARN";
 
 /// A DynamoDB table: its field of [`Tables`], the variable that names it, its key schema and
 /// TTL attribute.
@@ -162,7 +175,7 @@ pub const EVENT_BUS_SUFFIX: &str = "operational";
 pub const EVENT_BUS_NAME_VAR: &str = EVENT_BUS_VAR;
 
 /// Tunables with the code's defaults (the template's parameter defaults must equal these).
-pub const SETTINGS: [(&str, &str); 13] = [
+pub const SETTINGS: [(&str, &str); 15] = [
     ("APVISO_RETRY_SCHEDULE", DEFAULT_SCHEDULE),
     ("APVISO_SQS_MAX_DELAY", DEFAULT_SQS_MAX_DELAY),
     ("APVISO_DELIVERY_TIMEOUT", "10s"),
@@ -176,6 +189,8 @@ pub const SETTINGS: [(&str, &str); 13] = [
     (Limits::EMAIL_HOURLY_BUDGET_VAR, "200"),
     (DISABLE_AFTER_VAR, apviso_core::domain::endpoint_state::DEFAULT_DISABLE_AFTER),
     (DISABLE_AFTER_FAILURES_VAR, "20"),
+    ("APVISO_SHARED_LANE_BUDGET", "3s"),
+    ("APVISO_SLOW_LANE_HOLD", "15m"),
 ];
 
 /// Read by the code but only for local use: never set in a deployed stack.
@@ -185,7 +200,8 @@ pub const LOCAL_ONLY_VARS: [&str; 2] = ["APVISO_ALLOW_LOOPBACK_TARGETS", Payload
 pub fn env_vars() -> Vec<&'static str> {
     let mut vars: Vec<&'static str> = TABLES.iter().map(|t| t.var).collect();
     vars.extend([DELIVERIES_QUEUE_URL_VAR, DELIVERIES_QUEUE_ARN_VAR]);
-    vars.extend(QUEUES.iter().map(|q| q.dlq_url_var));
+    vars.extend([SLOW_DELIVERIES_QUEUE_URL_VAR, SLOW_DELIVERIES_QUEUE_ARN_VAR]);
+    vars.extend(QUEUES.iter().filter_map(|q| q.dlq_url_var));
     vars.extend([
         SCHEDULE_GROUP_VAR,
         SCHEDULER_ROLE_ARN_VAR,
@@ -246,7 +262,8 @@ mod tests {
         assert_eq!(routes.len(), Route::ALL.len() + 1);
         assert_eq!(routes.iter().filter(|r| r.route_key == DEFAULT_ROUTE).count(), 1);
         let functions = functions();
-        assert_eq!(functions.len(), routes.len() + 1 + QUEUES.len(), "one function per route, consumer, authorizer");
+        let consumers: std::collections::BTreeSet<&str> = QUEUES.iter().map(|q| q.consumer).collect();
+        assert_eq!(functions.len(), routes.len() + 1 + consumers.len(), "one function per route, consumer, authorizer");
         assert_eq!(binaries(), [API_BINARY, AUTHORIZER_FUNCTION, "delivery", "fanout"]);
         assert_eq!(binary_of(FALLBACK_FUNCTION), API_BINARY);
         assert_eq!(binary_of(Route::GetDeliveryLog.function_name()), API_BINARY);

@@ -23,6 +23,7 @@ use crate::{
     workers::{
         delivery::{self, DeliveryDeps},
         fanout::{self, FanoutDeps},
+        lanes::Lanes,
     },
 };
 use apviso_core::{ports::clock::SystemClock, providers::Providers};
@@ -129,6 +130,8 @@ pub fn delivery_deps(sdk: &SdkConfig, config: &Config) -> Result<LiveDeliveryDep
         store: DynamoIntegrationStore::new(dynamo.clone(), &config.tables.integrations),
         logs: DynamoDeliveryLogStore::new(dynamo, &config.tables.delivery_logs),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.queues.deliveries_url),
+        slow_queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.lanes.slow_queue_url),
+        lanes: Lanes::new(&config.lanes.slow_queue_arn, config.lanes.budget, config.lanes.hold),
         scheduler: EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), config.scheduler.clone()),
         payloads: payloads(sdk, config),
         providers: providers(sdk, config)?,

@@ -144,7 +144,7 @@ fn start_pipeline(
 }
 
 /// Waits until neither queue holds a message (visible, in flight or delayed).
-async fn drained(sqs: &aws_sdk_sqs::Client, urls: [&str; 2], within: Duration) -> Result<bool, BoxError> {
+async fn drained(sqs: &aws_sdk_sqs::Client, urls: [&str; 3], within: Duration) -> Result<bool, BoxError> {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         let mut left = 0;
@@ -196,7 +196,11 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     let record: Record = Arc::default();
     let tasks = start_pipeline(cx, &local, &record)?;
     let sqs = ctx.sqs();
-    let urls = [local.stack.events.url.as_str(), local.stack.deliveries.url.as_str()];
+    let urls = [
+        local.stack.events.url.as_str(),
+        local.stack.deliveries.url.as_str(),
+        local.stack.slow_deliveries.url.as_str(),
+    ];
 
     // Warm-up: one event end to end (connections, first calls), not counted.
     let warm = fixtures::finding_event("cost-warm", &acct, &data);

@@ -28,6 +28,8 @@ struct State {
     lost_races: u32,
     /// Every call fails, as in an outage.
     unavailable: bool,
+    /// How many `list` calls (Queries) were made.
+    lists: usize,
     /// Closed windows: "not before", Unix milliseconds.
     windows: HashMap<(AccountId, IntegrationId, Window), i64>,
 }
@@ -60,6 +62,11 @@ impl MemoryIntegrationStore {
     }
 
     /// Makes every call fail (or work again), as a DynamoDB outage would.
+    /// How many `list` calls (one Query each in DynamoDB) were made.
+    pub fn lists(&self) -> usize {
+        lock(&self.state).lists
+    }
+
     pub fn set_unavailable(&self, unavailable: bool) {
         lock(&self.state).unavailable = unavailable;
     }
@@ -97,7 +104,8 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {
-        let state = self.state("Query")?;
+        let mut state = self.state("Query")?;
+        state.lists += 1;
         let mut found: Vec<Integration> = state.items.values().filter(|i| &i.account_id == account).cloned().collect();
         // UUIDv7 ids order by creation, as the table's sort key does.
         found.sort_by_key(|i| Reverse(i.id));

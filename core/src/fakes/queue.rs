@@ -26,6 +26,8 @@ struct State {
     /// One entry per `send_all` call, with the messages it was given.
     sent: Vec<Vec<DeliveryMessage>>,
     delayed: Vec<(DeliveryMessage, Duration)>,
+    forwarded: Vec<String>,
+    forward_calls: usize,
     dead: Vec<DeadLetter>,
 }
 
@@ -45,6 +47,16 @@ impl RecordingQueue {
         lock(&self.state).delayed.clone()
     }
 
+    /// Bodies sent unchanged with `forward`.
+    pub fn forwarded(&self) -> Vec<String> {
+        lock(&self.state).forwarded.clone()
+    }
+
+    /// How many `forward` calls were made (each one or more SendMessageBatch calls in SQS).
+    pub fn forward_calls(&self) -> usize {
+        lock(&self.state).forward_calls
+    }
+
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         lock(&self.state).dead.clone()
     }
@@ -60,6 +72,13 @@ impl DeliveryQueue for RecordingQueue {
 
     async fn send_delayed(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), QueueError> {
         lock(&self.state).delayed.push((message.clone(), delay));
+        Ok(())
+    }
+
+    async fn forward(&self, bodies: &[&str]) -> Result<(), QueueError> {
+        let mut state = lock(&self.state);
+        state.forward_calls += 1;
+        state.forwarded.extend(bodies.iter().map(|b| (*b).to_owned()));
         Ok(())
     }
 }

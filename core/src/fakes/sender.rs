@@ -14,8 +14,14 @@ pub const ELAPSED: Duration = Duration::from_millis(25);
 /// One scripted answer: a response, or a failure before any status arrived.
 #[derive(Clone, Debug)]
 pub enum Answer {
-    Response { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
     Failure(TransportError),
+    /// Accepts the request and never answers, like an endpoint that black-holes traffic.
+    Hang,
 }
 
 impl Answer {
@@ -41,12 +47,14 @@ impl Answer {
         Answer::Failure(TransportError::new(kind, message))
     }
 
-    fn into_result(self) -> SendResult {
+    /// `None` for [`Answer::Hang`]: there is never a result.
+    fn into_result(self) -> Option<SendResult> {
         match self {
             Answer::Response { status, headers, body } => {
-                SendResult { status: Some(status), headers, body, elapsed: ELAPSED, error: None }
+                Some(SendResult { status: Some(status), headers, body, elapsed: ELAPSED, error: None })
             }
-            Answer::Failure(error) => SendResult::failed(error, ELAPSED),
+            Answer::Failure(error) => Some(SendResult::failed(error, ELAPSED)),
+            Answer::Hang => None,
         }
     }
 }
@@ -85,12 +93,15 @@ impl ScriptedSender {
 
 impl Sender for ScriptedSender {
     async fn send(&self, request: &OutboundRequest) -> SendResult {
-        let mut state = lock(&self.state);
-        state.requests.push(request.clone());
-        let answer = state.script.pop_front().or_else(|| state.otherwise.clone());
-        drop(state);
-        match answer {
-            Some(answer) => answer.into_result(),
+        // The guard lives in this block only: the future must stay `Send` across the await below.
+        let answer = {
+            let mut state = lock(&self.state);
+            state.requests.push(request.clone());
+            state.script.pop_front().or_else(|| state.otherwise.clone())
+        };
+        match answer.map(Answer::into_result) {
+            Some(Some(result)) => result,
+            Some(None) => std::future::pending().await,
             None => panic!("ScriptedSender: no answer scripted for {} {}", request.method, request.url),
         }
     }

@@ -166,6 +166,22 @@ fn rejection(raw: &str, error: &serde_json::Error) -> String {
     text.strip_suffix(&position).map_or_else(|| text.clone(), str::to_owned)
 }
 
+/// Whose delivery a message is, read without decoding the rest: what moving a message to
+/// another lane, and grouping it by account on the queue, need.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    pub account_id: AccountId,
+    pub integration_id: IntegrationId,
+}
+
+impl Route {
+    /// `None` for a body that is not a delivery message (it is dead-lettered when processed).
+    pub fn of(raw: &str) -> Option<Self> {
+        serde_json::from_str(raw).ok()
+    }
+}
+
 /// A decoded message: ready to deliver, or waiting for its claim-checked data.
 #[derive(Debug)]
 pub enum Decoded {

@@ -7,6 +7,7 @@ pub mod delivery_id;
 pub mod event_data;
 pub mod event_view;
 pub mod ingest;
+pub mod lanes;
 pub mod matching;
 pub mod message;
 pub mod operational;

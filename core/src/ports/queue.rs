@@ -31,6 +31,10 @@ pub trait DeliveryQueue: Send + Sync {
         message: &DeliveryMessage,
         delay: Duration,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Sends message bodies exactly as received (attempt, delivery id and claim check kept):
+    /// how a delivery moves to the slow lane. Fails if any could not be sent.
+    fn forward(&self, bodies: &[&str]) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 pub trait DeadLetters: Send + Sync {

@@ -9,7 +9,8 @@ use std::time::Duration;
 pub use self::{
     limits::Limits,
     pipeline::{
-        DEFAULT_EVENT_BUS, DISABLE_AFTER_FAILURES_VAR, DISABLE_AFTER_VAR, EVENT_BUS_VAR, Queues, SchedulerTarget,
+        DEFAULT_EVENT_BUS, DISABLE_AFTER_FAILURES_VAR, DISABLE_AFTER_VAR, EVENT_BUS_VAR, LaneSettings, Queues,
+        SchedulerTarget,
     },
 };
 use apviso_core::{
@@ -65,6 +66,7 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Total time one delivery attempt may take, connect included.
     pub delivery_timeout: Duration,
+    pub lanes: LaneSettings,
     /// How long delivery logs are kept (DynamoDB TTL).
     pub log_retention: Duration,
     pub providers: ProviderEndpoints,
@@ -133,6 +135,7 @@ impl Config {
             scheduler: SchedulerTarget::from_lookup(&lookup)?,
             retry: pipeline::retry_policy(&lookup)?,
             delivery_timeout: pipeline::duration(&lookup, "APVISO_DELIVERY_TIMEOUT", "10s")?,
+            lanes: LaneSettings::from_lookup(&lookup)?,
             log_retention: Duration::from_secs(
                 24 * 3600 * u64::from(pipeline::number(&lookup, "APVISO_LOG_RETENTION_DAYS", 30)?),
             ),
@@ -175,7 +178,7 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    const REQUIRED: [(&str, &str); 7] = [
+    const REQUIRED: [(&str, &str); 9] = [
         ("APVISO_SECRETS_KEY_ARN", "arn:aws:kms:us-east-1:123456789012:key/0000"),
         ("APVISO_PAYLOAD_BUCKET", "apviso-payloads"),
         ("APVISO_DELIVERIES_QUEUE_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries"),
@@ -183,6 +186,8 @@ mod tests {
         ("APVISO_DELIVERIES_DLQ_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries-dlq"),
         ("APVISO_DELIVERIES_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries"),
         ("APVISO_SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/apviso-scheduler"),
+        ("APVISO_SLOW_DELIVERIES_QUEUE_URL", "http://127.0.0.1:1/123456789012/apviso-deliveries-slow"),
+        ("APVISO_SLOW_DELIVERIES_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries-slow"),
     ];
 
     fn with_required(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -199,6 +204,8 @@ mod tests {
     fn defaults_are_safe() {
         let config = Config::from_lookup(lookup(&with_required(&[]))).unwrap();
         assert_eq!(config.delivery_timeout, Duration::from_secs(10));
+        assert_eq!(config.lanes.budget, Duration::from_secs(3));
+        assert_eq!(config.lanes.hold, Duration::from_secs(900));
         assert_eq!(config.log_retention, Duration::from_secs(30 * 24 * 3600));
         assert_eq!(config.retry, RetryPolicy::default());
         assert_eq!(config.scheduler.group, "apviso-retries");

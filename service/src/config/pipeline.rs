@@ -19,6 +19,31 @@ pub struct Queues {
     pub deliveries_dlq_url: String,
 }
 
+/// Fair delivery: the slow lane's queue and when a delivery moves there (see
+/// `apviso_core::pipeline::lanes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneSettings {
+    pub slow_queue_url: String,
+    /// Tells the delivery function which lane a batch came from.
+    pub slow_queue_arn: String,
+    /// How long a webhook attempt may hold a shared-lane slot before it is cut off and the
+    /// delivery moves to the slow lane.
+    pub budget: Duration,
+    /// How long an integration found slow stays in the slow lane.
+    pub hold: Duration,
+}
+
+impl LaneSettings {
+    pub(super) fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            slow_queue_url: required(lookup, "APVISO_SLOW_DELIVERIES_QUEUE_URL")?,
+            slow_queue_arn: required(lookup, "APVISO_SLOW_DELIVERIES_QUEUE_ARN")?,
+            budget: duration(lookup, "APVISO_SHARED_LANE_BUDGET", "3s")?,
+            hold: duration(lookup, "APVISO_SLOW_LANE_HOLD", "15m")?,
+        })
+    }
+}
+
 /// Where EventBridge Scheduler one-time schedules deliver long retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchedulerTarget {

@@ -23,6 +23,15 @@ use apviso_core::{
     },
 };
 
+/// How long connecting (TCP and TLS) may take within an attempt's total. Receivers reachable
+/// from AWS connect in well under a second; a black-holed address should not hold a delivery
+/// slot for the whole attempt timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn connect_timeout(total: Duration) -> Duration {
+    total.min(CONNECT_TIMEOUT)
+}
+
 #[derive(Clone)]
 pub struct GuardedClient {
     client: reqwest::Client,
@@ -31,8 +40,8 @@ pub struct GuardedClient {
 }
 
 impl GuardedClient {
-    /// `timeout` bounds one attempt end to end (DNS, connect, TLS, request, response, body) and,
-    /// separately, the connect phase, so a black-holed address fails as a timeout too.
+    /// `timeout` bounds one attempt end to end (DNS, connect, TLS, request, response, body);
+    /// the connect phase gets [`CONNECT_TIMEOUT`] of it, so a black-holed address fails early.
     pub fn new(policy: TargetPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             // A redirect is the receiver's answer, not an instruction: following it would let a
@@ -42,7 +51,7 @@ impl GuardedClient {
             .no_proxy()
             // One call is one attempt; the pipeline owns retries, backoff and their bookkeeping.
             .retry(reqwest::retry::never())
-            .connect_timeout(timeout)
+            .connect_timeout(connect_timeout(timeout))
             .timeout(timeout)
             .dns_resolver(GuardedResolver::new(policy))
             .build()?;
@@ -97,6 +106,13 @@ impl GuardedClient {
                 return TransportError::new(kind, resolve.to_string());
             }
             source = current.source();
+        }
+        if err.is_timeout() && err.is_connect() {
+            let within = connect_timeout(self.timeout).as_secs_f64();
+            return TransportError::new(
+                FailureKind::Timeout,
+                format!("Could not connect to {target} within {within} s"),
+            );
         }
         if err.is_timeout() {
             return TransportError::new(FailureKind::Timeout, timeout_message(self.timeout));

@@ -8,7 +8,13 @@ use aws_sdk_sqs::{
 };
 
 use super::{DeadLetters, DeliveryQueue, QueueError, limits};
-use apviso_core::pipeline::message::DeliveryMessage;
+use apviso_core::pipeline::message::{DeliveryMessage, Route};
+
+/// The message group of a delivery: its account. On a standard queue this makes it a fair
+/// queue: when one account has a backlog, SQS hands out the other accounts' messages first.
+fn group_of(body: &str) -> Option<String> {
+    Route::of(body).map(|route| route.account_id.as_str().to_owned())
+}
 
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
@@ -28,6 +34,7 @@ impl SqsQueue {
             let entry = SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
                 .message_body(body)
+                .set_message_group_id(group_of(body))
                 .build()
                 .map_err(|e| QueueError::new("SendMessageBatch", &e))?;
             entries.push(entry);
@@ -42,11 +49,10 @@ impl SqsQueue {
             .map_err(|e| QueueError::new("SendMessageBatch", &e))?;
         Ok(out.failed.iter().filter_map(|f| f.id.parse().ok()).collect())
     }
-}
 
-impl DeliveryQueue for SqsQueue {
-    async fn send_all(&self, messages: &[DeliveryMessage]) -> Result<usize, QueueError> {
-        let mut pending: Vec<(usize, String)> = messages.iter().map(DeliveryMessage::encode).enumerate().collect();
+    /// Sends `(index, body)` pairs in SendMessageBatch calls within SQS's count and byte
+    /// limits; returns the number of calls.
+    async fn send_bodies(&self, mut pending: Vec<(usize, String)>) -> Result<usize, QueueError> {
         let mut calls = 0;
         // A batch can partly fail (throttling); the failed entries get one more round.
         for _round in 0..2 {
@@ -68,13 +74,25 @@ impl DeliveryQueue for SqsQueue {
             message: format!("{} message(s) were rejected twice", pending.len()),
         })
     }
+}
 
+impl DeliveryQueue for SqsQueue {
+    async fn send_all(&self, messages: &[DeliveryMessage]) -> Result<usize, QueueError> {
+        let pending: Vec<(usize, String)> = messages.iter().map(DeliveryMessage::encode).enumerate().collect();
+        self.send_bodies(pending).await
+    }
+
+    async fn forward(&self, bodies: &[&str]) -> Result<(), QueueError> {
+        let pending = bodies.iter().map(|b| (*b).to_owned()).enumerate().collect();
+        self.send_bodies(pending).await.map(|_| ())
+    }
     async fn send_delayed(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), QueueError> {
         let seconds = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
         self.client
             .send_message()
             .queue_url(&self.deliveries_url)
             .message_body(message.encode())
+            .message_group_id(message.task().account_id.as_str())
             .delay_seconds(seconds)
             .send()
             .await

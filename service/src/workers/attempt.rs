@@ -40,11 +40,55 @@ pub async fn run<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Cloc
     task: &DeliveryTask,
 ) -> AttemptReport {
     let started = deps.clock.now();
-    let mut opened = integration.clone();
-    let attempt = match sealing::open(deps.keys, &mut opened).await {
-        Ok(()) => deps.providers.attempt(&opened, task, started).await,
-        Err(err) => not_opened(&err),
+    let attempt = match open(deps, integration).await {
+        Ok(opened) => deps.providers.attempt(&opened, task, started).await,
+        Err(not_sent) => not_sent,
     };
+    record(deps, integration, task, started, attempt).await
+}
+
+/// Like [`run`], but the sending is given up when `cut` resolves first: `Err` with its output
+/// then, and nothing is logged or recorded. The receiver may have got the request (it was cut
+/// off while waiting for the answer): the caller makes the same attempt again elsewhere, under
+/// the same delivery id.
+pub async fn run_unless<S: IntegrationStore, L: DeliveryLogStore, H: Attempter, C: Clock, K: Keyring, R>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    cut: impl std::future::Future<Output = R>,
+) -> Result<AttemptReport, R> {
+    let started = deps.clock.now();
+    let attempt = match open(deps, integration).await {
+        Ok(opened) => tokio::select! {
+            attempt = deps.providers.attempt(&opened, task, started) => attempt,
+            why = cut => return Err(why),
+        },
+        Err(not_sent) => not_sent,
+    };
+    Ok(record(deps, integration, task, started, attempt).await)
+}
+
+/// The integration with its sealed secrets opened, or the attempt that sends nothing because
+/// they would not open.
+async fn open<S, L, H, C, K: Keyring>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
+    integration: &Integration,
+) -> Result<Integration, ProviderAttempt> {
+    let mut opened = integration.clone();
+    match sealing::open(deps.keys, &mut opened).await {
+        Ok(()) => Ok(opened),
+        Err(err) => Err(not_opened(&err)),
+    }
+}
+
+/// Logs the attempt and records its status on the integration.
+async fn record<S: IntegrationStore, L: DeliveryLogStore, H, C, K>(
+    deps: &AttemptDeps<'_, S, L, H, C, K>,
+    integration: &Integration,
+    task: &DeliveryTask,
+    started: time::OffsetDateTime,
+    attempt: ProviderAttempt,
+) -> AttemptReport {
     let report = log(deps, integration, task, attempt, started).await;
     let status = report.log.status;
     let at = report.log.delivered_at.to_string();

@@ -1,9 +1,16 @@
 //! The delivery worker: one attempt per message, then a retry on the configured schedule (SQS
 //! delay for short waits, EventBridge Scheduler for long ones) or a final failure.
+//!
+//! It reads two queues (lanes, see `apviso_core::pipeline::lanes`). In the shared lane a webhook
+//! attempt may hold its slot for the lane's budget only; an integration found slow has its
+//! deliveries moved, unchanged, to the slow lane, where they run with the full timeout.
 
-use std::time::Duration;
+use std::{
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 use super::{
     WorkerError,
@@ -11,6 +18,7 @@ use super::{
     batch::for_each_record,
     dead_letters,
     endpoint_health::{self, HealthDeps},
+    lanes::Lanes,
 };
 use crate::{
     metrics::{self, Outcome},
@@ -19,7 +27,8 @@ use crate::{
 };
 use apviso_core::{
     domain::{
-        delivery_log::Trigger,
+        catalog::Provider,
+        delivery_log::{ErrorCode, Trigger},
         endpoint_state::{DeliveryEnd, DisablePolicy, EndpointState},
         events::EventType,
         integration::Integration,
@@ -27,7 +36,8 @@ use apviso_core::{
     },
     pipeline::{
         event_data::EventData,
-        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData},
+        lanes::{Lane, shows_slow},
+        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData, Route},
         outcome::AttemptOutcome,
         retry::{RetryDecision, RetryPolicy, RetryTransport},
     },
@@ -39,7 +49,11 @@ use apviso_core::{
 pub struct DeliveryDeps<S, L, Q, R, H, P, C, K, B> {
     pub store: S,
     pub logs: L,
+    /// The shared lane's deliveries queue.
     pub queue: Q,
+    /// The slow lane's deliveries queue.
+    pub slow_queue: Q,
+    pub lanes: Lanes,
     pub scheduler: R,
     /// Where claim-checked event data is read from.
     pub payloads: P,
@@ -70,6 +84,8 @@ pub enum Disposition {
     Dropped,
     /// The integration is disabled: nothing was sent, and the delivery's log says so.
     NotSentDisabled,
+    /// Moved, unchanged, to the slow lane: nothing was logged, the attempt happens there.
+    MovedToSlowLane,
     DeadLettered,
 }
 
@@ -91,13 +107,114 @@ where
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
-    for_each_record(event, |body| deliver(deps, body), park).await
+    let lane = deps.lanes.of(event);
+    if lane == Lane::Slow {
+        return for_each_record(event, |body| deliver_in(deps, Lane::Slow, body), park).await;
+    }
+    // Deliveries of integrations this process already knows are slow move on without being
+    // read: a flood of them costs the shared lane next to nothing.
+    let now = deps.clock.now();
+    let known_slow = |record: &&SqsMessage| {
+        let route = record.body.as_deref().and_then(Route::of);
+        route.is_some_and(|r| deps.lanes.lane(r.integration_id, now) == Lane::Slow)
+    };
+    let (known, rest): (Vec<&SqsMessage>, Vec<&SqsMessage>) = event.records.iter().partition(known_slow);
+    let mut remaining = SqsEvent::default();
+    remaining.records = rest.into_iter().cloned().collect();
+    // The rest are read and attempted; those cut off (or found slow once read) join the known
+    // ones, and the batch moves them all together: one SendMessageBatch per ten, not one each.
+    let cut_off: Mutex<Vec<&str>> = Mutex::new(Vec::new());
+    let step = |body| {
+        let cut_off = &cut_off;
+        async move {
+            match step_in(deps, Lane::Shared, body).await? {
+                Step::Done(disposition) => Ok(disposition),
+                Step::Move => {
+                    cut_off.lock().unwrap_or_else(PoisonError::into_inner).push(body);
+                    Ok(Disposition::MovedToSlowLane)
+                }
+            }
+        }
+    };
+    let mut response = for_each_record(&remaining, step, park).await;
+    let cut_off = std::mem::take(&mut *cut_off.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut moved: Vec<(&str, Option<&String>)> =
+        known.iter().map(|r| (r.body.as_deref().unwrap_or_default(), r.message_id.as_ref())).collect();
+    let read_and_moved = remaining.records.iter().filter(|r| r.body.as_deref().is_some_and(|b| cut_off.contains(&b)));
+    moved.extend(read_and_moved.map(|r| (r.body.as_deref().unwrap_or_default(), r.message_id.as_ref())));
+    if !moved.is_empty() {
+        let bodies: Vec<&str> = moved.iter().map(|(body, _)| *body).collect();
+        match deps.slow_queue.forward(&bodies).await {
+            Ok(()) => tracing::info!(
+                count = bodies.len(),
+                unread = known.len(),
+                "deliveries of slow integrations moved to the slow lane"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "could not move deliveries to the slow lane; SQS will redeliver them");
+                moved.iter().filter_map(|(_, id)| id.cloned()).for_each(|id| response.add_failure(id));
+            }
+        }
+    }
+    response
 }
 
+/// What a message needs once it was read and, perhaps, attempted.
+enum Step {
+    Done(Disposition),
+    /// To the slow lane, unchanged: the caller sends it there.
+    Move,
+}
+
+/// Delivers one message as the shared lane does.
 pub async fn deliver<S, L, Q, R, H, P, C, K, B>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     body: &str,
 ) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+    K: Keyring,
+    B: EventBus,
+{
+    deliver_in(deps, Lane::Shared, body).await
+}
+
+pub async fn deliver_in<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    lane: Lane,
+    body: &str,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+    K: Keyring,
+    B: EventBus,
+{
+    match step_in(deps, lane, body).await? {
+        Step::Done(disposition) => Ok(disposition),
+        Step::Move => {
+            deps.slow_queue.forward(&[body]).await?;
+            Ok(Disposition::MovedToSlowLane)
+        }
+    }
+}
+
+async fn step_in<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    lane: Lane,
+    body: &str,
+) -> Result<Step, WorkerError>
 where
     S: IntegrationStore,
     L: DeliveryLogStore,
@@ -119,7 +236,7 @@ where
         Err(reason) => {
             tracing::warn!(%reason, "delivery message that can never be delivered sent to the dead-letter queue");
             dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await?;
-            return Ok(Disposition::DeadLettered);
+            return Ok(Step::Done(Disposition::DeadLettered));
         }
     };
     if task.event_type == EventType::IntegrationVerification {
@@ -135,7 +252,7 @@ where
     let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
     let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
         Some(i) if i.enabled => i,
-        Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task).await,
+        Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task).await.map(Step::Done),
         found => {
             let why = if found.is_some() { "disabled" } else { "deleted" };
             tracing::info!(
@@ -144,7 +261,7 @@ where
                 attempt = task.attempt,
                 "integration {why}; pending delivery dropped without sending"
             );
-            return Ok(Disposition::Dropped);
+            return Ok(Step::Done(Disposition::Dropped));
         }
     };
     let attempt_deps = AttemptDeps {
@@ -155,7 +272,67 @@ where
         clock: &deps.clock,
         log_retention: deps.log_retention,
     };
-    let report = attempt::run(&attempt_deps, &integration, &task).await;
+    let now = deps.clock.now();
+    if lane == Lane::Shared && deps.lanes.moves(&integration, now) {
+        return Ok(Step::Move);
+    }
+    // Only webhook attempts are cut off: their receivers de-duplicate on the delivery id, while
+    // a Slack message or a Jira issue sent twice would be seen twice. The others, all hosted
+    // services, still move to the slow lane once an attempt shows them slow.
+    let started = Instant::now();
+    let report = if lane == Lane::Shared && integration.provider.kind() == Provider::Webhook {
+        let watched = deps.lanes.watch(&integration, now);
+        match attempt::run_unless(&attempt_deps, &integration, &task, watched.cut()).await {
+            Ok(report) => {
+                if report.outcome.error_code() != Some(ErrorCode::Timeout) {
+                    watched.answered();
+                }
+                report
+            }
+            Err(cut) => {
+                drop(watched);
+                found_slow(deps, &integration, now).await;
+                tracing::warn!(
+                    integration_id = %integration.id,
+                    delivery_id = %task.delivery_id,
+                    attempt = task.attempt,
+                    waited_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    why = cut.as_str(),
+                    "attempt cut off in the shared lane; it moves to the slow lane"
+                );
+                return Ok(Step::Move);
+            }
+        }
+    } else {
+        attempt::run(&attempt_deps, &integration, &task).await
+    };
+    let timed_out = report.outcome.error_code() == Some(ErrorCode::Timeout);
+    if shows_slow(started.elapsed(), timed_out, deps.lanes.budget) {
+        found_slow(deps, &integration, now).await;
+    } else if lane == Lane::Slow {
+        deps.lanes.forget(&integration);
+    }
+    finish(deps, lane, &integration, &task, one_shot, &report).await.map(Step::Done)
+}
+
+/// After a logged attempt: a retry or the end of the delivery, what recovery needs to know of
+/// it, its metrics, and the endpoint's state.
+async fn finish<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    lane: Lane,
+    integration: &Integration,
+    task: &DeliveryTask,
+    one_shot: bool,
+    report: &attempt::AttemptReport,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    C: Clock,
+    B: EventBus,
+{
     let provider = integration.provider.kind().as_str();
     let latency = report.log.response_time.map(std::time::Duration::from_millis);
     let at_ms = report.log.delivered_at.get().unix_timestamp().saturating_mul(1000);
@@ -176,10 +353,10 @@ where
         }
         Disposition::Delivered
     } else {
-        schedule_retry(deps, &task, &report.outcome, &report.log.delivered_at.to_string()).await?
+        schedule_retry(deps, lane, task, &report.outcome, &report.log.delivered_at.to_string()).await?
     };
     if disposition == Disposition::FailedForGood {
-        record_failure(deps, &task, at_ms, report.log.expires_at).await;
+        record_failure(deps, task, at_ms, report.log.expires_at).await;
     }
     let (outcome, end) = match &disposition {
         Disposition::Delivered => (Outcome::Delivered, Some(DeliveryEnd::Delivered)),
@@ -201,9 +378,31 @@ where
             clock: &deps.clock,
             policy: deps.disable,
         };
-        endpoint_health::settle(&health, &integration, end, report.log.error.as_deref()).await;
+        endpoint_health::settle(&health, integration, end, report.log.error.as_deref()).await;
     }
     Ok(disposition)
+}
+
+
+/// Remembers `integration` as slow and, the first time its origin is found slow, the account's
+/// other integrations on that origin too: one Query, so the rest of a flood moves unread.
+async fn found_slow<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    integration: &apviso_core::domain::integration::Integration,
+    now: time::OffsetDateTime,
+) where
+    S: IntegrationStore,
+{
+    if !deps.lanes.remember(integration, now) {
+        return;
+    }
+    match deps.store.list(&integration.account_id).await {
+        Ok(all) => deps.lanes.remember_siblings(integration, &all, now),
+        // Only an optimisation: each of them is still recognised by its origin once read.
+        Err(e) => {
+            tracing::warn!(integration_id = %integration.id, error = %e, "could not list the integrations on a slow origin")
+        }
+    }
 }
 
 /// A pending delivery (a retry, or one queued before the integration was disabled) ends here,
@@ -288,6 +487,7 @@ async fn resolve<P: PayloadStore>(
 
 async fn schedule_retry<S, L, Q, R, H, P, C, K, B>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    lane: Lane,
     task: &DeliveryTask,
     outcome: &AttemptOutcome,
     attempted_at: &str,
@@ -296,7 +496,6 @@ where
     Q: DeliveryQueue,
     R: RetryScheduler,
     C: Clock,
-    K: Keyring,
 {
     // Verification pings report reachability once; retrying them would only add noise. A
     // tenant's redelivery or recovery is one send by definition: its outcome is the answer.
@@ -313,9 +512,15 @@ where
         }
         RetryDecision::Retry { attempt, delay, transport } => {
             let next = DeliveryMessage::DeliveryV1(task.for_attempt(attempt, attempted_at));
-            let due = deps.clock.now() + delay;
+            let now = deps.clock.now();
+            let due = now + delay;
+            // A retry from the slow lane stays there while its integration is slow. One from the
+            // shared lane goes back to it: if the integration is slow by then, it moves on
+            // unread, in the batch it arrives with.
+            let stays_slow = lane == Lane::Slow && deps.lanes.lane(task.integration_id, now) == Lane::Slow;
+            let queue = if stays_slow { &deps.slow_queue } else { &deps.queue };
             match transport {
-                RetryTransport::SqsDelay => deps.queue.send_delayed(&next, delay).await?,
+                RetryTransport::SqsDelay => queue.send_delayed(&next, delay).await?,
                 RetryTransport::Scheduler => deps.scheduler.schedule(&schedule_name(task, attempt), due, &next).await?,
             }
             tracing::info!(

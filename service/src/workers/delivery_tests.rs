@@ -8,7 +8,10 @@ use std::time::Duration;
 use serde_json::json;
 use time::macros::datetime;
 
-use super::delivery::{DeliveryDeps, Disposition, deliver};
+use super::{
+    delivery::{DeliveryDeps, Disposition, deliver},
+    lanes::Lanes,
+};
 use crate::{
     store::PayloadStore,
     test_support::{
@@ -35,9 +38,11 @@ use apviso_core::{
     ports::store::DeliveryLogStore,
 };
 
+pub(super) const SLOW_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries-slow";
+const BUDGET: Duration = Duration::from_millis(200);
 const DELIVERIES_DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/apviso-deliveries-dlq";
 
-type Deps = DeliveryDeps<
+pub(super) type Deps = DeliveryDeps<
     MemoryIntegrationStore,
     MemoryDeliveryLogStore,
     RecordingQueue,
@@ -49,11 +54,13 @@ type Deps = DeliveryDeps<
     RecordingEventBus,
 >;
 
-fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSender) -> Deps {
+pub(super) fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSender) -> Deps {
     DeliveryDeps {
         store: MemoryIntegrationStore::with(integrations),
         logs: MemoryDeliveryLogStore::default(),
         queue: RecordingQueue::default(),
+        slow_queue: RecordingQueue::default(),
+        lanes: Lanes::new(SLOW_QUEUE_ARN, BUDGET, Duration::from_secs(900)),
         scheduler: RecordingScheduler::default(),
         payloads: MemoryPayloadStore::default(),
         providers: providers(http),
@@ -67,13 +74,13 @@ fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSende
     }
 }
 
-fn hook() -> Integration {
+pub(super) fn hook() -> Integration {
     webhook("acct_a", ID_1, &["finding.new"])
 }
 
 /// Attempt `attempt` of delivering a finding to [`ID_1`]; later attempts carry the time the
 /// first one ran, an hour before now.
-fn task(event_type: EventType, attempt: u32) -> DeliveryTask {
+pub(super) fn task(event_type: EventType, attempt: u32) -> DeliveryTask {
     let data = json!({"id": "fnd_1", "scanId": "scn_1", "title": "Stored XSS", "severity": "high"});
     let first = DeliveryTask::first(
         account("acct_a"),
@@ -86,7 +93,7 @@ fn task(event_type: EventType, attempt: u32) -> DeliveryTask {
     if attempt == 1 { first } else { first.for_attempt(attempt, CREATED_AT) }
 }
 
-fn body(task: &DeliveryTask) -> String {
+pub(super) fn body(task: &DeliveryTask) -> String {
     DeliveryMessage::DeliveryV1(task.clone()).encode()
 }
 

@@ -1,14 +1,20 @@
 //! Fan-out: one ingest event in, one delivery message out per matching integration.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use tokio::sync::OnceCell;
 
 use super::{WorkerError, batch::for_each_record, dead_letters};
 use crate::{
     queue::{DeadLetters, DeliveryQueue},
-    store::{EventStore, IntegrationStore, PayloadStore},
+    store::{EventStore, IntegrationStore, PayloadStore, StoreError},
 };
 use apviso_core::{
-    domain::{events::EventType, integration::Integration, log_query},
+    domain::{events::EventType, ids::AccountId, integration::Integration, log_query},
     pipeline::{
         data_ref::{DataRef, INLINE_DATA_LIMIT},
         event_data::EventData,
@@ -47,12 +53,40 @@ pub async fn handle_batch<
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
-    for_each_record(event, |body| fan_out(deps, body), park).await
+    let listings = Listings::default();
+    for_each_record(event, |body| fan_out_with(deps, &listings, body), park).await
+}
+
+/// The integrations of each account, read once per batch. A burst of one account's events
+/// (a scan's findings) arrives in the same batches; each event read the account's whole
+/// partition again, so twenty events cost twenty identical Queries, which held up every other
+/// account's reads behind them (and cost read units for nothing). Events read together see the
+/// integrations as they were when the batch started, as if they had arrived at that moment.
+#[derive(Default)]
+struct Listings(Mutex<HashMap<AccountId, Arc<OnceCell<Vec<Integration>>>>>);
+
+impl Listings {
+    async fn of<S: IntegrationStore>(&self, store: &S, account: &AccountId) -> Result<Vec<Integration>, StoreError> {
+        let cell = {
+            let mut cells = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(cells.entry(account.clone()).or_default())
+        };
+        // A failed read leaves the cell empty: the next event of the account tries again.
+        cell.get_or_try_init(|| store.list(account)).await.cloned()
+    }
 }
 
 /// Processes one ingest message. Returns the number of deliveries queued.
 pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore, E: EventStore, C: Clock>(
     deps: &FanoutDeps<S, Q, P, E, C>,
+    body: &str,
+) -> Result<usize, WorkerError> {
+    fan_out_with(deps, &Listings::default(), body).await
+}
+
+async fn fan_out_with<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
+    deps: &FanoutDeps<S, Q, P>,
+    listings: &Listings,
     body: &str,
 ) -> Result<usize, WorkerError> {
     let event = match parse_ingest(body) {
@@ -63,7 +97,7 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
             return Ok(0);
         }
     };
-    let integrations = deps.store.list(&event.account_id).await?;
+    let integrations = listings.of(&deps.store, &event.account_id).await?;
     let mut messages = deliveries_for(&event, &integrations);
     claim_check(deps, &event, &mut messages).await?;
     if let Some(first) = messages.first() {

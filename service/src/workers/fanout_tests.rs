@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::fanout::{FanoutDeps, fan_out};
+use super::fanout::{FanoutDeps, fan_out, handle_batch};
 use crate::{
     queue::limits::{MAX_MESSAGE_BYTES, batches},
     store::PayloadStore,
@@ -184,4 +184,30 @@ async fn the_event_is_stored_once_for_all_its_deliveries_and_only_when_delivered
 
 fn deps_for_nobody() -> Deps {
     deps([webhook("acct_a", ID_3, &["scan.started"])])
+}
+
+#[tokio::test]
+async fn a_batch_reads_each_accounts_integrations_once() {
+    let deps = deps([
+        webhook("acct_a", ID_1, &["finding.new"]),
+        webhook("acct_a", ID_2, &["finding.new"]),
+        webhook("acct_b", ID_3, &["finding.new"]),
+    ]);
+    let event = |id: &str, account: &str| {
+        json!({"id": id, "accountId": account, "event": "finding.new", "timestamp": "2026-11-24T01:00:00Z",
+               "data": high_finding()})
+        .to_string()
+    };
+    let bodies =
+        [event("evt_1", "acct_a"), event("evt_2", "acct_a"), event("evt_3", "acct_a"), event("evt_4", "acct_b")];
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| json!({"messageId": format!("m{i}"), "body": b, "attributes": {"ApproximateReceiveCount": "1"}}))
+        .collect();
+    let batch = serde_json::from_value(json!({ "Records": records })).unwrap();
+    assert!(handle_batch(&deps, &batch).await.batch_item_failures.is_empty());
+    assert_eq!(deps.store.lists(), 2, "one Query per account, not one per event");
+    let queued = deps.queue.sent();
+    assert_eq!(queued.len(), 3 * 2 + 1, "every event still reaches every matching integration");
 }

@@ -7,6 +7,7 @@ pub mod dead_letters;
 pub mod delivery;
 pub mod endpoint_health;
 pub mod fanout;
+pub mod lanes;
 
 #[cfg(test)]
 mod batch_tests;
@@ -16,6 +17,8 @@ mod delivery_tests;
 mod endpoint_health_tests;
 #[cfg(test)]
 mod fanout_tests;
+#[cfg(test)]
+mod lanes_tests;
 
 /// Why a record must be retried by SQS: an infrastructure failure, never bad input (bad input
 /// goes to the dead-letter queue instead).

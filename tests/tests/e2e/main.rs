@@ -16,6 +16,7 @@ mod api_log_search;
 mod api_recover;
 mod api_redeliver;
 mod api_validation;
+mod fair_delivery;
 mod openapi_document;
 mod pipeline_delivery;
 mod pipeline_endpoint_state;

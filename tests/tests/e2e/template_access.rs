@@ -52,6 +52,7 @@ fn the_local_stack_sets_the_same_resource_variables() {
         tables: Tables::default(),
         events: pair("apviso-events"),
         deliveries: pair("apviso-deliveries"),
+        slow_deliveries: pair("apviso-deliveries-slow"),
         schedule_group: "apviso-retries".into(),
         payload_bucket: "apviso-payloads".into(),
         secrets_key_arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000".into(),
@@ -76,8 +77,13 @@ fn every_function_gets_every_variable_naming_the_right_resource() {
     }
     expected.insert(wiring::DELIVERIES_QUEUE_URL_VAR, ("Ref", deliveries.clone()));
     expected.insert(wiring::DELIVERIES_QUEUE_ARN_VAR, ("GetAtt", format!("{deliveries}.Arn")));
+    let slow = t.queue(&wiring::SLOW_DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
+    expected.insert(wiring::SLOW_DELIVERIES_QUEUE_URL_VAR, ("Ref", slow.clone()));
+    expected.insert(wiring::SLOW_DELIVERIES_QUEUE_ARN_VAR, ("GetAtt", format!("{slow}.Arn")));
     for q in wiring::QUEUES {
-        expected.insert(q.dlq_url_var, ("Ref", t.queue(&q.dlq_name(DEFAULT_PREFIX))));
+        if let Some(var) = q.dlq_url_var {
+            expected.insert(var, ("Ref", t.queue(&q.dlq_name(DEFAULT_PREFIX))));
+        }
     }
     expected.insert(wiring::SCHEDULE_GROUP_VAR, ("Ref", group));
     expected.insert(wiring::SCHEDULER_ROLE_ARN_VAR, ("GetAtt", format!("{role}.Arn")));
@@ -154,6 +160,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
     let ses = "ses-identities";
     let deliveries = queue(wiring::DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
     let deliveries_dlq = queue(wiring::DELIVERIES_QUEUE.dlq_name(DEFAULT_PREFIX));
+    let slow_deliveries = queue(wiring::SLOW_DELIVERIES_QUEUE.name(DEFAULT_PREFIX));
     let events = queue(wiring::EVENTS_QUEUE.name(DEFAULT_PREFIX));
     let events_dlq = queue(wiring::EVENTS_QUEUE.dlq_name(DEFAULT_PREFIX));
     let group = t.of_type("AWS::Scheduler::ScheduleGroup")[0].0.to_owned();
@@ -187,6 +194,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:UpdateItem", &digests),
         ("ses:SendEmail", ses),
         ("sqs:SendMessage", &deliveries),
+        ("sqs:SendMessage", &slow_deliveries),
         ("sqs:SendMessage", &deliveries_dlq),
         ("dynamodb:Query", &integrations),
         ("events:PutEvents", &format!("bus:{}", event_bus(t))),
@@ -196,6 +204,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("iam:PassRole", &format!("role:{}", scheduler_role(t))),
     ]);
     delivery.extend(poll(&deliveries));
+    delivery.extend(poll(&slow_deliveries));
     BTreeMap::from([
         ("authorizer", g(&[("dynamodb:GetItem", &keys)])),
         ("api-openapi", g(&[])),

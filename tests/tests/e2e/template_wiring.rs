@@ -178,6 +178,27 @@ fn the_same_queues_feed_the_same_consumers() {
     }
 }
 
+/// The local runner polls each queue as Lambda would (`apviso_infra::scaling`): the same batch
+/// size and as many consumers at once as the mapping's maximum concurrency.
+#[test]
+fn the_local_runner_scales_consumers_as_the_template_does() {
+    let t = Template::load();
+    for mapping in apviso_infra::scaling::ALL {
+        let props = t.props(mapping.resource);
+        let batch = number(props.get("BatchSize"), "BatchSize");
+        let concurrency = number(props["ScalingConfig"].get("MaximumConcurrency"), "MaximumConcurrency");
+        assert_eq!(batch, u64::try_from(mapping.batch_size).unwrap(), "{}: BatchSize", mapping.resource);
+        assert_eq!(
+            concurrency,
+            u64::try_from(mapping.max_concurrency).unwrap(),
+            "{}: MaximumConcurrency",
+            mapping.resource
+        );
+    }
+    let mappings = t.of_type("AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), apviso_infra::scaling::ALL.len(), "every mapping has its local settings");
+}
+
 #[test]
 fn functions_that_deliver_outlive_one_delivery_attempt() {
     let t = Template::load();

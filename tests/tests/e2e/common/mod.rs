@@ -243,7 +243,7 @@ impl TestApp {
         }
     }
 
-    /// Waits until the pipeline has nothing left to do: the ingest and deliveries queues hold no
+    /// Waits until the pipeline has nothing left to do: the ingest and both deliveries queues hold no
     /// message (visible, in flight or delayed) and no retry schedule is pending, on
     /// `QUIET_POLLS` polls in a row. Work in progress always shows in one of them: a consumer
     /// deletes its message only after it has delivered, logged and queued or scheduled any retry,
@@ -283,7 +283,7 @@ impl TestApp {
     /// What the pipeline still holds: queues with messages, and pending retry schedules.
     pub async fn pending_work(&self) -> Vec<String> {
         let mut pending = Vec::new();
-        for url in [&self.stack.events.url, &self.stack.deliveries.url] {
+        for url in [&self.stack.events.url, &self.stack.deliveries.url, &self.stack.slow_deliveries.url] {
             let count = self.messages_in(url).await;
             if count > 0 {
                 pending.push(format!("{count} messages in {url}"));
