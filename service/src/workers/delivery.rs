@@ -383,7 +383,6 @@ where
     Ok(disposition)
 }
 
-
 /// Remembers `integration` as slow and, the first time its origin is found slow, the account's
 /// other integrations on that origin too: one Query, so the rest of a flood moves unread.
 async fn found_slow<S, L, Q, R, H, P, C, K, B>(

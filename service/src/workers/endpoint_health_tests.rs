@@ -11,6 +11,7 @@ use serde_json::json;
 use super::{
     delivery::{DeliveryDeps, Disposition, deliver},
     endpoint_health::{HealthDeps, settle},
+    lanes::Lanes,
 };
 use crate::test_support::{FakeProviders, ID_1, ID_2, ID_3, RETENTION, account, clock, id, providers, webhook};
 use apviso_core::{
@@ -49,6 +50,13 @@ fn deps(integrations: impl IntoIterator<Item = Integration>, http: ScriptedSende
         store: MemoryIntegrationStore::with(integrations),
         logs: MemoryDeliveryLogStore::default(),
         queue: RecordingQueue::default(),
+        slow_queue: RecordingQueue::default(),
+        // A budget no scripted answer comes near: these tests are about endpoint states.
+        lanes: Lanes::new(
+            "arn:aws:sqs:us-east-1:123456789012:apviso-deliveries-slow",
+            Duration::from_secs(10),
+            Duration::from_secs(900),
+        ),
         scheduler: RecordingScheduler::default(),
         payloads: MemoryPayloadStore::default(),
         providers: providers(http),

@@ -84,8 +84,8 @@ pub async fn fan_out<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: Pay
     fan_out_with(deps, &Listings::default(), body).await
 }
 
-async fn fan_out_with<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore>(
-    deps: &FanoutDeps<S, Q, P>,
+async fn fan_out_with<S: IntegrationStore, Q: DeliveryQueue + DeadLetters, P: PayloadStore, E: EventStore, C: Clock>(
+    deps: &FanoutDeps<S, Q, P, E, C>,
     listings: &Listings,
     body: &str,
 ) -> Result<usize, WorkerError> {
