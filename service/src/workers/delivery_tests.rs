@@ -261,6 +261,22 @@ async fn a_deleted_integration_is_dropped_without_sending() {
     assert!(nothing_queued(&deps));
 }
 
+/// What was not sent while an integration was disabled is what its owner recovers after enabling
+/// it again: the not-sent delivery is kept where `POST …/recover` looks.
+#[tokio::test]
+async fn a_delivery_not_sent_while_disabled_can_be_recovered() {
+    let disabled = hook().with_settings(
+        apviso_core::domain::integration::Settings { enabled: false, ..hook().settings() },
+        CREATED_AT.into(),
+    );
+    let deps = deps([disabled], ScriptedSender::answering([]));
+    let pending = task(EventType::FindingNew, 2);
+    assert_eq!(deliver(&deps, &body(&pending)).await.unwrap(), Disposition::NotSentDisabled);
+    let failures = deps.logs.failed_between(&account("acct_a"), id(ID_1), 0, i64::MAX, 10).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!((failures[0].delivery_id, failures[0].failed_at_ms), (pending.delivery_id, NOW_UNIX * 1000));
+}
+
 /// A pending delivery to a disabled integration ends visibly: one failed entry saying it was not
 /// sent and why, nothing sent, nothing retried.
 #[tokio::test]
