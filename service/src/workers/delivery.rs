@@ -445,8 +445,9 @@ async fn record_failure<S, L: DeliveryLogStore, Q, R, H, P, C, K, B>(
     at_ms: i64,
     expires_at: i64,
 ) {
-    // APVISO's own test and verification events are not kept, so never recovered.
-    if task.event_type.is_subscribable() {
+    // APVISO's own test and verification events, and the operational notices, are not kept
+    // as events, so never recovered.
+    if task.event_type.is_subscribable() && !task.event_type.is_operational() {
         let failed = FailedDelivery {
             delivery_id: task.delivery_id,
             event_id: task.event_id.as_str().to_owned(),

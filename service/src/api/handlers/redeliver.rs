@@ -66,6 +66,13 @@ where
     if !entry.event.is_subscribable() {
         return Err(refused("test and verification events are not redelivered: send POST /v1/integrations/{id}/test"));
     }
+    if entry.event.is_operational() {
+        // Notices are built from the integration's state when it changes, not kept as events:
+        // sending an old one again would report a state that may no longer hold.
+        return Err(refused(
+            "operational notices are not kept, so they are not sent again: GET the integration they were about for its current status",
+        ));
+    }
     let stored = match &entry.event_id {
         Some(event_id) => deps.events.get(account, event_id, now.unix_timestamp()).await.map_err(ApiError::internal)?,
         None => None,

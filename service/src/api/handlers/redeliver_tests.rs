@@ -120,3 +120,19 @@ async fn the_stored_event_is_queued_again_under_the_entrys_delivery_id_once_per_
     let err = redeliver(&parts.deps(), &account("acct_b"), &req()).await.unwrap_err();
     assert!(matches!(err, ApiError::NotFound));
 }
+
+#[tokio::test]
+async fn an_operational_notice_is_refused_with_its_reason() {
+    let parts = Parts::new().await;
+    let mut notice = parts.logs.all().remove(0);
+    notice.id = "019ab4f2-0000-7000-8000-000000000002".into();
+    notice.event = EventType::IntegrationDisabled;
+    notice.event_id = Some("ntc_1".into());
+    parts.logs.append(&notice).await.unwrap();
+    let req = request(&[("id", ID_1), ("logId", notice.id.as_str())], &[], None);
+    let err = redeliver(&parts.deps(), &account("acct_a"), &req).await.unwrap_err();
+    let ApiError::Validation(fields) = err else { panic!("expected a validation error, got {err:?}") };
+    assert_eq!(fields[0].field, "logId");
+    assert!(fields[0].message.starts_with("operational notices are not kept"), "{}", fields[0].message);
+    assert!(parts.queue.sent().is_empty());
+}

@@ -178,7 +178,7 @@ error_responses! {
         (`validation_failed`).",
         ApiError::Validation(vec![FieldError::new("status", "must be success or failed")]);
     RedeliveryRefused => "The entry cannot be sent again: the integration is disabled, the entry is a test or \
-        verification event, or its event is no longer stored (`validation_failed`, on `logId`).",
+        verification event or an operational notice, or its event is no longer stored (`validation_failed`, on `logId`).",
         ApiError::Validation(vec![FieldError::new(
             "logId",
             "this delivery's event is no longer stored, so it cannot be sent again",
