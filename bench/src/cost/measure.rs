@@ -77,10 +77,18 @@ pub struct Measured {
     pub ops: BTreeMap<String, u64>,
     pub fanout: Invocations,
     pub delivery: Invocations,
-    /// Delivery-log items written in this run, their mean DynamoDB size and mean write units.
+    /// Delivery-log entries (`LOGS#`) written in this run, their mean DynamoDB size and mean write
+    /// units.
     pub log_items: usize,
     pub log_item_bytes: f64,
     pub log_item_wru: f64,
+    /// Events stored once each (`EVENT#`, one PutItem per event) in this run, mean size and units.
+    pub event_items: usize,
+    pub event_item_bytes: f64,
+    pub event_item_wru: f64,
+    /// Per-day log counters (`LOGDAYS#`, one UpdateItem per log entry): new items, mean size.
+    pub counter_items: usize,
+    pub counter_item_bytes: f64,
     /// The largest log partition (one integration): items and write units.
     pub hot_partition_items: usize,
     pub hot_partition_wru: f64,
@@ -210,7 +218,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     }
     drained(&sqs, urls, Duration::from_secs(30)).await?;
     settle(300).await;
-    let logs_before = scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?.len();
+    let before = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let _ = ctx.calls.take();
     let _ = receiver.take();
     *record.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
@@ -239,15 +247,10 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         .map(|((_, op), s)| (op.clone(), s.count))
         .collect();
 
-    let logs = scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?;
-    let sizes: Vec<f64> = logs.iter().map(|i| item_bytes(i) as f64).collect();
+    let after = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let mut partitions: HashMap<String, (usize, f64)> = HashMap::new();
-    for (item, size) in logs.iter().zip(&sizes) {
-        let pk = match item.get("pk") {
-            Some(AttributeValue::S(pk)) => pk.clone(),
-            _ => String::new(),
-        };
-        let entry = partitions.entry(pk).or_default();
+    for (pk, size) in &after.logs {
+        let entry = partitions.entry(pk.clone()).or_default();
         entry.0 += 1;
         entry.1 += super::prices::write_units(*size);
     }
@@ -271,9 +274,14 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         ops,
         fanout: fan_inv,
         delivery: del_inv,
-        log_items: logs.len().saturating_sub(logs_before),
-        log_item_bytes: mean(&sizes),
-        log_item_wru: mean(&sizes.iter().map(|b| super::prices::write_units(*b)).collect::<Vec<_>>()),
+        log_items: after.logs.len().saturating_sub(before.logs.len()),
+        log_item_bytes: mean(&sizes(&after.logs)),
+        log_item_wru: mean(&units(&after.logs)),
+        event_items: after.events.len().saturating_sub(before.events.len()),
+        event_item_bytes: mean(&sizes(&after.events)),
+        event_item_wru: mean(&units(&after.events)),
+        counter_items: after.counters.len().saturating_sub(before.counters.len()),
+        counter_item_bytes: mean(&sizes(&after.counters)),
         hot_partition_items: hot.0,
         hot_partition_wru: hot.1,
         integration_item_bytes: mean(&integration_sizes),
@@ -281,4 +289,43 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         log_lines,
         transfer_bytes: counts.bytes_in,
     })
+}
+
+/// The delivery-log table's items by kind (it holds three since the event is stored once), each
+/// as its partition key and DynamoDB size: write units and storage differ by kind.
+#[derive(Default)]
+struct Kinds {
+    logs: Vec<(String, f64)>,
+    events: Vec<(String, f64)>,
+    counters: Vec<(String, f64)>,
+}
+
+impl Kinds {
+    fn of(items: &[HashMap<String, AttributeValue>]) -> Self {
+        let mut kinds = Self::default();
+        for item in items {
+            let pk = match item.get("pk") {
+                Some(AttributeValue::S(pk)) => pk.clone(),
+                _ => String::new(),
+            };
+            let size = item_bytes(item) as f64;
+            let bucket = if pk.starts_with("EVENT#") {
+                &mut kinds.events
+            } else if pk.starts_with("LOGDAYS#") {
+                &mut kinds.counters
+            } else {
+                &mut kinds.logs
+            };
+            bucket.push((pk, size));
+        }
+        kinds
+    }
+}
+
+fn sizes(items: &[(String, f64)]) -> Vec<f64> {
+    items.iter().map(|(_, b)| *b).collect()
+}
+
+fn units(items: &[(String, f64)]) -> Vec<f64> {
+    items.iter().map(|(_, b)| super::prices::write_units(*b)).collect()
 }
