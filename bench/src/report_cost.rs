@@ -214,6 +214,9 @@ fn measured_table(o: &mut String, c: &Cost) {
     row(o, "our log lines / bytes", &|p| {
         format!("{} / {:.0}", f2(per(p, p.measured.log_lines as f64)), per(p, p.measured.log_bytes as f64))
     });
+    row(o, "EMF metric lines / bytes (modelled from the service's line builders)", &|p| {
+        format!("{} / {:.0}", f2(per(p, p.measured.metric_lines as f64)), per(p, p.measured.metric_bytes as f64))
+    });
     row(o, "bytes sent to receivers (headers + body, all attempts)", &|p| {
         format!("{:.0}", per(p, p.measured.transfer_bytes as f64))
     });
@@ -230,9 +233,9 @@ fn measured_table(o: &mut String, c: &Cost) {
          integration item's, GetItem (strongly consistent) at 1 unit per 4 KB of the integration item \
          and the fan-out's Query (eventually consistent) at half that; storage, the log, event and \
          counter items plus DynamoDB's 100 bytes per item, kept {} days (TTL), at table storage \
-         plus point-in-time recovery (enabled on every table); CloudWatch Logs, our lines plus Lambda's \
-         START/END/REPORT lines ({PLATFORM_LOG_BYTES_PER_INVOCATION:.0} bytes per invocation, modelled) \
-         ingested and kept 30 days; data transfer out, the bytes the receivers got, at EC2's \
+         plus point-in-time recovery (enabled on every table); CloudWatch Logs, our lines and EMF \
+         metric lines plus Lambda's START/END/REPORT lines ({PLATFORM_LOG_BYTES_PER_INVOCATION:.0} \
+         bytes per invocation, modelled) ingested and kept 30 days; data transfer out, the bytes the receivers got, at EC2's \
          internet rate (Lambda's outbound traffic is billed so). moto's `ReturnConsumedCapacity` answers \
          a constant whatever the item's size, so every unit comes from the sizing rules. Handler \
          durations are against moto on a shared 2-core machine (its DynamoDB is serialized), so the \

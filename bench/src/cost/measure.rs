@@ -95,6 +95,9 @@ pub struct Measured {
     pub integration_item_bytes: f64,
     pub log_bytes: u64,
     pub log_lines: u64,
+    /// EMF metric lines (printed outside tracing, so not in `log_bytes`): lines and bytes.
+    pub metric_lines: u64,
+    pub metric_bytes: u64,
     pub transfer_bytes: u64,
 }
 
@@ -247,6 +250,11 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         .map(|((_, op), s)| (op.clone(), s.count))
         .collect();
 
+    let retries = ["SQS.SendMessage", "Scheduler.CreateSchedule"]
+        .iter()
+        .filter_map(|op| table.get(&(Caller::Pipeline, (*op).to_owned())).map(|s| s.count))
+        .sum();
+    let metric = metric_lines(counts.requests, counts.failed_on_purpose, retries, events);
     let after = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let mut partitions: HashMap<String, (usize, f64)> = HashMap::new();
     for (pk, size) in &after.logs {
@@ -287,6 +295,8 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         integration_item_bytes: mean(&integration_sizes),
         log_bytes,
         log_lines,
+        metric_lines: metric.0,
+        metric_bytes: metric.1,
         transfer_bytes: counts.bytes_in,
     })
 }
@@ -328,4 +338,24 @@ fn sizes(items: &[(String, f64)]) -> Vec<f64> {
 
 fn units(items: &[(String, f64)]) -> Vec<f64> {
     items.iter().map(|(_, b)| super::prices::write_units(*b)).collect()
+}
+
+/// The EMF metric lines the pipeline prints with `println!` (CloudWatch Logs ingests them like
+/// any other line, but they bypass tracing, so the log counter does not see them): one per
+/// attempt, per retry scheduled and per event fanned out, each as the service's own builders
+/// write it, plus its newline. Returns (lines, bytes).
+fn metric_lines(attempts: u64, failed: u64, retries: u64, events: usize) -> (u64, u64) {
+    use apviso_core::pipeline::retry::RetryTransport;
+    use apviso_service::metrics::{self, Outcome};
+    let at = time::OffsetDateTime::now_utc();
+    let latency = Some(Duration::from_micros(1_234));
+    let bytes = |line: String| line.len() as u64 + 1;
+    let delivered = bytes(metrics::attempt_line(at, "webhook", Outcome::Delivered, latency));
+    let retrying = bytes(metrics::attempt_line(at, "webhook", Outcome::RetryScheduled, latency));
+    let retry = bytes(metrics::retry_scheduled_line(at, RetryTransport::SqsDelay));
+    let fanned = bytes(metrics::fanned_out_line(at, "finding.high", INTEGRATIONS));
+    let events = events as u64;
+    let lines = attempts + retries + events;
+    let total = (attempts - failed.min(attempts)) * delivered + failed * retrying + retries * retry + events * fanned;
+    (lines, total)
 }

@@ -67,7 +67,7 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
         s3_stored_bytes: op("S3.PutObject") * m.data_bytes as f64,
         scheduler_invocations: op("Scheduler.CreateSchedule"),
         kms_requests: kms as f64,
-        log_bytes: m.log_bytes as f64 + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
+        log_bytes: (m.log_bytes + m.metric_bytes) as f64 + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
         transfer_out_bytes: m.transfer_bytes as f64,
         retention_months: THIRTY_DAYS_IN_MONTHS * f64::from(t.log_retention_days) / 30.0,
     }
