@@ -146,9 +146,8 @@ fn cost_table(o: &mut String, c: &Cost) {
         let ddb = line(p, Line::DynamoRequests) + line(p, Line::DynamoStorage);
         let _ = writeln!(
             o,
-            "- The delivery log dominates, as the issue expected: DynamoDB (write units of the log \
-             item, which holds the whole request body, plus its 30 days of storage and PITR) is {} of \
-             the {} case's {}.",
+            "- DynamoDB (write units of the stored event, the log entries, their day counters and the \
+             integration item, plus 30 days of storage and PITR) is {} of the {} case's {}.",
             usd(ddb),
             p.measured.label,
             usd(p.total_per_million),
@@ -206,10 +205,17 @@ fn measured_table(o: &mut String, c: &Cost) {
     row(o, "delivery-log item: bytes (DynamoDB size) / WRU", &|p| {
         format!("{:.0} / {}", p.measured.log_item_bytes, f1(p.measured.log_item_wru))
     });
+    row(o, "stored event item (one per event): bytes / WRU", &|p| {
+        format!("{:.0} / {}", p.measured.event_item_bytes, f1(p.measured.event_item_wru))
+    });
+    row(o, "day-counter item (bytes)", &|p| format!("{:.0}", p.measured.counter_item_bytes));
     row(o, "integration item (bytes)", &|p| format!("{:.0}", p.measured.integration_item_bytes));
     row(o, "DynamoDB WRU / RRU", &|p| format!("{} / {}", f2(per(p, p.usage.ddb_wru)), f2(per(p, p.usage.ddb_rru))));
     row(o, "our log lines / bytes", &|p| {
         format!("{} / {:.0}", f2(per(p, p.measured.log_lines as f64)), per(p, p.measured.log_bytes as f64))
+    });
+    row(o, "EMF metric lines / bytes (modelled from the service's line builders)", &|p| {
+        format!("{} / {:.0}", f2(per(p, p.measured.metric_lines as f64)), per(p, p.measured.metric_bytes as f64))
     });
     row(o, "bytes sent to receivers (headers + body, all attempts)", &|p| {
         format!("{:.0}", per(p, p.measured.transfer_bytes as f64))
@@ -221,19 +227,22 @@ fn measured_table(o: &mut String, c: &Cost) {
          producer's SendMessage of the event, one ReceiveMessage per invocation (as the event source \
          mapping makes them; the local stand-in's empty long polls are not counted, and an idle mapping's \
          polling is a fixed monthly cost, not a per-delivery one), the fan-out's SendMessageBatch, the \
-         retries' SendMessage and the DeleteMessageBatch calls; DynamoDB, each PutItem at the log item's \
-         write units (1 per started KB), each UpdateItem at the integration item's, GetItem (strongly \
-         consistent) at 1 unit per 4 KB and the fan-out's Query (eventually consistent) at half that; \
-         storage, the log items plus DynamoDB's 100 bytes per item, kept {} days (TTL), at table storage \
-         plus point-in-time recovery (enabled on every table); CloudWatch Logs, our lines plus Lambda's \
-         START/END/REPORT lines ({PLATFORM_LOG_BYTES_PER_INVOCATION:.0} bytes per invocation, modelled) \
-         ingested and kept 30 days; data transfer out, the bytes the receivers got, at EC2's \
+         retries' SendMessage and the DeleteMessageBatch calls; DynamoDB, each event's one PutItem at \
+         the stored event item's write units (1 per started KB), every other PutItem at the log item's, \
+         one UpdateItem per log entry at the day-counter item's, every other UpdateItem at the \
+         integration item's, GetItem (strongly consistent) at 1 unit per 4 KB of the integration item \
+         and the fan-out's Query (eventually consistent) at half that; storage, the log, event and \
+         counter items plus DynamoDB's 100 bytes per item, kept {} days (TTL), at table storage \
+         plus point-in-time recovery (enabled on every table); CloudWatch Logs, our lines and EMF \
+         metric lines plus Lambda's START/END/REPORT lines ({PLATFORM_LOG_BYTES_PER_INVOCATION:.0} \
+         bytes per invocation, modelled) ingested and kept 30 days; data transfer out, the bytes the receivers got, at EC2's \
          internet rate (Lambda's outbound traffic is billed so). moto's `ReturnConsumedCapacity` answers \
          a constant whatever the item's size, so every unit comes from the sizing rules. Handler \
          durations are against moto on a shared 2-core machine (its DynamoDB is serialized), so the \
          Lambda line is an upper bound of what AWS would bill; it is small either way. S3 and \
          Scheduler cost nothing here: no event reaches the 192 KiB claim check and no retry waits \
-         over 15 minutes; KMS is not used today.",
+         over 15 minutes; KMS, the data-key calls the pipeline made (keys are cached per warm \
+         container).",
         c.template.log_retention_days
     );
 }

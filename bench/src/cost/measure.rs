@@ -77,16 +77,27 @@ pub struct Measured {
     pub ops: BTreeMap<String, u64>,
     pub fanout: Invocations,
     pub delivery: Invocations,
-    /// Delivery-log items written in this run, their mean DynamoDB size and mean write units.
+    /// Delivery-log entries (`LOGS#`) written in this run, their mean DynamoDB size and mean write
+    /// units.
     pub log_items: usize,
     pub log_item_bytes: f64,
     pub log_item_wru: f64,
+    /// Events stored once each (`EVENT#`, one PutItem per event) in this run, mean size and units.
+    pub event_items: usize,
+    pub event_item_bytes: f64,
+    pub event_item_wru: f64,
+    /// Per-day log counters (`LOGDAYS#`, one UpdateItem per log entry): new items, mean size.
+    pub counter_items: usize,
+    pub counter_item_bytes: f64,
     /// The largest log partition (one integration): items and write units.
     pub hot_partition_items: usize,
     pub hot_partition_wru: f64,
     pub integration_item_bytes: f64,
     pub log_bytes: u64,
     pub log_lines: u64,
+    /// EMF metric lines (printed outside tracing, so not in `log_bytes`): lines and bytes.
+    pub metric_lines: u64,
+    pub metric_bytes: u64,
     pub transfer_bytes: u64,
 }
 
@@ -210,7 +221,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     }
     drained(&sqs, urls, Duration::from_secs(30)).await?;
     settle(300).await;
-    let logs_before = scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?.len();
+    let before = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let _ = ctx.calls.take();
     let _ = receiver.take();
     *record.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
@@ -239,15 +250,15 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         .map(|((_, op), s)| (op.clone(), s.count))
         .collect();
 
-    let logs = scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?;
-    let sizes: Vec<f64> = logs.iter().map(|i| item_bytes(i) as f64).collect();
+    let retries = ["SQS.SendMessage", "Scheduler.CreateSchedule"]
+        .iter()
+        .filter_map(|op| table.get(&(Caller::Pipeline, (*op).to_owned())).map(|s| s.count))
+        .sum();
+    let metric = metric_lines(counts.requests, counts.failed_on_purpose, retries, events);
+    let after = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let mut partitions: HashMap<String, (usize, f64)> = HashMap::new();
-    for (item, size) in logs.iter().zip(&sizes) {
-        let pk = match item.get("pk") {
-            Some(AttributeValue::S(pk)) => pk.clone(),
-            _ => String::new(),
-        };
-        let entry = partitions.entry(pk).or_default();
+    for (pk, size) in &after.logs {
+        let entry = partitions.entry(pk.clone()).or_default();
         entry.0 += 1;
         entry.1 += super::prices::write_units(*size);
     }
@@ -271,14 +282,80 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         ops,
         fanout: fan_inv,
         delivery: del_inv,
-        log_items: logs.len().saturating_sub(logs_before),
-        log_item_bytes: mean(&sizes),
-        log_item_wru: mean(&sizes.iter().map(|b| super::prices::write_units(*b)).collect::<Vec<_>>()),
+        log_items: after.logs.len().saturating_sub(before.logs.len()),
+        log_item_bytes: mean(&sizes(&after.logs)),
+        log_item_wru: mean(&units(&after.logs)),
+        event_items: after.events.len().saturating_sub(before.events.len()),
+        event_item_bytes: mean(&sizes(&after.events)),
+        event_item_wru: mean(&units(&after.events)),
+        counter_items: after.counters.len().saturating_sub(before.counters.len()),
+        counter_item_bytes: mean(&sizes(&after.counters)),
         hot_partition_items: hot.0,
         hot_partition_wru: hot.1,
         integration_item_bytes: mean(&integration_sizes),
         log_bytes,
         log_lines,
+        metric_lines: metric.0,
+        metric_bytes: metric.1,
         transfer_bytes: counts.bytes_in,
     })
+}
+
+/// The delivery-log table's items by kind (it holds three since the event is stored once), each
+/// as its partition key and DynamoDB size: write units and storage differ by kind.
+#[derive(Default)]
+struct Kinds {
+    logs: Vec<(String, f64)>,
+    events: Vec<(String, f64)>,
+    counters: Vec<(String, f64)>,
+}
+
+impl Kinds {
+    fn of(items: &[HashMap<String, AttributeValue>]) -> Self {
+        let mut kinds = Self::default();
+        for item in items {
+            let pk = match item.get("pk") {
+                Some(AttributeValue::S(pk)) => pk.clone(),
+                _ => String::new(),
+            };
+            let size = item_bytes(item) as f64;
+            let bucket = if pk.starts_with("EVENT#") {
+                &mut kinds.events
+            } else if pk.starts_with("LOGDAYS#") {
+                &mut kinds.counters
+            } else {
+                &mut kinds.logs
+            };
+            bucket.push((pk, size));
+        }
+        kinds
+    }
+}
+
+fn sizes(items: &[(String, f64)]) -> Vec<f64> {
+    items.iter().map(|(_, b)| *b).collect()
+}
+
+fn units(items: &[(String, f64)]) -> Vec<f64> {
+    items.iter().map(|(_, b)| super::prices::write_units(*b)).collect()
+}
+
+/// The EMF metric lines the pipeline prints with `println!` (CloudWatch Logs ingests them like
+/// any other line, but they bypass tracing, so the log counter does not see them): one per
+/// attempt, per retry scheduled and per event fanned out, each as the service's own builders
+/// write it, plus its newline. Returns (lines, bytes).
+fn metric_lines(attempts: u64, failed: u64, retries: u64, events: usize) -> (u64, u64) {
+    use apviso_core::pipeline::retry::RetryTransport;
+    use apviso_service::metrics::{self, Outcome};
+    let at = time::OffsetDateTime::now_utc();
+    let latency = Some(Duration::from_micros(1_234));
+    let bytes = |line: String| line.len() as u64 + 1;
+    let delivered = bytes(metrics::attempt_line(at, "webhook", Outcome::Delivered, latency));
+    let retrying = bytes(metrics::attempt_line(at, "webhook", Outcome::RetryScheduled, latency));
+    let retry = bytes(metrics::retry_scheduled_line(at, RetryTransport::SqsDelay));
+    let fanned = bytes(metrics::fanned_out_line(at, "finding.high", INTEGRATIONS));
+    let events = events as u64;
+    let lines = attempts + retries + events;
+    let total = (attempts - failed.min(attempts)) * delivered + failed * retrying + retries * retry + events * fanned;
+    (lines, total)
 }

@@ -32,6 +32,7 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
     let op = |name: &str| m.ops.get(name).copied().unwrap_or(0) as f64;
     let kms: u64 = m.ops.iter().filter(|(k, _)| k.starts_with("KMS.")).map(|(_, n)| n).sum();
     let deliveries_queued = (m.events * m.integrations) as f64;
+    let (event_puts, counter_updates) = (m.event_items as f64, m.log_items as f64);
     let invocations = (m.fanout.count + m.delivery.count) as f64;
     let per_send_batch =
         if op("SQS.SendMessageBatch") > 0.0 { deliveries_queued / op("SQS.SendMessageBatch") } else { 0.0 };
@@ -49,17 +50,24 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
         lambda_gb_s: gb_seconds(m.fanout.billed_ms, t.fanout_memory_mb)
             + gb_seconds(m.delivery.billed_ms, t.delivery_memory_mb),
         sqs_requests: sqs,
-        ddb_wru: op("DynamoDB.PutItem") * m.log_item_wru
-            + op("DynamoDB.UpdateItem") * write_units(m.integration_item_bytes),
+        // The delivery-log table takes three kinds of write: the event once (PutItem), each log
+        // entry (PutItem) and its day's counter (UpdateItem, one per entry); every other
+        // UpdateItem is of the integration item (`lastDelivery*`, endpoint state).
+        ddb_wru: event_puts * m.event_item_wru
+            + (op("DynamoDB.PutItem") - event_puts).max(0.0) * m.log_item_wru
+            + counter_updates * write_units(m.counter_item_bytes)
+            + (op("DynamoDB.UpdateItem") - counter_updates).max(0.0) * write_units(m.integration_item_bytes),
         ddb_rru: op("DynamoDB.GetItem") * read_units(m.integration_item_bytes, true)
             + op("DynamoDB.Query") * read_units(m.integrations as f64 * m.integration_item_bytes, false),
-        ddb_stored_bytes: m.log_items as f64 * (m.log_item_bytes + DDB_ITEM_OVERHEAD),
+        ddb_stored_bytes: m.log_items as f64 * (m.log_item_bytes + DDB_ITEM_OVERHEAD)
+            + m.event_items as f64 * (m.event_item_bytes + DDB_ITEM_OVERHEAD)
+            + m.counter_items as f64 * (m.counter_item_bytes + DDB_ITEM_OVERHEAD),
         s3_puts: op("S3.PutObject"),
         s3_gets: op("S3.GetObject"),
         s3_stored_bytes: op("S3.PutObject") * m.data_bytes as f64,
         scheduler_invocations: op("Scheduler.CreateSchedule"),
         kms_requests: kms as f64,
-        log_bytes: m.log_bytes as f64 + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
+        log_bytes: (m.log_bytes + m.metric_bytes) as f64 + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
         transfer_out_bytes: m.transfer_bytes as f64,
         retention_months: THIRTY_DAYS_IN_MONTHS * f64::from(t.log_retention_days) / 30.0,
     }

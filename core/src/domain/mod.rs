@@ -9,6 +9,7 @@ pub mod field_error;
 pub mod ids;
 pub mod integration;
 pub mod ip_guard;
+pub mod last_delivery;
 pub mod log_query;
 pub mod provider_settings;
 pub mod recovery;

@@ -8,7 +8,7 @@ use apviso_core::{
     domain::{
         delivery_log::{DeliveryLog, ErrorCode},
         integration::{DeliveryStatus, Integration},
-        log_query,
+        last_delivery, log_query,
     },
     pipeline::{message::DeliveryTask, outcome::AttemptOutcome},
     ports::{clock::Clock, keys::Keyring},
@@ -91,6 +91,11 @@ async fn record<S: IntegrationStore, L: DeliveryLogStore, H, C, K>(
 ) -> AttemptReport {
     let report = log(deps, integration, task, attempt, started).await;
     let status = report.log.status;
+    // Decided from the integration as read for this delivery: a skipped write costs nothing.
+    let stored_at = integration.last_delivery_at.as_deref();
+    if !last_delivery::needs_write(stored_at, integration.last_delivery_status, report.log.delivered_at, status) {
+        return report;
+    }
     let at = report.log.delivered_at.to_string();
     if let Err(err) = deps.store.record_delivery(&integration.account_id, integration.id, &at, status).await {
         tracing::warn!(integration_id = %integration.id, error = %err, "last delivery status not recorded");

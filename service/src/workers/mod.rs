@@ -19,6 +19,8 @@ mod endpoint_health_tests;
 mod fanout_tests;
 #[cfg(test)]
 mod lanes_tests;
+#[cfg(test)]
+mod last_delivery_tests;
 
 /// Why a record must be retried by SQS: an infrastructure failure, never bad input (bad input
 /// goes to the dead-letter queue instead).

@@ -45,7 +45,10 @@ fn nullable_date_time_described(description: &str) -> RefOr<Schema> {
 }
 
 pub fn last_delivery_at() -> RefOr<Schema> {
-    nullable_date_time_described("When the last delivery was attempted; `null` before the first.")
+    nullable_date_time_described(
+        "When the last delivery was attempted, to within a minute (exact when `lastDeliveryStatus` changed; \
+         every attempt's exact time is in the delivery log); `null` before the first.",
+    )
 }
 
 pub fn test_delivered_at() -> RefOr<Schema> {
