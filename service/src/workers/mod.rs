@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod batch;
 pub mod dead_letters;
 pub mod delivery;
+mod delivery_end;
 pub mod endpoint_health;
 pub mod fanout;
 pub mod lanes;
