@@ -7,7 +7,7 @@
 
 use std::{
     sync::{Mutex, PoisonError},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -18,66 +18,24 @@ use super::{
     batch::for_each_record,
     dead_letters,
     delivery_end::{finish, not_sent_disabled},
-    lanes::Lanes,
 };
 use crate::{
     queue::{DeadLetters, DeliveryQueue, RetryScheduler},
     store::{DeliveryLogStore, IntegrationStore, PayloadStore, Window},
 };
 use apviso_core::{
-    domain::{catalog::Provider, delivery_log::ErrorCode, endpoint_state::DisablePolicy, events::EventType},
+    domain::{catalog::Provider, delivery_log::ErrorCode, events::EventType},
     pipeline::{
         event_data::EventData,
         lanes::{Lane, shows_slow},
-        message::{Decoded, DeliveryMessage, DeliveryTask, PendingData, Route},
-        retry::{RetryPolicy, RetryTransport},
+        message::{Decoded, DeliveryMessage, PendingData, Route},
     },
     ports::{clock::Clock, events::EventBus, keys::Keyring},
     providers::Attempter,
 };
 
-pub struct DeliveryDeps<S, L, Q, R, H, P, C, K, B> {
-    pub store: S,
-    pub logs: L,
-    /// The shared lane's deliveries queue.
-    pub queue: Q,
-    /// The slow lane's deliveries queue.
-    pub slow_queue: Q,
-    pub lanes: Lanes,
-    pub scheduler: R,
-    /// Where claim-checked event data is read from.
-    pub payloads: P,
-    pub providers: H,
-    pub retry: RetryPolicy,
-    pub log_retention: Duration,
-    pub dead_letter_url: String,
-    pub clock: C,
-    /// Opens the integration's sealed secrets before each attempt.
-    pub keys: K,
-    /// Where operational events (an integration failing, disabled, recovered) are published.
-    pub bus: B,
-    /// When sustained failure disables an integration.
-    pub disable: DisablePolicy,
-}
-
-/// What happened to one delivery message.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Disposition {
-    Delivered,
-    RetryQueued {
-        attempt: u32,
-        transport: RetryTransport,
-    },
-    FailedForGood,
-    /// The integration was deleted before this attempt (or a one-shot ping found it
-    /// disabled); nothing was sent.
-    Dropped,
-    /// The integration is disabled: nothing was sent, and the delivery's log says so.
-    NotSentDisabled,
-    /// Moved, unchanged, to the slow lane: nothing was logged, the attempt happens there.
-    MovedToSlowLane,
-    DeadLettered,
-}
+pub use super::delivery_end::schedule_name;
+pub use super::delivery_types::{DeliveryDeps, Disposition};
 
 pub async fn handle_batch<S, L, Q, R, H, P, C, K, B>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
@@ -343,10 +301,4 @@ async fn resolve<P: PayloadStore>(
         Ok(data) => Ok(Ok(pending.resolve(data))),
         Err(e) => Ok(Err(format!("event data {} is not a JSON object: {e}", data_ref.key))),
     }
-}
-
-/// Unique per delivery attempt and within Scheduler's 64-character limit, so a repeated
-/// CreateSchedule for the same attempt is a harmless conflict.
-pub fn schedule_name(task: &DeliveryTask, attempt: u32) -> String {
-    format!("apviso-{}-a{attempt}", task.delivery_id)
 }

@@ -5,7 +5,7 @@
 use super::{
     WorkerError,
     attempt::{self, AttemptDeps},
-    delivery::{DeliveryDeps, Disposition, schedule_name},
+    delivery_types::{DeliveryDeps, Disposition},
     endpoint_health::{self, HealthDeps},
 };
 use crate::{
@@ -211,4 +211,10 @@ where
             Ok(Disposition::RetryQueued { attempt, transport })
         }
     }
+}
+
+/// Unique per delivery attempt and within Scheduler's 64-character limit, so a repeated
+/// CreateSchedule for the same attempt is a harmless conflict.
+pub fn schedule_name(task: &DeliveryTask, attempt: u32) -> String {
+    format!("apviso-{}-a{attempt}", task.delivery_id)
 }

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod dead_letters;
 pub mod delivery;
 mod delivery_end;
+mod delivery_types;
 pub mod endpoint_health;
 pub mod fanout;
 pub mod lanes;
