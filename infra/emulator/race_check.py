@@ -4,6 +4,10 @@ Six threads race `UpdateItem ... ConditionExpression "v = :expected"` on one ite
 exactly one may win each round. A bare moto server lets two win in several rounds (4 of 40 when
 this was written); infra/emulator/serve.py must let exactly one win every time.
 
+Then reads and writes run at once on two tables (puts, queries and transactions naming both):
+serve.py lets requests on different tables, and reads of one table, run concurrently, and none
+of them may fail or lose a write for it.
+
 Usage: AWS_ENDPOINT_URL=... python race_check.py   (run by infra/scripts/test.sh)
 """
 
@@ -15,6 +19,7 @@ import uuid
 import boto3
 
 WRITERS, ROUNDS = 6, 40
+MIXED_WRITES = 100
 
 
 def client():
@@ -72,7 +77,70 @@ def main() -> int:
     finally:
         admin.delete_table(TableName=table)
     print(f"emulator race check: {bad_rounds} of {ROUNDS} rounds had other than one winner")
-    return 1 if bad_rounds else 0
+    return 1 if bad_rounds or mixed_check(admin) else 0
+
+
+def mixed_check(admin) -> bool:
+    """True when a request failed or a write went missing while two tables were read and
+    written at once."""
+    names = [f"race-mixed-{uuid.uuid4()}" for _ in range(2)]
+    for name in names:
+        admin.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    errors = []
+
+    def each(work):
+        def run():
+            c = client()
+            for i in range(MIXED_WRITES):
+                try:
+                    work(c, i)
+                except Exception as e:  # noqa: BLE001 - any failure is the finding
+                    errors.append(repr(e))
+
+        return run
+
+    def put(name):
+        return each(lambda c, i: c.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": f"put-{i}"}}))
+
+    def query(name):
+        values = {":p": {"S": "p"}}
+        return each(lambda c, i: c.query(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues=values))
+
+    def both(c, i):
+        item = {"pk": {"S": "p"}, "sk": {"S": f"tx-{i}"}}
+        c.transact_write_items(TransactItems=[{"Put": {"TableName": n, "Item": item}} for n in names])
+
+    work = [put(n) for n in names] + [query(n) for n in names] + [each(both)]
+    threads = [threading.Thread(target=w) for w in work]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        counts = [
+            admin.query(
+                TableName=n,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "p"}},
+                Select="COUNT",
+            )["Count"]
+            for n in names
+        ]
+    finally:
+        for name in names:
+            admin.delete_table(TableName=name)
+    print(f"emulator mixed check: {len(errors)} failed requests, items per table {counts} of {2 * MIXED_WRITES}")
+    for e in errors[:3]:
+        print("  ", e)
+    return bool(errors) or counts != [2 * MIXED_WRITES] * 2
 
 
 if __name__ == "__main__":

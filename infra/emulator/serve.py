@@ -4,9 +4,13 @@ CreateScheduleGroup refusing an existing group as AWS does.
 moto applies a conditional write as "read, compare, write" without holding a lock, so two
 concurrent `UpdateItem ... ConditionExpression` calls on one item can both succeed on the same
 expected version (measured: 7 of 40 rounds with six writers). DynamoDB never allows that, and
-our optimistic-concurrency code relies on it. Serializing every DynamoDB request here gives the
-emulator DynamoDB's guarantee without touching the product. Other services stay concurrent:
-SQS long polls block for seconds and must not hold up anything else.
+our optimistic-concurrency code relies on it. Here a request holds the item it reads or writes
+(and its table, in a mode that keeps moto's dicts consistent, see `TABLE_MODES`), so a
+conditional write cannot interleave with another request on the same item, which gives the
+emulator DynamoDB's guarantee without touching the product; requests on other items and
+tables go on meanwhile. (One lock for all of DynamoDB made one tenant's delivery-log writes
+delay another tenant's reads of its integration in bench item 9, which DynamoDB never does.) Other services stay concurrent: SQS long polls block for seconds and must not
+hold up anything else.
 
 moto's CreateScheduleGroup replaces an existing group with an empty one, silently deleting every
 schedule in it; AWS answers 409 ConflictException and keeps them. `apviso-local` provisions its
@@ -33,6 +37,7 @@ Usage: python serve.py HOST PORT
 import functools
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -40,26 +45,154 @@ from collections import Counter
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import Queue
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 DYNAMODB_TARGET_PREFIXES = ("DynamoDB_", "DynamoDBStreams_")
 
 
+# How a DynamoDB request holds a table (moto keeps a table's items in plain dicts):
+# - "get": GetItem, one item read by key (a dict lookup), beside anything but "all";
+# - "item": PutItem, UpdateItem, DeleteItem, one item written by key (a dict insert or delete):
+#   beside other one-item requests, but not while a request walks the table's dicts;
+# - "many": Query, Scan and the other multi-item reads, which walk those dicts;
+# - "all": multi-item writes (BatchWriteItem, TransactWriteItems), alone.
+# One-item requests also hold their item, so two of them on one item never interleave: a
+# conditional write reads, compares and writes with nothing in between, as in DynamoDB.
+TABLE_MODES = {"get": {"get", "item", "many"}, "item": {"get", "item"}, "many": {"get", "many"}, "all": set()}
+# The whole of DynamoDB: "table" for a request naming its tables, "all" for the others (table
+# management, PartiQL), which hold everything.
+SERVICE_MODES = {"table": {"table"}, "all": set()}
+DYNAMODB_MODES = {
+    "GetItem": "get",
+    "PutItem": "item",
+    "UpdateItem": "item",
+    "DeleteItem": "item",
+    "Query": "many",
+    "Scan": "many",
+    "BatchGetItem": "many",
+    "TransactGetItems": "many",
+    "DescribeTable": "many",
+    "DescribeTimeToLive": "many",
+    "BatchWriteItem": "all",
+    "TransactWriteItems": "all",
+}
+
+
+class ModeLock:
+    """A lock held in modes, `compatible[mode]` naming those it may be held beside. Requests
+    are admitted in arrival order, each once it is compatible with every holder: neither
+    one-item writes nor walks of the table can starve the other."""
+
+    def __init__(self, compatible):
+        self.compatible = compatible
+        self.cond = threading.Condition()
+        self.held = Counter()
+        self.waiting = []
+
+    def acquire(self, mode):
+        ticket = object()
+        with self.cond:
+            self.waiting.append(ticket)
+            allowed = self.compatible[mode]
+            self.cond.wait_for(
+                lambda: self.waiting[0] is ticket and all(m in allowed for m, n in self.held.items() if n)
+            )
+            self.waiting.pop(0)
+            self.held[mode] += 1
+            # The next in line may be compatible too.
+            self.cond.notify_all()
+
+    def release(self, mode):
+        with self.cond:
+            self.held[mode] -= 1
+            self.cond.notify_all()
+
+
 class SerializeDynamoDb:
-    """WSGI middleware: one DynamoDB request at a time, the whole response inside the lock."""
+    """WSGI middleware giving moto DynamoDB's isolation (see TABLE_MODES) without one lock for
+    everything: one tenant's delivery-log writes no longer delay another tenant's reads of its
+    integration (bench item 9), which DynamoDB never does. The whole response is produced
+    inside the locks."""
 
     def __init__(self, app):
         self.app = app
-        self.lock = threading.Lock()
+        self.guard = threading.Lock()
+        self.service = ModeLock(SERVICE_MODES)
+        self.tables = {}
+        self.items = {}
+        # Key attribute names per table, from the CreateTable requests passing through: a
+        # PutItem names its key only inside the item.
+        self.key_names = {}
+
+    def table_lock(self, name):
+        with self.guard:
+            return self.tables.setdefault(name, ModeLock(TABLE_MODES))
+
+    def item_lock(self, key):
+        with self.guard:
+            return self.items.setdefault(key, threading.Lock())
+
+    def locks(self, operation, body):
+        """[(lock, mode)] in acquisition order, or None when the request holds everything."""
+        mode = DYNAMODB_MODES.get(operation)
+        if mode is None or body is None:
+            return None
+        if "TableName" in body:
+            tables = {body["TableName"]}
+        elif operation in ("BatchGetItem", "BatchWriteItem"):
+            tables = set(body.get("RequestItems") or {})
+        else:
+            named = [a.get("TableName") for item in body.get("TransactItems") or [] for a in item.values()]
+            tables = None if None in named else set(named)
+        if not tables:
+            return None
+        key = None
+        if mode in ("get", "item"):
+            (table,) = tables
+            key = body.get("Key")
+            if operation == "PutItem":
+                names = self.key_names.get(table)
+                key = names and {n: body.get("Item", {}).get(n) for n in names}
+            if not key:
+                mode = "all"  # a key we cannot tell: the table alone
+        held = [(self.table_lock(t), mode) for t in sorted(tables)]
+        if mode in ("get", "item"):
+            held.append((self.item_lock((table, json.dumps(key, sort_keys=True))), None))
+        return held
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith(DYNAMODB_TARGET_PREFIXES):
             return self.app(environ, start_response)
-        with self.lock:
-            # Materialize the body while holding the lock: the write happens while the
-            # response is produced, and a lazy iterable would run after the lock is released.
+        operation = target.rpartition(".")[2] if target.startswith("DynamoDB_") else None
+        body = None
+        length = environ.get("CONTENT_LENGTH")
+        if operation and length:
+            raw = environ["wsgi.input"].read(int(length))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = None  # moto answers it with the error; it holds everything meanwhile
+        if operation == "CreateTable" and isinstance(body, dict):
+            schema = body.get("KeySchema") or []
+            self.key_names[body.get("TableName")] = [k.get("AttributeName") for k in schema]
+        try:
+            tables = self.locks(operation, body) if isinstance(body, dict) else None
+        except (AttributeError, TypeError, ValueError):
+            tables = None
+        # The service lock first, then tables in name order, then the item: no two requests
+        # can each hold a lock the other waits for.
+        held = [(self.service, "all" if tables is None else "table")] + (tables or [])
+        for lock, mode in held:
+            lock.acquire() if mode is None else lock.acquire(mode)
+        try:
+            # Materialize the body while holding the locks: the write happens while the
+            # response is produced, and a lazy iterable would run after they are released.
             return [b"".join(self.app(environ, start_response))]
+        finally:
+            for lock, mode in reversed(held):
+                lock.release() if mode is None else lock.release(mode)
 
 
 class ScheduleGroupConflict:
@@ -201,6 +334,37 @@ def cheap_standard_sends() -> None:
     SQSBackend.send_message = send_message
 
 
+def cheap_dispatch() -> None:
+    """moto picks the backend of every request by listing its own package directory (an
+    `isdir` per entry, about 150) and matching the host against every service's URL patterns,
+    under one lock for all requests: about a sixth of the emulator's CPU under load (py-spy,
+    bench item 9). The directory does not change while the server runs and a host always
+    maps to the same backend, so both answers are kept."""
+    import moto.backends as backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    by_host = DomainDispatcherApplication.get_backend_for_host
+    known = {}
+
+    def get_backend_for_host(self, host):
+        if host not in known:
+            known[host] = by_host(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access-log line per request (werkzeug writes one to stderr under a lock, a few
+    percent of the emulator's CPU); errors are still logged. EMULATOR_ACCESS_LOG=1 restores it."""
+
+    def log_request(self, code="-", size="-"):
+        if os.environ.get("EMULATOR_ACCESS_LOG") == "1":
+            super().log_request(code, size)
+
+
 def fair_queue_order() -> None:
     """Make `Queue.messages` (what ReceiveMessage walks) list quiet groups' messages first on
     standard queues. FIFO queues and messages without a group keep moto's order."""
@@ -242,12 +406,19 @@ def main() -> None:
     # A plain exit on SIGTERM, as moto's own entry point does, so `kill` stops it at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    # Python hands its one interpreter lock to another thread every 5 ms by default: a request
+    # arriving while a dozen others run waited that long for each of its many turns. Shorter
+    # turns let a cheap call through a crowd of expensive ones, as separate servers would.
+    sys.setswitchinterval(float(os.environ.get("EMULATOR_SWITCH_INTERVAL", "0.0005")))
     fast_sqs_scans()
     fast_sqs_deletes()
     cheap_standard_sends()
     fair_queue_order()
+    cheap_dispatch()
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True)
+    run_simple(
+        host, port, ScheduleGroupConflict(SerializeDynamoDb(app)), threaded=True, request_handler=QuietRequestHandler
+    )
 
 
 if __name__ == "__main__":

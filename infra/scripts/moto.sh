@@ -1,6 +1,6 @@
 # Sourced by the local-stack, test and bench scripts: installs moto into the project's own venv
 # (.venv/moto, so a stock Debian/Ubuntu Python with PEP 668 works) and starts a private emulator
-# (infra/emulator/serve.py: moto with DynamoDB requests serialized) on a free loopback port.
+# (infra/emulator/serve.py: moto with DynamoDB requests isolated per item) on a free loopback port.
 # Sets AWS_ENDPOINT_URL, MOTO_PID and MOTO_PYTHON.
 
 MOTO_VENV=.venv/moto
