@@ -334,6 +334,35 @@ def cheap_standard_sends() -> None:
     SQSBackend.send_message = send_message
 
 
+def atomic_receives() -> None:
+    """moto's ReceiveMessage checks that a message is visible and then marks it received, with
+    nothing held in between: two consumers polling one queue can both take the same message.
+    SQS hands a message to one consumer per visibility timeout in practice, and our tests rely on
+    it: with Python's thread switches made ten times as frequent (tried, then dropped for this),
+    two fan-out pollers took one event at the same millisecond and the Jira test saw two issues. Here the check-and-take of
+    each receive holds a per-queue lock; the long poll waits outside it, as moto's own does."""
+    import time
+
+    from moto.sqs.models import SQSBackend
+
+    receive = SQSBackend.receive_message
+
+    def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names=None):
+        queue = self.get_queue(queue_name)
+        # dict.setdefault is one step under the GIL: every caller gets the same lock.
+        lock = queue.__dict__.setdefault("_apviso_receive_lock", threading.Lock())
+        deadline = time.time() + wait_seconds_timeout
+        while True:
+            with lock:
+                taken = receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            left = deadline - time.time()
+            if taken or left <= 0:
+                return taken
+            queue.wait_for_messages(min(1.0, left))
+
+    SQSBackend.receive_message = receive_message
+
+
 def cheap_dispatch() -> None:
     """moto picks the backend of every request by listing its own package directory (an
     `isdir` per entry, about 150) and matching the host against every service's URL patterns,
@@ -406,14 +435,11 @@ def main() -> None:
     # A plain exit on SIGTERM, as moto's own entry point does, so `kill` stops it at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
-    # Python hands its one interpreter lock to another thread every 5 ms by default: a request
-    # arriving while a dozen others run waited that long for each of its many turns. Shorter
-    # turns let a cheap call through a crowd of expensive ones, as separate servers would.
-    sys.setswitchinterval(float(os.environ.get("EMULATOR_SWITCH_INTERVAL", "0.0005")))
     fast_sqs_scans()
     fast_sqs_deletes()
     cheap_standard_sends()
     fair_queue_order()
+    atomic_receives()
     cheap_dispatch()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
