@@ -19,7 +19,7 @@ import uuid
 import boto3
 
 WRITERS, ROUNDS = 6, 40
-MIXED_WRITES = 100
+MIXED_WRITES = 30
 
 
 def client():

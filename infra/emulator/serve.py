@@ -363,6 +363,38 @@ def atomic_receives() -> None:
     SQSBackend.receive_message = receive_message
 
 
+def consistent_model_dump() -> None:
+    """moto's `/moto-api/data.json` (the e-mail tests read SES's sent mail from it) checks that
+    each model attribute serializes, keeps a reference to the live value, and serializes
+    everything at the end: a table that was empty at the check and got its first item before
+    the end (a DynamoType key) fails the whole dump with a 500. With a whole test suite's
+    models the dump takes seconds, so under concurrent writes it failed for seconds in a row.
+    Here each value is kept as the JSON it was checked as: the same document, never a 500."""
+    import moto.moto_api._internal.urls as urls
+    from moto.core.model_instances import model_data
+
+    def model_dump(request, full_url, headers):
+        results = {}
+        for service in sorted(model_data):
+            models = model_data[service]
+            results[service] = {}
+            for name in sorted(models):
+                kept = results[service][name] = []
+                for instance in list(models[name].instances_tracked):
+                    fields = {}
+                    for attr in dir(instance):
+                        if attr.startswith("_"):
+                            continue
+                        try:
+                            fields[attr] = json.loads(json.dumps(getattr(instance, attr)))
+                        except (TypeError, AttributeError, ValueError, RuntimeError):
+                            pass
+                    kept.append(fields)
+        return 200, {"Content-Type": "application/javascript"}, json.dumps(results)
+
+    urls.url_paths["{0}/moto-api/data.json"] = model_dump
+
+
 def cheap_dispatch() -> None:
     """moto picks the backend of every request by listing its own package directory (an
     `isdir` per entry, about 150) and matching the host against every service's URL patterns,
@@ -440,6 +472,7 @@ def main() -> None:
     cheap_standard_sends()
     fair_queue_order()
     atomic_receives()
+    consistent_model_dump()
     cheap_dispatch()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
