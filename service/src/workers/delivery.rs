@@ -56,7 +56,8 @@ where
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
-    // The records' log entries are counted together once they are all written: one counter write per integration-day, not one per attempt.
+    // The records share their integrations' reads, and their log entries are counted together
+    // once they are all written: one counter write per integration-day, not one per attempt.
     let shared = Batch::default();
     let lane = deps.lanes.of(event);
     if lane == Lane::Slow {
@@ -229,7 +230,15 @@ where
     // Verification pings and tests report reachability once; they neither count towards nor
     // change the endpoint's state, and are never logged as not sent.
     let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
-    let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
+    // Re-read for every attempt (once per batch), strongly consistent: an edit, a secret
+    // rotation or a disable reaches the next attempt. A verification ping reads on its own,
+    // after its window was released above.
+    let read = if task.event_type == EventType::IntegrationVerification {
+        deps.store.get(&task.account_id, task.integration_id).await?
+    } else {
+        shared.integration(&deps.store, &task.account_id, task.integration_id).await?
+    };
+    let integration = match read {
         Some(i) if i.enabled => i,
         Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task, &shared.counts).await.map(Step::Done),
         found => {

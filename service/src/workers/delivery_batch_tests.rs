@@ -1,6 +1,7 @@
 //! What a delivery batch shares: the log's day counters, counted once the batch's entries are
 //! written, one counter write per integration-day, in both lanes and for entries of deliveries
-//! not sent while disabled (a single delivery still counts its entry).
+//! not sent while disabled (a single delivery still counts its entry); and each integration's
+//! read.
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on purpose")]
 
 use aws_lambda_events::sqs::SqsEvent;
@@ -98,4 +99,17 @@ async fn a_single_delivery_counts_its_entry() {
     assert_eq!(deliver(&deps, &delivery(ID_1, 1, 1)).await.unwrap(), Disposition::Delivered);
     assert_eq!(deps.logs.counter_writes(), 1);
     assert_eq!(deps.logs.counter(id(ID_1), TODAY, "all"), 1);
+}
+
+#[tokio::test]
+async fn a_batch_reads_each_of_its_integrations_once() {
+    let deps = deps(
+        [hook(), webhook("acct_a", ID_2, &["finding.new"])],
+        ScriptedSender::answering([Answer::status(204), Answer::status(204), Answer::status(204), Answer::status(204)]),
+    );
+    let bodies = [delivery(ID_1, 1, 1), delivery(ID_1, 2, 1), delivery(ID_1, 3, 1), delivery(ID_2, 1, 1)];
+    let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(deps.providers.http.requests().len(), 4, "every record attempted with the shared read");
+    assert_eq!(deps.store.gets(), 2, "one read per distinct integration, not one per record");
 }
