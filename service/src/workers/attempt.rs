@@ -155,6 +155,11 @@ pub async fn log<S, L: DeliveryLogStore, H, C, K>(
         let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
         tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
     }
+    // Within a batch, a success is in the log entry and the batch's summary line
+    // (`delivery_batch`); a failure keeps its own line.
+    if deps.batch_counts.is_some() && status == DeliveryStatus::Success {
+        return AttemptReport { outcome, log };
+    }
     tracing::info!(
         integration_id = %integration.id,
         delivery_id = %task.delivery_id,

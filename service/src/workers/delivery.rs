@@ -53,6 +53,25 @@ where
     K: Keyring,
     B: EventBus,
 {
+    // One metrics line per outcome (and provider) per batch, not one per attempt.
+    crate::metrics::per_batch(run_batch(deps, event)).await
+}
+
+async fn run_batch<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    event: &SqsEvent,
+) -> SqsBatchResponse
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+    K: Keyring,
+    B: EventBus,
+{
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };

@@ -13,7 +13,9 @@ use crate::store::{DeliveryLogStore, IntegrationStore, StoreError};
 use apviso_core::domain::{
     day_counts::DayCounts,
     ids::{AccountId, IntegrationId},
+    integration::DeliveryStatus,
     integration::Integration,
+    log_query::counter_name,
 };
 
 type Read = Arc<OnceCell<Option<Integration>>>;
@@ -46,8 +48,17 @@ impl Batch {
     /// Counts the entries written so far (the batch's end: every record is done).
     pub async fn count<L: DeliveryLogStore>(&self, logs: &L) {
         let counts = std::mem::take(&mut *self.counts.lock().unwrap_or_else(PoisonError::into_inner));
-        if !counts.is_empty() {
-            logs.count(&counts).await;
+        if counts.is_empty() {
+            return;
         }
+        // One line for the batch: its successes have no line of their own.
+        let success = counter_name(Some(DeliveryStatus::Success), None);
+        let (mut logged, mut delivered) = (0, 0);
+        for (_, _, _, count) in counts.days() {
+            logged += count.entries();
+            delivered += count.counters.get(&success).copied().unwrap_or(0);
+        }
+        tracing::info!(logged, delivered, failed = logged - delivered, "delivery batch logged");
+        logs.count(&counts).await;
     }
 }
