@@ -43,6 +43,14 @@ impl DynamoDeliveryLogStore {
     }
 }
 
+/// Counter UpdateItems this process has sent (the cost benchmark prices them apart from the
+/// integration item's UpdateItems).
+static COUNTER_WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn counter_writes() -> u64 {
+    COUNTER_WRITES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl DynamoDeliveryLogStore {
     /// One UpdateItem adding a batch's entries to one integration-day's counters.
     async fn count_day(
@@ -67,6 +75,7 @@ impl DynamoDeliveryLogStore {
                 .expression_attribute_names(format!("#c{i}"), name)
                 .expression_attribute_values(format!(":n{i}"), AttributeValue::N(n.to_string()));
         }
+        COUNTER_WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         update.send().await.map_err(|e| StoreError::backend("UpdateItem", &e))?;
         Ok(())
     }
