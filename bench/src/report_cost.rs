@@ -208,13 +208,15 @@ fn measured_table(o: &mut String, c: &Cost) {
     row(o, "stored event item (one per event): bytes / WRU", &|p| {
         format!("{:.0} / {}", p.measured.event_item_bytes, f1(p.measured.event_item_wru))
     });
-    row(o, "day-counter item (bytes)", &|p| format!("{:.0}", p.measured.counter_item_bytes));
+    row(o, "day-counter item: bytes / UpdateItems (per integration-day per batch)", &|p| {
+        format!("{:.0} / {}", p.measured.counter_item_bytes, f2(per(p, p.measured.counter_updates as f64)))
+    });
     row(o, "integration item (bytes)", &|p| format!("{:.0}", p.measured.integration_item_bytes));
     row(o, "DynamoDB WRU / RRU", &|p| format!("{} / {}", f2(per(p, p.usage.ddb_wru)), f2(per(p, p.usage.ddb_rru))));
     row(o, "our log lines / bytes", &|p| {
         format!("{} / {:.0}", f2(per(p, p.measured.log_lines as f64)), per(p, p.measured.log_bytes as f64))
     });
-    row(o, "EMF metric lines / bytes (modelled from the service's line builders)", &|p| {
+    row(o, "EMF metric lines / bytes (as the service printed them)", &|p| {
         format!("{} / {:.0}", f2(per(p, p.measured.metric_lines as f64)), per(p, p.measured.metric_bytes as f64))
     });
     row(o, "bytes sent to receivers (headers + body, all attempts)", &|p| {
@@ -229,7 +231,7 @@ fn measured_table(o: &mut String, c: &Cost) {
          polling is a fixed monthly cost, not a per-delivery one), the fan-out's SendMessageBatch, the \
          retries' SendMessage and the DeleteMessageBatch calls; DynamoDB, each event's one PutItem at \
          the stored event item's write units (1 per started KB), every other PutItem at the log item's, \
-         one UpdateItem per log entry at the day-counter item's, every other UpdateItem at the \
+         the day counters' UpdateItems (one per integration-day per delivery batch, counted by the service) at the day-counter item's, every other UpdateItem at the \
          integration item's, GetItem (strongly consistent) at 1 unit per 4 KB of the integration item \
          and the fan-out's Query (eventually consistent) at half that; storage, the log, event and \
          counter items plus DynamoDB's 100 bytes per item, kept {} days (TTL), at table storage \

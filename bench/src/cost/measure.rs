@@ -86,16 +86,19 @@ pub struct Measured {
     pub event_items: usize,
     pub event_item_bytes: f64,
     pub event_item_wru: f64,
-    /// Per-day log counters (`LOGDAYS#`, one UpdateItem per log entry): new items, mean size.
+    /// Per-day log counters (`LOGDAYS#`): new items, mean size, and the UpdateItems that added
+    /// to them (one per integration-day per delivery batch), as the service counted them.
     pub counter_items: usize,
     pub counter_item_bytes: f64,
+    pub counter_updates: u64,
     /// The largest log partition (one integration): items and write units.
     pub hot_partition_items: usize,
     pub hot_partition_wru: f64,
     pub integration_item_bytes: f64,
     pub log_bytes: u64,
     pub log_lines: u64,
-    /// EMF metric lines (printed outside tracing, so not in `log_bytes`): lines and bytes.
+    /// EMF metric lines (printed outside tracing, so not in `log_bytes`): lines and bytes, as
+    /// the service counted what it printed.
     pub metric_lines: u64,
     pub metric_bytes: u64,
     pub transfer_bytes: u64,
@@ -226,6 +229,8 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     let _ = receiver.take();
     *record.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
     cx.log_bytes.start();
+    let (metric_lines_before, metric_bytes_before) = apviso_service::metrics::emitted();
+    let counter_writes_before = apviso_service::store::delivery_logs::counter_writes();
 
     let bodies: Vec<String> =
         (0..events).map(|i| fixtures::finding_event(&format!("cost-{}-{i}", s.label), &acct, &data)).collect();
@@ -250,11 +255,9 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         .map(|((_, op), s)| (op.clone(), s.count))
         .collect();
 
-    let retries = ["SQS.SendMessage", "Scheduler.CreateSchedule"]
-        .iter()
-        .filter_map(|op| table.get(&(Caller::Pipeline, (*op).to_owned())).map(|s| s.count))
-        .sum();
-    let metric = metric_lines(counts.requests, counts.failed_on_purpose, retries, events);
+    let (metric_lines_after, metric_bytes_after) = apviso_service::metrics::emitted();
+    let metric = (metric_lines_after - metric_lines_before, metric_bytes_after - metric_bytes_before);
+    let counter_updates = apviso_service::store::delivery_logs::counter_writes() - counter_writes_before;
     let after = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let mut partitions: HashMap<String, (usize, f64)> = HashMap::new();
     for (pk, size) in &after.logs {
@@ -290,6 +293,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         event_item_wru: mean(&units(&after.events)),
         counter_items: after.counters.len().saturating_sub(before.counters.len()),
         counter_item_bytes: mean(&sizes(&after.counters)),
+        counter_updates,
         hot_partition_items: hot.0,
         hot_partition_wru: hot.1,
         integration_item_bytes: mean(&integration_sizes),
@@ -338,24 +342,4 @@ fn sizes(items: &[(String, f64)]) -> Vec<f64> {
 
 fn units(items: &[(String, f64)]) -> Vec<f64> {
     items.iter().map(|(_, b)| super::prices::write_units(*b)).collect()
-}
-
-/// The EMF metric lines the pipeline prints with `println!` (CloudWatch Logs ingests them like
-/// any other line, but they bypass tracing, so the log counter does not see them): one per
-/// attempt, per retry scheduled and per event fanned out, each as the service's own builders
-/// write it, plus its newline. Returns (lines, bytes).
-fn metric_lines(attempts: u64, failed: u64, retries: u64, events: usize) -> (u64, u64) {
-    use apviso_core::pipeline::retry::RetryTransport;
-    use apviso_service::metrics::{self, Outcome};
-    let at = time::OffsetDateTime::now_utc();
-    let latency = Some(Duration::from_micros(1_234));
-    let bytes = |line: String| line.len() as u64 + 1;
-    let delivered = bytes(metrics::attempt_line(at, "webhook", Outcome::Delivered, latency));
-    let retrying = bytes(metrics::attempt_line(at, "webhook", Outcome::RetryScheduled, latency));
-    let retry = bytes(metrics::retry_scheduled_line(at, RetryTransport::SqsDelay));
-    let fanned = bytes(metrics::fanned_out_line(at, "finding.high", INTEGRATIONS));
-    let events = events as u64;
-    let lines = attempts + retries + events;
-    let total = (attempts - failed.min(attempts)) * delivered + failed * retrying + retries * retry + events * fanned;
-    (lines, total)
 }

@@ -32,7 +32,7 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
     let op = |name: &str| m.ops.get(name).copied().unwrap_or(0) as f64;
     let kms: u64 = m.ops.iter().filter(|(k, _)| k.starts_with("KMS.")).map(|(_, n)| n).sum();
     let deliveries_queued = (m.events * m.integrations) as f64;
-    let (event_puts, counter_updates) = (m.event_items as f64, m.log_items as f64);
+    let (event_puts, counter_updates) = (m.event_items as f64, m.counter_updates as f64);
     let invocations = (m.fanout.count + m.delivery.count) as f64;
     let per_send_batch =
         if op("SQS.SendMessageBatch") > 0.0 { deliveries_queued / op("SQS.SendMessageBatch") } else { 0.0 };
@@ -51,7 +51,8 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
             + gb_seconds(m.delivery.billed_ms, t.delivery_memory_mb),
         sqs_requests: sqs,
         // The delivery-log table takes three kinds of write: the event once (PutItem), each log
-        // entry (PutItem) and its day's counter (UpdateItem, one per entry); every other
+        // entry (PutItem) and the day counters (UpdateItem, one per integration-day per delivery
+        // batch, counted by the service); every other
         // UpdateItem is of the integration item (`lastDelivery*`, endpoint state).
         ddb_wru: event_puts * m.event_item_wru
             + (op("DynamoDB.PutItem") - event_puts).max(0.0) * m.log_item_wru

@@ -51,9 +51,12 @@ impl LoggedRequest {
     }
 
     /// Drops the body, which the stored event gives back (see [`LoggedRequest::body_in_event`]).
-    /// Only a whole body can be rebuilt: a cut one is kept as it is.
+    /// The size and hash describe the whole body as sent, so a body over the cut is dropped too:
+    /// the event gives back all of it (the API shows it cut as a kept copy would be). A request
+    /// not yet [`bounded`](Self::bounded) has no hash to check the rebuilt body against, and
+    /// keeps its body.
     pub fn refer_to_event(&mut self) {
-        if self.body_size == Some(self.body.len()) && self.body_sha256.is_some() {
+        if self.body_size.is_some() && self.body_sha256.is_some() {
             self.body = String::new();
             self.body_in_event = true;
         }
@@ -263,6 +266,19 @@ mod tests {
         );
         let small = LoggedRequest::new(String::new(), "POST".into(), Vec::new(), "{}".into()).bounded();
         assert_eq!((small.body.as_str(), small.body_size), ("{}", Some(2)));
+    }
+
+    #[test]
+    fn a_body_over_the_cut_still_refers_to_its_event_with_its_whole_size_and_hash() {
+        let body = "x".repeat(100_000);
+        let mut logged = LoggedRequest::new("https://x.example/h".into(), "POST".into(), Vec::new(), body).bounded();
+        logged.refer_to_event();
+        assert!(logged.body_in_event);
+        assert_eq!((logged.body.as_str(), logged.body_size), ("", Some(100_000)));
+        assert_eq!(logged.body_sha256.as_deref().map(str::len), Some(64));
+        let mut unbounded = LoggedRequest::new(String::new(), "POST".into(), Vec::new(), "{}".into());
+        unbounded.refer_to_event();
+        assert!(!unbounded.body_in_event, "nothing to check a rebuilt body against");
     }
 
     #[test]

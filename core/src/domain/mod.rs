@@ -1,6 +1,7 @@
 //! Pure domain: no I/O here, so every rule is tested without AWS or a network.
 
 pub mod catalog;
+pub mod day_counts;
 pub mod delivery_log;
 pub mod destination;
 pub mod endpoint_state;

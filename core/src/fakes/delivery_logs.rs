@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Mutex};
 use super::lock;
 use crate::{
     domain::{
+        day_counts::DayCounts,
         delivery_log::DeliveryLog,
         ids::{AccountId, DeliveryId, IntegrationId},
         log_query::{DaySpan, LogFilter},
@@ -20,6 +21,10 @@ pub struct MemoryDeliveryLogStore {
     redeliveries: Mutex<HashMap<String, i64>>,
     failures: Mutex<Vec<(AccountId, IntegrationId, FailedDelivery)>>,
     states: Mutex<HashMap<DeliveryId, DeliveryState>>,
+    /// Day counters: (integration, day key, counter) → total, as the table's counter items.
+    counters: Mutex<HashMap<(IntegrationId, String, String), u64>>,
+    /// Counter writes, one per integration-day counted (the DynamoDB adapter's UpdateItems).
+    counter_writes: Mutex<usize>,
 }
 
 /// Per delivery: its last success after a failure, and a pending recovery's end (Unix ms).
@@ -42,6 +47,17 @@ impl MemoryDeliveryLogStore {
         all
     }
 
+    /// A day counter's total: `counter` as `log_query::counter_name` names it.
+    pub fn counter(&self, integration: IntegrationId, day: &str, counter: &str) -> u64 {
+        let key = (integration, day.to_owned(), counter.to_owned());
+        lock(&self.counters).get(&key).copied().unwrap_or(0)
+    }
+
+    /// How many counter writes were made (one per integration-day counted).
+    pub fn counter_writes(&self) -> usize {
+        *lock(&self.counter_writes)
+    }
+
     fn live(&self, account: &AccountId, integration: IntegrationId, now: i64) -> Vec<DeliveryLog> {
         self.entries(account, integration).into_iter().filter(|e| e.expires_at > now).collect()
     }
@@ -49,6 +65,22 @@ impl MemoryDeliveryLogStore {
 
 impl DeliveryLogStore for MemoryDeliveryLogStore {
     async fn append(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+        self.write(entry).await?;
+        self.count(&DayCounts::of(entry)).await;
+        Ok(())
+    }
+
+    async fn count(&self, counts: &DayCounts) {
+        let mut counters = lock(&self.counters);
+        for (_, integration, day, count) in counts.days() {
+            for (name, n) in &count.counters {
+                *counters.entry((integration, day.key(), name.clone())).or_insert(0) += n;
+            }
+            *lock(&self.counter_writes) += 1;
+        }
+    }
+
+    async fn write(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
         let mut entries = lock(&self.entries);
         let partition = entries.entry((entry.account_id.clone(), entry.integration_id)).or_default();
         // Same id, same item: a put replaces it, as in DynamoDB.

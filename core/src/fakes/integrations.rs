@@ -30,6 +30,8 @@ struct State {
     unavailable: bool,
     /// How many `list` calls (Queries) were made.
     lists: usize,
+    /// How many `get` calls (GetItems) were made.
+    gets: usize,
     /// Closed windows: "not before", Unix milliseconds.
     windows: HashMap<(AccountId, IntegrationId, Window), i64>,
 }
@@ -67,6 +69,11 @@ impl MemoryIntegrationStore {
         lock(&self.state).lists
     }
 
+    /// How many `get` calls (one GetItem each in DynamoDB) were made.
+    pub fn gets(&self) -> usize {
+        lock(&self.state).gets
+    }
+
     pub fn set_unavailable(&self, unavailable: bool) {
         lock(&self.state).unavailable = unavailable;
     }
@@ -100,7 +107,9 @@ impl IntegrationStore for MemoryIntegrationStore {
     }
 
     async fn get(&self, account: &AccountId, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
-        Ok(self.state("GetItem")?.items.get(&(account.clone(), id)).cloned())
+        let mut state = self.state("GetItem")?;
+        state.gets += 1;
+        Ok(state.items.get(&(account.clone(), id)).cloned())
     }
 
     async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::{
     domain::{
+        day_counts::DayCounts,
         delivery_log::DeliveryLog,
         endpoint_state::EndpointState,
         ids::{AccountId, DeliveryId, IntegrationId},
@@ -161,6 +162,15 @@ pub struct LogPage {
 pub trait DeliveryLogStore: Send + Sync {
     /// Writes the entry and adds it to its day's counters (`domain::log_query`).
     fn append(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes the entry only: the caller adds it to its day's counters with [`Self::count`],
+    /// together with the other entries of its batch.
+    fn write(&self, entry: &DeliveryLog) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds written entries to their days' counters: one write per integration-day. A day that
+    /// cannot be counted after a few tries is left short (and said so in the function's log),
+    /// never counted twice.
+    fn count(&self, counts: &DayCounts) -> impl Future<Output = ()> + Send;
 
     /// Page `page` (1-based) of `limit` entries of `filter` within `spans` (the days the list
     /// covers, newest first, from `log_query::spans`), newest first, and how many there are.

@@ -74,6 +74,7 @@ impl ApiDeps {
             providers: &self.providers,
             clock: &self.clock,
             log_retention: self.log_retention,
+            batch_counts: None,
         }
     }
 }

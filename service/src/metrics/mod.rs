@@ -4,12 +4,19 @@
 //!
 //! Every metric lives in [`NAMESPACE`]; the dashboard and alarms in `template.yaml` name them.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use apviso_core::pipeline::retry::RetryTransport;
+
+pub mod batch;
+
+pub use batch::per_batch;
 
 pub const NAMESPACE: &str = "APVISO/Integrations";
 
@@ -44,8 +51,22 @@ pub fn emf_line(
     dimensions: &[(&'static str, &str)],
     metrics: &[Metric],
 ) -> String {
+    let values: Vec<(&'static str, Unit, &[f64])> =
+        metrics.iter().map(|m| (m.name, m.unit, std::slice::from_ref(&m.value))).collect();
+    emf_document(at, dimension_sets, dimensions, &values)
+}
+
+/// An EMF line whose metrics may have several values: one value is written as a number, more
+/// as an array (see [`batch`]).
+pub fn emf_document(
+    at: OffsetDateTime,
+    dimension_sets: &[&[&'static str]],
+    dimensions: &[(&'static str, &str)],
+    metrics: &[(&'static str, Unit, &[f64])],
+) -> String {
     let timestamp_ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let definitions: Vec<Value> = metrics.iter().map(|m| json!({"Name": m.name, "Unit": m.unit.as_str()})).collect();
+    let definitions: Vec<Value> =
+        metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit.as_str()})).collect();
     let mut line = Map::new();
     line.insert(
         "_aws".into(),
@@ -57,8 +78,12 @@ pub fn emf_line(
     for (name, value) in dimensions {
         line.insert((*name).into(), json!(value));
     }
-    for m in metrics {
-        line.insert(m.name.into(), json!(m.value));
+    for (name, _, values) in metrics {
+        let value = match values {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        line.insert((*name).into(), value);
     }
     Value::Object(line).to_string()
 }
@@ -67,6 +92,17 @@ pub fn emf_line(
 /// picks it up; tracing writes its own lines, never interleaved within one `println!`.
 fn emit(line: &str) {
     println!("{line}");
+    EMITTED_LINES.fetch_add(1, Ordering::Relaxed);
+    EMITTED_BYTES.fetch_add(line.len() as u64 + 1, Ordering::Relaxed);
+}
+
+static EMITTED_LINES: AtomicU64 = AtomicU64::new(0);
+static EMITTED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// EMF lines printed by this process so far, and their bytes with newlines: what CloudWatch
+/// Logs ingests of them (the cost benchmark reads it).
+pub fn emitted() -> (u64, u64) {
+    (EMITTED_LINES.load(Ordering::Relaxed), EMITTED_BYTES.load(Ordering::Relaxed))
 }
 
 fn count(name: &'static str, value: usize) -> Metric {
@@ -97,6 +133,12 @@ impl Outcome {
 /// `Attempts` (1) by outcome, overall and per provider, and the attempt's `AttemptLatency` when
 /// something was sent.
 pub fn attempt_line(at: OffsetDateTime, provider: &str, outcome: Outcome, latency: Option<Duration>) -> String {
+    emf_line(at, ATTEMPT_SETS, &[("Provider", provider), ("Outcome", outcome.as_str())], &attempt_metrics(latency))
+}
+
+const ATTEMPT_SETS: &[&[&str]] = &[&["Outcome"], &["Provider", "Outcome"]];
+
+fn attempt_metrics(latency: Option<Duration>) -> Vec<Metric> {
     let mut metrics = vec![count("Attempts", 1)];
     if let Some(latency) = latency {
         metrics.push(Metric {
@@ -105,28 +147,26 @@ pub fn attempt_line(at: OffsetDateTime, provider: &str, outcome: Outcome, latenc
             value: latency.as_secs_f64() * 1000.0,
         });
     }
-    emf_line(
-        at,
-        &[&["Outcome"], &["Provider", "Outcome"]],
-        &[("Provider", provider), ("Outcome", outcome.as_str())],
-        &metrics,
-    )
+    metrics
 }
 
 pub fn attempt(provider: &str, outcome: Outcome, latency: Option<Duration>) {
-    emit(&attempt_line(OffsetDateTime::now_utc(), provider, outcome, latency));
+    batch::record(ATTEMPT_SETS, &[("Provider", provider), ("Outcome", outcome.as_str())], &attempt_metrics(latency));
 }
 
 pub fn retry_scheduled_line(at: OffsetDateTime, transport: RetryTransport) -> String {
-    let transport = match transport {
+    emf_line(at, &[&["Transport"]], &[("Transport", transport_name(transport))], &[count("RetriesScheduled", 1)])
+}
+
+fn transport_name(transport: RetryTransport) -> &'static str {
+    match transport {
         RetryTransport::SqsDelay => "sqs_delay",
         RetryTransport::Scheduler => "scheduler",
-    };
-    emf_line(at, &[&["Transport"]], &[("Transport", transport)], &[count("RetriesScheduled", 1)])
+    }
 }
 
 pub fn retry_scheduled(transport: RetryTransport) {
-    emit(&retry_scheduled_line(OffsetDateTime::now_utc(), transport));
+    batch::record(&[&["Transport"]], &[("Transport", transport_name(transport))], &[count("RetriesScheduled", 1)]);
 }
 
 /// `DeadLettered` (1) by the dead-letter queue's name (the last segment of its URL).
@@ -159,7 +199,11 @@ pub fn fanned_out_line(at: OffsetDateTime, event: &str, deliveries: usize) -> St
 }
 
 pub fn fanned_out(event: &str, deliveries: usize) {
-    emit(&fanned_out_line(OffsetDateTime::now_utc(), event, deliveries));
+    batch::record(
+        &[&[], &["EventType"]],
+        &[("EventType", event)],
+        &[count("EventsFannedOut", 1), count("DeliveriesQueued", deliveries)],
+    );
 }
 
 #[cfg(test)]

@@ -75,3 +75,52 @@ fn transports_queues_and_fan_out_are_named() {
     assert_eq!(fan["DeliveriesQueued"], 3.0);
     assert_eq!(fan["EventType"], "finding.new");
 }
+
+#[test]
+fn a_batch_gathers_one_document_per_dimension_values_with_the_values_as_arrays() {
+    let mut pending = Vec::new();
+    let sets: &'static [&'static [&'static str]] = &[&["Outcome"], &["Provider", "Outcome"]];
+    let latency = |ms: f64| Metric { name: "AttemptLatency", unit: Unit::Milliseconds, value: ms };
+    let delivered = [("Provider", "webhook"), ("Outcome", "delivered")];
+    batch::gather(&mut pending, sets, &delivered, &[count("Attempts", 1), latency(12.0)]);
+    batch::gather(&mut pending, sets, &[("Provider", "slack"), ("Outcome", "delivered")], &[count("Attempts", 1)]);
+    batch::gather(&mut pending, sets, &delivered, &[count("Attempts", 1), latency(30.0)]);
+    batch::gather(&mut pending, sets, &delivered, &[count("Attempts", 1)]);
+    let lines = batch::lines(AT, &pending);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let webhook = parse(&lines[0]);
+    assert_eq!(webhook["Provider"], "webhook");
+    assert_eq!(webhook["Outcome"], "delivered");
+    assert_eq!(webhook["Attempts"], json!([1.0, 1.0, 1.0]));
+    assert_eq!(webhook["AttemptLatency"], json!([12.0, 30.0]));
+    assert_eq!(webhook["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Outcome"], ["Provider", "Outcome"]]));
+    let slack = parse(&lines[1]);
+    assert_eq!((slack["Provider"].as_str(), slack["Attempts"].as_f64()), (Some("slack"), Some(1.0)));
+}
+
+#[test]
+fn more_than_a_hundred_values_are_split_over_lines() {
+    let mut pending = Vec::new();
+    for _ in 0..250 {
+        batch::gather(&mut pending, &[&["Transport"]], &[("Transport", "sqs_delay")], &[count("RetriesScheduled", 1)]);
+    }
+    let lines = batch::lines(AT, &pending);
+    let sizes: Vec<usize> = lines.iter().map(|l| parse(l)["RetriesScheduled"].as_array().map_or(1, Vec::len)).collect();
+    assert_eq!(sizes, [100, 100, 50]);
+}
+
+#[tokio::test]
+async fn within_a_batch_attempts_are_gathered_not_printed() {
+    let gathered = per_batch(async {
+        for _ in 0..5 {
+            attempt("webhook", Outcome::Delivered, Some(Duration::from_millis(3)));
+        }
+        retry_scheduled(RetryTransport::SqsDelay);
+        batch::pending()
+    })
+    .await;
+    assert_eq!(gathered.len(), 2, "{gathered:?}");
+    assert_eq!(gathered[0].metrics[0], ("Attempts", Unit::Count, vec![1.0; 5]));
+    assert_eq!(gathered[0].metrics[1], ("AttemptLatency", Unit::Milliseconds, vec![3.0; 5]));
+    assert_eq!(gathered[1].metrics, [("RetriesScheduled", Unit::Count, vec![1.0])]);
+}

@@ -15,9 +15,10 @@ use super::{
     schema::{PK, SK, log_days_pk, log_pk, log_sk},
 };
 use apviso_core::domain::{
+    day_counts::{DayCount, DayCounts},
     delivery_log::DeliveryLog,
     ids::{AccountId, DeliveryId, IntegrationId},
-    log_query::{Day, DaySpan, LogFilter, counters_of},
+    log_query::{Day, DaySpan, LogFilter},
     recovery::FailedDelivery,
 };
 
@@ -42,21 +43,39 @@ impl DynamoDeliveryLogStore {
     }
 }
 
+/// Counter UpdateItems this process has sent (the cost benchmark prices them apart from the
+/// integration item's UpdateItems).
+static COUNTER_WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn counter_writes() -> u64 {
+    COUNTER_WRITES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl DynamoDeliveryLogStore {
-    async fn count(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+    /// One UpdateItem adding a batch's entries to one integration-day's counters.
+    async fn count_day(
+        &self,
+        account: &AccountId,
+        integration: IntegrationId,
+        day: Day,
+        count: &DayCount,
+    ) -> Result<(), StoreError> {
+        let adds: Vec<String> = (0..count.counters.len()).map(|i| format!("#c{i} :n{i}")).collect();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, AttributeValue::S(log_days_pk(&entry.account_id, entry.integration_id)))
-            .key(SK, AttributeValue::S(Day::of(entry.delivered_at.get()).key()))
-            .update_expression("ADD #c0 :one, #c1 :one, #c2 :one, #c3 :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .key(PK, AttributeValue::S(log_days_pk(account, integration)))
+            .key(SK, AttributeValue::S(day.key()))
+            .update_expression(format!("ADD {} SET #ttl = if_not_exists(#ttl, :ttl)", adds.join(", ")))
             .expression_attribute_names("#ttl", TTL_ATTR)
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":ttl", AttributeValue::N(entry.expires_at.to_string()));
-        for (i, name) in counters_of(entry.status, entry.event).into_iter().enumerate() {
-            update = update.expression_attribute_names(format!("#c{i}"), name);
+            .expression_attribute_values(":ttl", AttributeValue::N(count.expires_at.to_string()));
+        for (i, (name, n)) in count.counters.iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(format!(":n{i}"), AttributeValue::N(n.to_string()));
         }
+        COUNTER_WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         update.send().await.map_err(|e| StoreError::backend("UpdateItem", &e))?;
         Ok(())
     }
@@ -68,6 +87,12 @@ pub(super) fn decode(item: HashMap<String, AttributeValue>) -> Result<DeliveryLo
 
 impl DeliveryLogStore for DynamoDeliveryLogStore {
     async fn append(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
+        self.write(entry).await?;
+        self.count(&DayCounts::of(entry)).await;
+        Ok(())
+    }
+
+    async fn write(&self, entry: &DeliveryLog) -> Result<(), StoreError> {
         let mut item: HashMap<String, AttributeValue> = to_item(entry).map_err(|e| StoreError::Corrupt(e.into()))?;
         item.insert(PK.into(), AttributeValue::S(log_pk(&entry.account_id, entry.integration_id)));
         item.insert(SK.into(), AttributeValue::S(log_sk(&entry.id)));
@@ -78,18 +103,31 @@ impl DeliveryLogStore for DynamoDeliveryLogStore {
             .send()
             .await
             .map_err(|e| StoreError::backend("PutItem", &e))?;
-        let mut counted = self.count(entry).await;
-        for _ in 1..COUNTER_TRIES {
-            if counted.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            counted = self.count(entry).await;
-        }
-        if let Err(err) = counted {
-            tracing::error!(log_id = %entry.id, error = %err, "log entry written but not counted: its day's total is one short");
-        }
         Ok(())
+    }
+
+    async fn count(&self, counts: &DayCounts) {
+        // The days are independent items: written together, each retried on its own.
+        let days = counts.days().map(|(account, integration, day, count)| async move {
+            let mut counted = self.count_day(account, integration, day, count).await;
+            for _ in 1..COUNTER_TRIES {
+                if counted.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                counted = self.count_day(account, integration, day, count).await;
+            }
+            if let Err(err) = counted {
+                tracing::error!(
+                    integration_id = %integration,
+                    day = %day.key(),
+                    short_by = count.entries(),
+                    error = %err,
+                    "log entries written but not counted: their day's total is short by that many"
+                );
+            }
+        });
+        futures::future::join_all(days).await;
     }
 
     async fn page(

@@ -1,11 +1,15 @@
 //! One delivery attempt: render, send, judge, and record it in the delivery log and on the
 //! integration. Shared by the delivery worker and `POST /v1/integrations/{id}/test`.
 
-use std::time::Duration;
+use std::{
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
 
 use crate::store::{DeliveryLogStore, IntegrationStore, StoreError};
 use apviso_core::{
     domain::{
+        day_counts::DayCounts,
         delivery_log::{DeliveryLog, ErrorCode},
         integration::{DeliveryStatus, Integration},
         last_delivery, log_query,
@@ -26,6 +30,9 @@ pub struct AttemptDeps<'a, S, L, H, C, K> {
     /// When the attempt starts: its log time, the signature timestamp and the log's expiry.
     pub clock: &'a C,
     pub log_retention: Duration,
+    /// A batch's day counters: entries are written alone and added here, and the batch counts
+    /// them all at its end (`DeliveryLogStore::count`). `None`: each entry is counted as written.
+    pub batch_counts: Option<&'a Mutex<DayCounts>>,
 }
 
 #[derive(Debug)]
@@ -142,11 +149,16 @@ pub async fn log<S, L: DeliveryLogStore, H, C, K>(
     // From here on the request has been sent: a failure must not fail the message, or SQS would
     // redeliver it and the receiver would get the same delivery again. The log write is retried
     // instead; the status on the integration is a convenience and only warned about.
-    if let Err(err) = append_with_retries(deps.logs, &log).await {
+    if let Err(err) = append_with_retries(deps.logs, deps.batch_counts, &log).await {
         // Sending again to get a log entry would be worse than the missing entry: the attempt
         // is kept in the function's own log instead, whole, for an operator to find.
         let entry = serde_json::to_string(&log).unwrap_or_else(|e| format!("<entry not serializable: {e}>"));
         tracing::error!(log_id = %log.id, error = %err, %entry, "delivery log entry lost after retries; attempt kept here");
+    }
+    // Within a batch, a success is in the log entry and the batch's summary line
+    // (`delivery_batch`); a failure keeps its own line.
+    if deps.batch_counts.is_some() && status == DeliveryStatus::Success {
+        return AttemptReport { outcome, log };
     }
     tracing::info!(
         integration_id = %integration.id,
@@ -189,14 +201,28 @@ const LOG_WRITE_BACKOFF: [Duration; 4] =
     [Duration::from_millis(100), Duration::from_millis(400), Duration::from_millis(1000), Duration::from_millis(2000)];
 
 /// Writes the entry, trying again after each backoff; the last error when every try failed.
-/// The item itself can no longer be refused for its size, see [`DeliveryLog::bounded`].
-async fn append_with_retries<L: DeliveryLogStore>(logs: &L, log: &DeliveryLog) -> Result<(), StoreError> {
-    let mut result = logs.append(log).await;
+/// The item itself can no longer be refused for its size, see [`DeliveryLog::bounded`]. Within
+/// a batch the entry is only written, and added to the batch's counts once it is.
+async fn append_with_retries<L: DeliveryLogStore>(
+    logs: &L,
+    batch_counts: Option<&Mutex<DayCounts>>,
+    log: &DeliveryLog,
+) -> Result<(), StoreError> {
+    let write = || async {
+        match batch_counts {
+            Some(_) => logs.write(log).await,
+            None => logs.append(log).await,
+        }
+    };
+    let mut result = write().await;
     for wait in LOG_WRITE_BACKOFF {
         let Err(err) = &result else { break };
         tracing::warn!(log_id = %log.id, error = %err, "delivery log write failed; trying again");
         tokio::time::sleep(wait).await;
-        result = logs.append(log).await;
+        result = write().await;
+    }
+    if let (Ok(()), Some(counts)) = (&result, batch_counts) {
+        counts.lock().unwrap_or_else(PoisonError::into_inner).add(log);
     }
     result
 }

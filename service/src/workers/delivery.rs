@@ -17,6 +17,7 @@ use super::{
     attempt::{self, AttemptDeps},
     batch::for_each_record,
     dead_letters,
+    delivery_batch::Batch,
     delivery_end::{finish, not_sent_disabled},
 };
 use crate::{
@@ -52,12 +53,36 @@ where
     K: Keyring,
     B: EventBus,
 {
+    // One metrics line per outcome (and provider) per batch, not one per attempt.
+    crate::metrics::per_batch(run_batch(deps, event)).await
+}
+
+async fn run_batch<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    event: &SqsEvent,
+) -> SqsBatchResponse
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+    K: Keyring,
+    B: EventBus,
+{
     let park = |body, reason: String| async move {
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
+    // The records share their integrations' reads, and their log entries are counted together
+    // once they are all written: one counter write per integration-day, not one per attempt.
+    let shared = Batch::default();
     let lane = deps.lanes.of(event);
     if lane == Lane::Slow {
-        return for_each_record(event, |body| deliver_in(deps, Lane::Slow, body), park).await;
+        let response = for_each_record(event, |body| deliver_within(deps, Lane::Slow, body, &shared), park).await;
+        shared.count(&deps.logs).await;
+        return response;
     }
     // Deliveries of integrations this process already knows are slow move on without being
     // read: a flood of them costs the shared lane next to nothing.
@@ -73,9 +98,9 @@ where
     // ones, and the batch moves them all together: one SendMessageBatch per ten, not one each.
     let cut_off: Mutex<Vec<&str>> = Mutex::new(Vec::new());
     let step = |body| {
-        let cut_off = &cut_off;
+        let (cut_off, shared) = (&cut_off, &shared);
         async move {
-            match step_in(deps, Lane::Shared, body).await? {
+            match step_in(deps, Lane::Shared, body, shared).await? {
                 Step::Done(disposition) => Ok(disposition),
                 Step::Move => {
                     cut_off.lock().unwrap_or_else(PoisonError::into_inner).push(body);
@@ -85,6 +110,7 @@ where
         }
     };
     let mut response = for_each_record(&remaining, step, park).await;
+    shared.count(&deps.logs).await;
     let cut_off = std::mem::take(&mut *cut_off.lock().unwrap_or_else(PoisonError::into_inner));
     let mut moved: Vec<(&str, Option<&String>)> =
         known.iter().map(|r| (r.body.as_deref().unwrap_or_default(), r.message_id.as_ref())).collect();
@@ -149,7 +175,31 @@ where
     K: Keyring,
     B: EventBus,
 {
-    match step_in(deps, lane, body).await? {
+    let shared = Batch::default();
+    let delivered = deliver_within(deps, lane, body, &shared).await;
+    shared.count(&deps.logs).await;
+    delivered
+}
+
+/// Delivers one message of a batch: see [`Batch`] for what it shares with the others.
+async fn deliver_within<S, L, Q, R, H, P, C, K, B>(
+    deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
+    lane: Lane,
+    body: &str,
+    shared: &Batch,
+) -> Result<Disposition, WorkerError>
+where
+    S: IntegrationStore,
+    L: DeliveryLogStore,
+    Q: DeliveryQueue + DeadLetters,
+    R: RetryScheduler,
+    H: Attempter,
+    P: PayloadStore,
+    C: Clock,
+    K: Keyring,
+    B: EventBus,
+{
+    match step_in(deps, lane, body, shared).await? {
         Step::Done(disposition) => Ok(disposition),
         Step::Move => {
             deps.slow_queue.forward(&[body]).await?;
@@ -162,6 +212,7 @@ async fn step_in<S, L, Q, R, H, P, C, K, B>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     lane: Lane,
     body: &str,
+    shared: &Batch,
 ) -> Result<Step, WorkerError>
 where
     S: IntegrationStore,
@@ -198,9 +249,17 @@ where
     // Verification pings and tests report reachability once; they neither count towards nor
     // change the endpoint's state, and are never logged as not sent.
     let one_shot = matches!(task.event_type, EventType::IntegrationVerification | EventType::IntegrationTest);
-    let integration = match deps.store.get(&task.account_id, task.integration_id).await? {
+    // Re-read for every attempt (once per batch), strongly consistent: an edit, a secret
+    // rotation or a disable reaches the next attempt. A verification ping reads on its own,
+    // after its window was released above.
+    let read = if task.event_type == EventType::IntegrationVerification {
+        deps.store.get(&task.account_id, task.integration_id).await?
+    } else {
+        shared.integration(&deps.store, &task.account_id, task.integration_id).await?
+    };
+    let integration = match read {
         Some(i) if i.enabled => i,
-        Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task).await.map(Step::Done),
+        Some(i) if !one_shot => return not_sent_disabled(deps, &i, &task, &shared.counts).await.map(Step::Done),
         found => {
             let why = if found.is_some() { "disabled" } else { "deleted" };
             tracing::info!(
@@ -219,6 +278,7 @@ where
         providers: &deps.providers,
         clock: &deps.clock,
         log_retention: deps.log_retention,
+        batch_counts: Some(&shared.counts),
     };
     let now = deps.clock.now();
     if lane == Lane::Shared && deps.lanes.moves(&integration, now) {

@@ -15,6 +15,7 @@ use crate::{
 };
 use apviso_core::{
     domain::{
+        day_counts::DayCounts,
         delivery_log::Trigger,
         endpoint_state::{DeliveryEnd, EndpointState},
         events::EventType,
@@ -106,6 +107,7 @@ pub(super) async fn not_sent_disabled<S, L, Q, R, H, P, C, K, B>(
     deps: &DeliveryDeps<S, L, Q, R, H, P, C, K, B>,
     integration: &Integration,
     task: &apviso_core::pipeline::message::DeliveryTask,
+    counts: &std::sync::Mutex<DayCounts>,
 ) -> Result<Disposition, WorkerError>
 where
     S: IntegrationStore,
@@ -123,6 +125,7 @@ where
         providers: &deps.providers,
         clock: &deps.clock,
         log_retention: deps.log_retention,
+        batch_counts: Some(counts),
     };
     let attempt = ProviderAttempt::disabled(&reason);
     let report = attempt::log(&attempt_deps, integration, task, attempt, deps.clock.now()).await;

@@ -54,7 +54,8 @@ pub async fn handle_batch<
         dead_letters::park(&deps.queue, &deps.payloads, &deps.dead_letter_url, body, &reason).await
     };
     let listings = Listings::default();
-    for_each_record(event, |body| fan_out_with(deps, &listings, body), park).await
+    // One metrics line per event type per batch, not one per event.
+    crate::metrics::per_batch(for_each_record(event, |body| fan_out_with(deps, &listings, body), park)).await
 }
 
 /// The integrations of each account, read once per batch. A burst of one account's events

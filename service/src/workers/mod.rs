@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod batch;
 pub mod dead_letters;
 pub mod delivery;
+mod delivery_batch;
 mod delivery_end;
 mod delivery_types;
 pub mod endpoint_health;
@@ -13,6 +14,8 @@ pub mod lanes;
 
 #[cfg(test)]
 mod batch_tests;
+#[cfg(test)]
+mod delivery_batch_tests;
 #[cfg(test)]
 mod delivery_tests;
 #[cfg(test)]

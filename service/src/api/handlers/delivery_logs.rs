@@ -163,5 +163,7 @@ async fn rebuild_body(events: &impl EventStore, entry: &mut DeliveryLog, now: i6
     }
     entry.request.body = String::from_utf8_lossy(&body).into_owned();
     entry.request.body_in_event = false;
+    // Shown as a kept copy would be: the first 64 KiB, with the whole body's size and hash.
+    entry.request = entry.request.clone().bounded();
     Ok(())
 }

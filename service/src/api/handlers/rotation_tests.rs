@@ -194,6 +194,7 @@ async fn a_test_send_during_the_grace_period_carries_both_signatures_and_logs_ne
         providers: &providers,
         clock: &parts.clock,
         log_retention: RETENTION,
+        batch_counts: None,
     };
     let reply = test(&deps, Duration::ZERO, &account("acct_a"), &request(&[("id", ID_1)], &[], None)).await.unwrap();
     assert_eq!(reply.body["success"], true, "{}", reply.body);

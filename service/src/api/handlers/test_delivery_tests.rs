@@ -54,6 +54,7 @@ impl Parts {
             providers: &self.providers,
             clock: &self.clock,
             log_retention: RETENTION,
+            batch_counts: None,
         }
     }
 }
