@@ -58,14 +58,16 @@ fn entries(bodies: &[String]) -> Result<Vec<SendMessageBatchRequestEntry>, BoxEr
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-/// How moto's SendMessageBatch cost grows with the queue's length, on a queue of its own.
-async fn queue_penalty(ctx: &Ctx, url: &str, depth: usize) -> Result<(f64, f64), BoxError> {
+/// How moto's SendMessageBatch cost grows with the queue's length, on queues of its own: a
+/// fresh one, and another filled to `depth` first. Fresh queues rather than one purged between
+/// the two: SQS (and moto since 5.2.5) refuses a second PurgeQueue within 60 s.
+async fn queue_penalty(ctx: &Ctx, depth: usize) -> Result<(f64, f64), BoxError> {
     let sqs = ctx.sqs();
     let acct = fixtures::account("acct_probe")?;
     let data = fixtures::finding_data(0);
     let body = fixtures::delivery_message("probe", &acct, apviso_core::domain::ids::IntegrationId::new(), &data)?;
     let batch = vec![body; 10];
-    let timed = async |n: usize| -> Result<Vec<f64>, BoxError> {
+    let timed = async |url: &str, n: usize| -> Result<Vec<f64>, BoxError> {
         let mut took = Vec::new();
         for _ in 0..n {
             let started = Instant::now();
@@ -74,12 +76,16 @@ async fn queue_penalty(ctx: &Ctx, url: &str, depth: usize) -> Result<(f64, f64),
         }
         Ok(took)
     };
-    let empty = timed(5).await?;
-    sqs.purge_queue().queue_url(url).send().await?;
-    timed(depth / 10).await?;
-    let deep = timed(5).await?;
-    sqs.purge_queue().queue_url(url).send().await?;
-    Ok((median(&empty), median(&deep)))
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    let mut medians = Vec::new();
+    for (name, fill) in [("empty", 0), ("deep", depth)] {
+        let url = sqs.create_queue().queue_name(format!("bench-probe-{name}-{suffix}")).send().await?;
+        let url = url.queue_url.ok_or("CreateQueue gave no URL")?;
+        timed(&url, fill / 10).await?;
+        medians.push(median(&timed(&url, 5).await?));
+        sqs.delete_queue().queue_url(&url).send().await?;
+    }
+    Ok((medians[0], medians[1]))
 }
 
 pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration) -> Result<Throughput, BoxError> {
@@ -89,7 +95,7 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let acct = fixtures::account("acct_tput")?;
     fixtures::seed_webhooks(&local.store, &acct, integrations, &receiver.url("/hook")).await?;
     let penalty_depth = 500;
-    let (batch_empty_ms, batch_deep_ms) = queue_penalty(ctx, &local.stack.events.dlq_url, penalty_depth).await?;
+    let (batch_empty_ms, batch_deep_ms) = queue_penalty(ctx, penalty_depth).await?;
     let data = fixtures::finding_data(0);
     let pipeline = {
         let _runtime = ctx.pipe.enter();
