@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::{
     BoxError,
+    cpu_spans::CpuBreakdown,
     ctx::Ctx,
     fixtures,
     procfs::CpuSnapshot,
@@ -46,8 +47,34 @@ pub struct Throughput {
     pub batch_empty_ms: f64,
     pub batch_deep_ms: f64,
     pub penalty_depth: usize,
+    /// CPU of the pipeline threads per SDK operation and phase, and the rest.
+    pub cpu: CpuBreakdown,
+    /// CPU of one TCP connect and close to the emulator (µs, this process's side): moto closes
+    /// the connection after every answer, so every SDK call pays one, which AWS's keep-alive
+    /// connections would not.
+    pub connect_cpu_us: f64,
     #[serde(skip)]
     pub ops: OpTable,
+}
+
+/// CPU per TCP connect and close to `AWS_ENDPOINT_URL`, on a thread of its own with a
+/// current-thread runtime (the connect as tokio does it, without the pool around it).
+fn connect_probe(connects: u32) -> Result<f64, BoxError> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")?;
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let probe = std::thread::spawn(move || -> Result<Duration, std::io::Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        runtime.block_on(async {
+            let started = cpu_time::ThreadTime::now();
+            for _ in 0..connects {
+                let stream = tokio::net::TcpStream::connect(&addr).await?;
+                stream.set_nodelay(true)?;
+            }
+            Ok(started.elapsed())
+        })
+    });
+    let took = probe.join().map_err(|_| "the connect probe panicked")??;
+    Ok(took.as_secs_f64() * 1e6 / f64::from(connects))
 }
 
 fn entries(bodies: &[String]) -> Result<Vec<SendMessageBatchRequestEntry>, BoxError> {
@@ -109,7 +136,10 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let already = receiver.unique_deliveries();
     let expected = events * integrations;
 
+    let connect_cpu_us = connect_probe(200)?;
     let _ = ctx.calls.take();
+    let _ = ctx.cpu.take();
+    ctx.cpu.start();
     let before = CpuSnapshot::take(ctx.moto_pid);
     let deadline = before.at + limit;
     let bodies: Vec<String> =
@@ -131,6 +161,7 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let last = receiver.wait_deliveries(already + expected, left).await;
     let after = CpuSnapshot::take(ctx.moto_pid);
     let ops = ctx.calls.take();
+    let cpu = ctx.cpu.take();
     drop(pipeline);
     let delivered = receiver.unique_deliveries() - already;
     let end = last.unwrap_or(after.at);
@@ -151,6 +182,8 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
         batch_empty_ms,
         batch_deep_ms,
         penalty_depth,
+        cpu,
+        connect_cpu_us,
         ops,
     })
 }
