@@ -6,7 +6,7 @@ use std::{future::Future, time::Duration};
 use aws_config::SdkConfig;
 use tokio::runtime::Handle;
 
-use crate::{BoxError, spans::SdkCalls};
+use crate::{BoxError, cpu_spans::CpuSpans, spans::SdkCalls};
 
 pub struct Ctx {
     /// The harness's SDK config (floors, publishing, seeding).
@@ -15,6 +15,8 @@ pub struct Ctx {
     pub pipe_sdk: SdkConfig,
     pub pipe: Handle,
     pub calls: SdkCalls,
+    /// CPU time per SDK operation and phase on the pipeline threads.
+    pub cpu: CpuSpans,
     pub moto_pid: Option<u32>,
 }
 

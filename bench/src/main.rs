@@ -11,6 +11,7 @@ mod artifacts;
 mod concurrency;
 mod conditions;
 mod cost;
+mod cpu_spans;
 mod criterion_results;
 mod ctx;
 mod e2e;
@@ -22,6 +23,7 @@ mod procfs;
 mod receiver;
 mod report;
 mod report_cost;
+mod report_cpu;
 mod report_fairness;
 mod report_notes;
 mod report_sections;
@@ -30,6 +32,7 @@ mod spans;
 mod stats;
 mod throughput;
 mod trace;
+mod transmit;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -45,6 +48,7 @@ use crate::{
     artifacts::Artifact,
     concurrency::Concurrency,
     conditions::Conditions,
+    cpu_spans::CpuSpans,
     criterion_results::Estimate,
     ctx::Ctx,
     e2e::E2e,
@@ -219,12 +223,15 @@ fn note_rss(results: &mut Results, after: &str) {
     }
 }
 
-async fn run(
-    args: Args,
-    pipe: tokio::runtime::Handle,
-    calls: SdkCalls,
-    log_bytes: cost::log_bytes::LogBytes,
-) -> Result<Results, BoxError> {
+/// The tracing layers the driver installs, shared with the items that read them.
+pub struct Layers {
+    pub calls: SdkCalls,
+    pub cpu: CpuSpans,
+    pub log_bytes: cost::log_bytes::LogBytes,
+}
+
+async fn run(args: Args, pipe: tokio::runtime::Handle, layers: Layers) -> Result<Results, BoxError> {
+    let Layers { calls, cpu, log_bytes } = layers;
     let started = Instant::now();
     let counts = Counts::new(args.quick);
     let mut results = Results { items: args.items.clone(), counts: Some(counts.clone()), ..Results::default() };
@@ -232,8 +239,9 @@ async fn run(
 
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set: run `make bench`")?;
     let sdk = apviso_service::runtime::sdk_config().await;
-    let pipe_sdk = pipe.spawn(apviso_service::runtime::sdk_config()).await?;
-    let ctx = Ctx { sdk, pipe_sdk, pipe, calls, moto_pid: args.moto_pid };
+    // The pipeline's config as a function loads it, with a span around each HTTP exchange.
+    let pipe_sdk = transmit::with_timed_transmit(&pipe.spawn(apviso_service::runtime::sdk_config()).await?);
+    let ctx = Ctx { sdk, pipe_sdk, pipe, calls, cpu, moto_pid: args.moto_pid };
     let want = |n: u8| args.items.contains(&n);
 
     if want(1) {
@@ -342,9 +350,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let calls = SdkCalls::default();
-    let log_bytes = cost::log_bytes::LogBytes::default();
-    let subscriber = tracing_subscriber::registry().with(calls.layer()).with(log_bytes.layer()).with(trace::layer());
+    let layers = Layers { calls: SdkCalls::default(), cpu: CpuSpans::default(), log_bytes: Default::default() };
+    let subscriber = tracing_subscriber::registry()
+        .with(layers.calls.layer())
+        .with(layers.cpu.layer())
+        .with(layers.log_bytes.layer())
+        .with(trace::layer());
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         eprintln!("apviso-bench: could not install the SDK call counter");
     }
@@ -363,7 +374,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let driver = harness.spawn(run(args.clone(), pipe.handle().clone(), calls, log_bytes));
+    let driver = harness.spawn(run(args.clone(), pipe.handle().clone(), layers));
     let results = match harness.block_on(driver) {
         Ok(Ok(results)) => results,
         Ok(Err(e)) => {

@@ -189,6 +189,9 @@ pub(crate) fn section_throughput(o: &mut String, r: &Results) {
         "\nCPU from /proc (utime + stime, as getrusage reports it): per thread name for this process, whole process for moto. SDK calls of the pipeline during the run:\n"
     );
     ops_table(o, &r.throughput_ops, Caller::Pipeline);
+    if !t.cpu.rows.is_empty() {
+        crate::report_cpu::section(o, t);
+    }
     let _ = writeln!(o, "\nCommand: `BENCH_ITEMS=4 make bench`.");
 }
 

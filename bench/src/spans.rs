@@ -53,9 +53,11 @@ impl SdkCalls {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        SpanLayer { table: Arc::clone(&self.table) }.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            meta.is_span() && meta.fields().field("rpc.method").is_some()
-        }))
+        SpanLayer { table: Arc::clone(&self.table) }.with_filter(
+            tracing_subscriber::filter::filter_fn(|meta| meta.is_span() && meta.fields().field("rpc.method").is_some())
+                // The SDK's operation spans are DEBUG: TRACE callsites need not be asked at all.
+                .with_max_level_hint(tracing::level_filters::LevelFilter::DEBUG),
+        )
     }
 }
 

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::{
     BoxError,
+    cpu_spans::CpuBreakdown,
     ctx::Ctx,
     fixtures,
     procfs::CpuSnapshot,
@@ -46,8 +47,34 @@ pub struct Throughput {
     pub batch_empty_ms: f64,
     pub batch_deep_ms: f64,
     pub penalty_depth: usize,
+    /// CPU of the pipeline threads per SDK operation and phase, and the rest.
+    pub cpu: CpuBreakdown,
+    /// CPU of one TCP connect and close to the emulator (µs, this process's side): moto closes
+    /// the connection after every answer, so every SDK call pays one, which AWS's keep-alive
+    /// connections would not.
+    pub connect_cpu_us: f64,
     #[serde(skip)]
     pub ops: OpTable,
+}
+
+/// CPU per TCP connect and close to `AWS_ENDPOINT_URL`, on a thread of its own with a
+/// current-thread runtime (the connect as tokio does it, without the pool around it).
+fn connect_probe(connects: u32) -> Result<f64, BoxError> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")?;
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let probe = std::thread::spawn(move || -> Result<Duration, std::io::Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        runtime.block_on(async {
+            let started = cpu_time::ThreadTime::now();
+            for _ in 0..connects {
+                let stream = tokio::net::TcpStream::connect(&addr).await?;
+                stream.set_nodelay(true)?;
+            }
+            Ok(started.elapsed())
+        })
+    });
+    let took = probe.join().map_err(|_| "the connect probe panicked")??;
+    Ok(took.as_secs_f64() * 1e6 / f64::from(connects))
 }
 
 fn entries(bodies: &[String]) -> Result<Vec<SendMessageBatchRequestEntry>, BoxError> {
@@ -58,14 +85,16 @@ fn entries(bodies: &[String]) -> Result<Vec<SendMessageBatchRequestEntry>, BoxEr
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-/// How moto's SendMessageBatch cost grows with the queue's length, on a queue of its own.
-async fn queue_penalty(ctx: &Ctx, url: &str, depth: usize) -> Result<(f64, f64), BoxError> {
+/// How moto's SendMessageBatch cost grows with the queue's length, on queues of its own: a
+/// fresh one, and another filled to `depth` first. Fresh queues rather than one purged between
+/// the two: SQS (and moto since 5.2.5) refuses a second PurgeQueue within 60 s.
+async fn queue_penalty(ctx: &Ctx, depth: usize) -> Result<(f64, f64), BoxError> {
     let sqs = ctx.sqs();
     let acct = fixtures::account("acct_probe")?;
     let data = fixtures::finding_data(0);
     let body = fixtures::delivery_message("probe", &acct, apviso_core::domain::ids::IntegrationId::new(), &data)?;
     let batch = vec![body; 10];
-    let timed = async |n: usize| -> Result<Vec<f64>, BoxError> {
+    let timed = async |url: &str, n: usize| -> Result<Vec<f64>, BoxError> {
         let mut took = Vec::new();
         for _ in 0..n {
             let started = Instant::now();
@@ -74,12 +103,16 @@ async fn queue_penalty(ctx: &Ctx, url: &str, depth: usize) -> Result<(f64, f64),
         }
         Ok(took)
     };
-    let empty = timed(5).await?;
-    sqs.purge_queue().queue_url(url).send().await?;
-    timed(depth / 10).await?;
-    let deep = timed(5).await?;
-    sqs.purge_queue().queue_url(url).send().await?;
-    Ok((median(&empty), median(&deep)))
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    let mut medians = Vec::new();
+    for (name, fill) in [("empty", 0), ("deep", depth)] {
+        let url = sqs.create_queue().queue_name(format!("bench-probe-{name}-{suffix}")).send().await?;
+        let url = url.queue_url.ok_or("CreateQueue gave no URL")?;
+        timed(&url, fill / 10).await?;
+        medians.push(median(&timed(&url, 5).await?));
+        sqs.delete_queue().queue_url(&url).send().await?;
+    }
+    Ok((medians[0], medians[1]))
 }
 
 pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration) -> Result<Throughput, BoxError> {
@@ -89,7 +122,7 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let acct = fixtures::account("acct_tput")?;
     fixtures::seed_webhooks(&local.store, &acct, integrations, &receiver.url("/hook")).await?;
     let penalty_depth = 500;
-    let (batch_empty_ms, batch_deep_ms) = queue_penalty(ctx, &local.stack.events.dlq_url, penalty_depth).await?;
+    let (batch_empty_ms, batch_deep_ms) = queue_penalty(ctx, penalty_depth).await?;
     let data = fixtures::finding_data(0);
     let pipeline = {
         let _runtime = ctx.pipe.enter();
@@ -103,7 +136,10 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let already = receiver.unique_deliveries();
     let expected = events * integrations;
 
+    let connect_cpu_us = connect_probe(200)?;
     let _ = ctx.calls.take();
+    let _ = ctx.cpu.take();
+    ctx.cpu.start();
     let before = CpuSnapshot::take(ctx.moto_pid);
     let deadline = before.at + limit;
     let bodies: Vec<String> =
@@ -125,6 +161,7 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
     let last = receiver.wait_deliveries(already + expected, left).await;
     let after = CpuSnapshot::take(ctx.moto_pid);
     let ops = ctx.calls.take();
+    let cpu = ctx.cpu.take();
     drop(pipeline);
     let delivered = receiver.unique_deliveries() - already;
     let end = last.unwrap_or(after.at);
@@ -145,6 +182,8 @@ pub async fn run(ctx: &Ctx, events: usize, integrations: usize, limit: Duration)
         batch_empty_ms,
         batch_deep_ms,
         penalty_depth,
+        cpu,
+        connect_cpu_us,
         ops,
     })
 }

@@ -8,8 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tracing::{Event, Subscriber, field::Field, span};
-use tracing_subscriber::{Layer, layer::Context, registry::LookupSpan};
+use tracing::{Event, Subscriber, field::Field, level_filters::LevelFilter, span};
+use tracing_subscriber::{Layer, filter::filter_fn, layer::Context, registry::LookupSpan};
 
 static START: OnceLock<Instant> = OnceLock::new();
 
@@ -36,12 +36,25 @@ pub fn mark(what: impl std::fmt::Display) {
     }
 }
 
-pub fn layer<S>() -> Option<impl Layer<S>>
+/// The timeline's layer. Off, its filter turns every callsite off for good: an absent layer
+/// (`Option::None`) would instead make every callsite of every crate "sometimes" enabled, to be
+/// asked again on each call, which cost the pipeline threads CPU in every item.
+pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     now();
-    threshold().map(|slow| Timeline { slow })
+    let on = threshold().is_some();
+    Timeline { slow: threshold().unwrap_or(Duration::MAX) }.with_filter(
+        filter_fn(move |meta| {
+            on && if meta.is_span() {
+                meta.fields().field("rpc.method").is_some()
+            } else {
+                meta.target().starts_with("apviso") && *meta.level() <= tracing::Level::INFO
+            }
+        })
+        .with_max_level_hint(if on { LevelFilter::DEBUG } else { LevelFilter::OFF }),
+    )
 }
 
 struct Timeline {
@@ -66,10 +79,7 @@ impl<S> Layer<S> for Timeline
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        if attrs.metadata().fields().field("rpc.method").is_none() {
-            return;
-        }
+    fn on_new_span(&self, _attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Opened(Instant::now()));
         }
@@ -87,9 +97,6 @@ where
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if !meta.target().starts_with("apviso") || *meta.level() > tracing::Level::INFO {
-            return;
-        }
         let mut fields = Fields(String::new());
         event.record(&mut fields);
         eprintln!("[{:8.3}] {} {}", now(), meta.level(), fields.0);

@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-use tracing::{Level, Subscriber};
+use tracing::{Level, Subscriber, level_filters::LevelFilter, subscriber::Interest};
 use tracing_subscriber::{Layer, filter::dynamic_filter_fn, fmt::MakeWriter, registry::LookupSpan};
 
 use crate::spans::PIPELINE_THREADS;
@@ -30,11 +30,15 @@ impl LogBytes {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let on = Arc::clone(&self.on);
-        tracing_subscriber::fmt::layer().with_target(false).without_time().with_writer(self.clone()).with_filter(
-            dynamic_filter_fn(move |meta, _| {
-                on.load(Ordering::Relaxed) && meta.is_event() && *meta.level() <= Level::INFO
-            }),
-        )
+        // The switch is read per call, but only at INFO events' callsites: a dynamic filter
+        // without a callsite filter would make every span and event of every crate (the SDK's
+        // and hyper's TRACE ones too) be asked again on each call, in every item.
+        let filter = dynamic_filter_fn(move |meta, _| on.load(Ordering::Relaxed) && meta.is_event())
+            .with_callsite_filter(|meta| {
+                if meta.is_event() && *meta.level() <= Level::INFO { Interest::sometimes() } else { Interest::never() }
+            })
+            .with_max_level_hint(LevelFilter::INFO);
+        tracing_subscriber::fmt::layer().with_target(false).without_time().with_writer(self.clone()).with_filter(filter)
     }
 
     /// Starts counting from zero.

@@ -9,6 +9,7 @@ use reqwest::{
     redirect,
 };
 use tokio::time::Instant;
+use tracing::Instrument;
 use url::{Host, Url};
 
 use super::{
@@ -142,6 +143,13 @@ impl GuardedClient {
 
 impl Sender for GuardedClient {
     async fn send(&self, request: &OutboundRequest) -> SendResult {
+        // A DEBUG span, off under the functions' INFO subscriber; the benchmark times its CPU.
+        self.send_unspanned(request).instrument(tracing::debug_span!("provider.request")).await
+    }
+}
+
+impl GuardedClient {
+    async fn send_unspanned(&self, request: &OutboundRequest) -> SendResult {
         let started = Instant::now();
         let built = match self.build(request) {
             Ok(built) => built,
