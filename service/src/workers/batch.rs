@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::{StreamExt, stream::FuturesUnordered};
 
 use super::WorkerError;
 use crate::queue::limits::MAX_RECEIVES;
@@ -19,13 +20,23 @@ where
     K: Fn(&'a str, String) -> KFut,
     KFut: Future<Output = Result<(), WorkerError>>,
 {
-    let work = event.records.iter().map(|record| {
-        let body = record.body.as_deref().unwrap_or_default();
-        let fut = process(body);
-        async move { (record, body, fut.await) }
-    });
+    // FuturesUnordered polls only the records whose I/O woke them: `join_all` (fewer than 31
+    // futures) polled all ten on every wake-up, about 370 polls per SDK call (bench item 4).
+    let work: FuturesUnordered<_> = event
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let body = record.body.as_deref().unwrap_or_default();
+            let fut = process(body);
+            async move { (i, record, body, fut.await) }
+        })
+        .collect();
+    let mut done: Vec<_> = work.collect().await;
+    // Reported in the batch's order, whatever order the records finished in.
+    done.sort_by_key(|(i, ..)| *i);
     let mut response = SqsBatchResponse::default();
-    for (record, body, result) in futures::future::join_all(work).await {
+    for (_, record, body, result) in done {
         let Err(err) = result else { continue };
         let id = record.message_id.clone();
         if last_receive(record) {
