@@ -49,13 +49,15 @@ pub(crate) fn section(o: &mut String, r: &Results) {
          ({} s), {} of A's attempts reached the black hole (cut off in the shared lane or hanging in the \
          slow lane), and {} of A's deliveries were still queued in the slow lane when it ended: B was \
          measured during the flood, not after it.\n\n\
-         B's five slowest flooded events (index in the phase: ms): {}. Where they come from: B's \
-         first event after the flood starts finds every shared-lane slot holding A's first attempts, \
-         which wait until the crowd rule finds the black hole hanging (half the budget), and its reads \
-         then queue behind the slow lane's in the emulator (which serializes DynamoDB); the next one \
-         or two run while A's backlog (about 900 deliveries) moves to the slow lane, a ReceiveMessage, \
-         a SendMessageBatch and a DeleteMessageBatch per ten, which keeps the emulator's one Python \
-         core busy for about a second and makes each of B's calls wait for it. After that A's \
+         B's five slowest flooded events (index in the phase: ms): {}. Where they come from (seen \
+         with `BENCH_TRACE=100`): B's first event or two after the flood starts find every \
+         shared-lane slot holding A's first attempts, which wait until the crowd rule finds the black \
+         hole hanging (half the budget); the next few run while A's backlog (about 900 deliveries) \
+         moves to the slow lane, a ReceiveMessage, a SendMessageBatch and a DeleteMessageBatch per \
+         ten, which keeps the emulator's one Python core busy for over a second and makes each of B's \
+         calls wait for it; isolated later ones fall when the slow lane's two batches of hanging \
+         attempts end together (each attempt's log entry, status and retry, then each batch's \
+         counters and next reads, about a hundred emulator calls in 0.2 s). In between, A's \
          deliveries move unread and B is served ahead of A's backlog (fair queue).\n\n\
          Command: `BENCH_ITEMS=9 make bench` (about {} minutes).",
         x(ratio(f.flooded_ms.p50, f.baseline_ms.p50)),
