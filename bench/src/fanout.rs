@@ -145,7 +145,7 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
             if queued != n {
                 return Err(format!("fan-out queued {queued} deliveries for {n} integrations").into());
             }
-            sqs.purge_queue().queue_url(&local.config.queues.deliveries_url).send().await?;
+            drain(&sqs, &local.config.queues.deliveries_url).await?;
             settle(20).await;
 
             let started = Instant::now();
@@ -192,13 +192,13 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
             let floor_took = started.elapsed();
             // Nobody consumes these; an empty queue keeps moto's per-message cost (it scans the
             // queue on every send) the same for every rep.
-            sqs.purge_queue().queue_url(&local.config.queues.deliveries_url).send().await?;
+            drain(&sqs, &local.config.queues.deliveries_url).await?;
             // The same calls issued at once: what the enqueue could take if the chunks were sent
             // concurrently (in AWS the calls are independent; moto serialises much of them).
             let started = Instant::now();
             futures::future::try_join_all(batches.into_iter().map(send)).await?;
             let concurrent_took = started.elapsed();
-            sqs.purge_queue().queue_url(&local.config.queues.deliveries_url).send().await?;
+            drain(&sqs, &local.config.queues.deliveries_url).await?;
             settle(20).await;
             if rep >= 2 {
                 handler.push(ms(took));
@@ -231,4 +231,30 @@ pub async fn run(ctx: &Ctx, reps: usize) -> Result<Vec<FanoutRow>, BoxError> {
         });
     }
     Ok(rows)
+}
+
+/// Empties a queue nobody consumes by receiving and deleting its messages. PurgeQueue would be
+/// one call, but SQS (and moto since 5.2.5) allows one per queue every 60 s, and the reps come
+/// seconds apart.
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<(), BoxError> {
+    loop {
+        let out = sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let entries = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let handle = m.receipt_handle.as_deref()?;
+                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(handle)
+                    .build()
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        sqs.delete_message_batch().queue_url(url).set_entries(Some(entries)).send().await?;
+    }
 }

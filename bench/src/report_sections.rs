@@ -77,7 +77,7 @@ pub(crate) fn section_fanout(o: &mut String, r: &Results) {
          that times `send_all` and adds up the calls it reports; the SDK's own spans count \
          SendMessageBatch independently. Floor: the same messages in ⌈n/10⌉ bare SendMessageBatch calls \
          one after the other, as ours are sent, and one bare Query, alternating with ours; the last column \
-         issues the same calls all at once (the deliveries queue is purged between runs, see item 4 for \
+         issues the same calls all at once (the deliveries queue is emptied between runs, see item 4 for \
          why).\n"
     );
     let _ = writeln!(
