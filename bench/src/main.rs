@@ -54,7 +54,7 @@ use crate::{
     e2e::E2e,
     fanout::FanoutRow,
     lambda::{Binaries, ColdStart, Standalone},
-    spans::{Caller, OpTable, SdkCalls},
+    spans::{OpRow, SdkCalls, op_rows},
     throughput::Throughput,
 };
 
@@ -159,30 +159,6 @@ impl Counts {
             }
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct OpRow {
-    pub caller: Caller,
-    pub op: String,
-    pub count: u64,
-    pub mean_ms: f64,
-    pub total_ms: f64,
-    pub max_ms: f64,
-}
-
-pub fn op_rows(table: &OpTable) -> Vec<OpRow> {
-    table
-        .iter()
-        .map(|((caller, op), s)| OpRow {
-            caller: *caller,
-            op: op.clone(),
-            count: s.count,
-            mean_ms: s.mean_ms(),
-            total_ms: s.total_ms,
-            max_ms: s.max_ms,
-        })
-        .collect()
 }
 
 #[derive(Debug, Default, Serialize)]

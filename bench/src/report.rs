@@ -4,7 +4,12 @@
 use std::fmt::Write as _;
 
 use crate::{
-    Args, OpRow, Results, criterion_results::Estimate, lambda::HELLO, report_sections::*, spans::Caller, stats::ratio,
+    Args, Results,
+    criterion_results::Estimate,
+    lambda::HELLO,
+    report_sections::*,
+    spans::{Caller, OpRow},
+    stats::ratio,
 };
 
 pub(crate) const MB: f64 = 1e6;

@@ -97,3 +97,28 @@ where
         stat.max_ms = stat.max_ms.max(elapsed_ms);
     }
 }
+
+/// One operation of an [`OpTable`] as the report lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpRow {
+    pub caller: Caller,
+    pub op: String,
+    pub count: u64,
+    pub mean_ms: f64,
+    pub total_ms: f64,
+    pub max_ms: f64,
+}
+
+pub fn op_rows(table: &OpTable) -> Vec<OpRow> {
+    table
+        .iter()
+        .map(|((caller, op), s)| OpRow {
+            caller: *caller,
+            op: op.clone(),
+            count: s.count,
+            mean_ms: s.mean_ms(),
+            total_ms: s.total_ms,
+            max_ms: s.max_ms,
+        })
+        .collect()
+}

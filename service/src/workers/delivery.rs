@@ -13,8 +13,7 @@ use std::{
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 use super::{
-    WorkerError,
-    attempt::{self, AttemptDeps},
+    WorkerError, attempt,
     batch::for_each_record,
     dead_letters,
     delivery_batch::Batch,
@@ -271,15 +270,7 @@ where
             return Ok(Step::Done(Disposition::Dropped));
         }
     };
-    let attempt_deps = AttemptDeps {
-        store: &deps.store,
-        keys: &deps.keys,
-        logs: &deps.logs,
-        providers: &deps.providers,
-        clock: &deps.clock,
-        log_retention: deps.log_retention,
-        batch_counts: Some(&shared.counts),
-    };
+    let attempt_deps = deps.attempt_deps(&shared.counts);
     let now = deps.clock.now();
     if lane == Lane::Shared && deps.lanes.moves(&integration, now) {
         return Ok(Step::Move);

@@ -3,8 +3,7 @@
 //! endpoint's state. Split from `delivery` so the worker's lane logic reads on its own.
 
 use super::{
-    WorkerError,
-    attempt::{self, AttemptDeps},
+    WorkerError, attempt,
     delivery_types::{DeliveryDeps, Disposition},
     endpoint_health::{self, HealthDeps},
 };
@@ -118,15 +117,7 @@ where
         EndpointState::Disabled { at, reason } => format!("since {at}: {reason}"),
         _ => "enabled is false".to_owned(),
     };
-    let attempt_deps = AttemptDeps {
-        store: &deps.store,
-        keys: &deps.keys,
-        logs: &deps.logs,
-        providers: &deps.providers,
-        clock: &deps.clock,
-        log_retention: deps.log_retention,
-        batch_counts: Some(counts),
-    };
+    let attempt_deps = deps.attempt_deps(counts);
     let attempt = ProviderAttempt::disabled(&reason);
     let report = attempt::log(&attempt_deps, integration, task, attempt, deps.clock.now()).await;
     // Kept for `POST …/recover`: what was not sent while disabled can be sent once re-enabled.

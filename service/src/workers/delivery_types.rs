@@ -1,11 +1,11 @@
 //! The delivery worker's dependencies and what it reports per message, shared by the worker
 //! (`delivery`) and how a delivery ends (`delivery_end`).
 
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 
-use super::lanes::Lanes;
+use super::{attempt::AttemptDeps, lanes::Lanes};
 use apviso_core::{
-    domain::endpoint_state::DisablePolicy,
+    domain::{day_counts::DayCounts, endpoint_state::DisablePolicy},
     pipeline::retry::{RetryPolicy, RetryTransport},
 };
 
@@ -31,6 +31,21 @@ pub struct DeliveryDeps<S, L, Q, R, H, P, C, K, B> {
     pub bus: B,
     /// When sustained failure disables an integration.
     pub disable: DisablePolicy,
+}
+
+impl<S, L, Q, R, H, P, C, K, B> DeliveryDeps<S, L, Q, R, H, P, C, K, B> {
+    /// What an attempt needs, its log entries counted with the batch's `counts`.
+    pub(super) fn attempt_deps<'a>(&'a self, counts: &'a Mutex<DayCounts>) -> AttemptDeps<'a, S, L, H, C, K> {
+        AttemptDeps {
+            store: &self.store,
+            keys: &self.keys,
+            logs: &self.logs,
+            providers: &self.providers,
+            clock: &self.clock,
+            log_retention: self.log_retention,
+            batch_counts: Some(counts),
+        }
+    }
 }
 
 /// What happened to one delivery message.
