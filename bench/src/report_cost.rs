@@ -232,7 +232,8 @@ fn measured_table(o: &mut String, c: &Cost) {
          retries' SendMessage and the DeleteMessageBatch calls; DynamoDB, each event's one PutItem at \
          the stored event item's write units (1 per started KB), every other PutItem at the log item's, \
          the day counters' UpdateItems (one per integration-day per delivery batch, counted by the service) at the day-counter item's, every other UpdateItem at the \
-         integration item's, GetItem (strongly consistent) at 1 unit per 4 KB of the integration item \
+         integration item's, each integration read (strongly consistent; a GetItem, or one item of a delivery \
+         batch's BatchGetItem, as the service counted them) at 1 unit per 4 KB of the integration item \
          and the fan-out's Query (eventually consistent) at half that; storage, the log, event and \
          counter items plus DynamoDB's 100 bytes per item, kept {} days (TTL), at table storage \
          plus point-in-time recovery (enabled on every table); CloudWatch Logs, our lines and EMF \
@@ -398,8 +399,8 @@ fn hot_partition(o: &mut String, c: &Cost) {
         o,
         "**Checked: the write pattern of a hot integration.** Every attempt is one PutItem into the \
          integration's own log partition (`LOGS#<account>#<integration>`) and one UpdateItem of the \
-         integration's item (`lastDelivery*`), and every delivery one strongly consistent GetItem of \
-         it. Measured per case (largest log partition of the run, and the per-partition ceiling of \
+         integration's item (`lastDelivery*`), and every delivery batch one strongly consistent read of \
+         it (in one BatchGetItem with the batch's other integrations). Measured per case (largest log partition of the run, and the per-partition ceiling of \
          1,000 WCU/s it implies):\n"
     );
     let _ = writeln!(

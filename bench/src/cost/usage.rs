@@ -14,7 +14,7 @@ pub const PLATFORM_LOG_BYTES_PER_INVOCATION: f64 = 260.0;
 pub const DDB_ITEM_OVERHEAD: f64 = 100.0;
 
 /// The operations priced below; any other one the pipeline makes is reported as unpriced.
-pub const PRICED_OPS: [&str; 11] = [
+pub const PRICED_OPS: [&str; 12] = [
     "SQS.ReceiveMessage",
     "SQS.DeleteMessageBatch",
     "SQS.SendMessageBatch",
@@ -22,6 +22,7 @@ pub const PRICED_OPS: [&str; 11] = [
     "DynamoDB.PutItem",
     "DynamoDB.UpdateItem",
     "DynamoDB.GetItem",
+    "DynamoDB.BatchGetItem",
     "DynamoDB.Query",
     "S3.PutObject",
     "S3.GetObject",
@@ -58,7 +59,9 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
             + (op("DynamoDB.PutItem") - event_puts).max(0.0) * m.log_item_wru
             + counter_updates * write_units(m.counter_item_bytes)
             + (op("DynamoDB.UpdateItem") - counter_updates).max(0.0) * write_units(m.integration_item_bytes),
-        ddb_rru: op("DynamoDB.GetItem") * read_units(m.integration_item_bytes, true)
+        // Strongly consistent reads of the integration item, alone or in a delivery batch's
+        // BatchGetItem (billed per item read, each rounded up to 4 KB).
+        ddb_rru: (op("DynamoDB.GetItem") + m.batch_read_items as f64) * read_units(m.integration_item_bytes, true)
             + op("DynamoDB.Query") * read_units(m.integrations as f64 * m.integration_item_bytes, false),
         ddb_stored_bytes: m.log_items as f64 * (m.log_item_bytes + DDB_ITEM_OVERHEAD)
             + m.event_items as f64 * (m.event_item_bytes + DDB_ITEM_OVERHEAD)

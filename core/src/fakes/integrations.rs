@@ -32,6 +32,9 @@ struct State {
     lists: usize,
     /// How many `get` calls (GetItems) were made.
     gets: usize,
+    /// How many `get_many` calls (BatchGetItems) were made, and how many keys they asked for.
+    batch_gets: usize,
+    batch_keys: usize,
     /// Closed windows: "not before", Unix milliseconds.
     windows: HashMap<(AccountId, IntegrationId, Window), i64>,
 }
@@ -74,6 +77,17 @@ impl MemoryIntegrationStore {
         lock(&self.state).gets
     }
 
+    /// How many `get_many` calls (one BatchGetItem each per 100 keys in DynamoDB) were made.
+    pub fn batch_gets(&self) -> usize {
+        lock(&self.state).batch_gets
+    }
+
+    /// Integration items read, by `get` or among the keys of `get_many`.
+    pub fn items_read(&self) -> usize {
+        let state = lock(&self.state);
+        state.gets + state.batch_keys
+    }
+
     pub fn set_unavailable(&self, unavailable: bool) {
         lock(&self.state).unavailable = unavailable;
     }
@@ -110,6 +124,13 @@ impl IntegrationStore for MemoryIntegrationStore {
         let mut state = self.state("GetItem")?;
         state.gets += 1;
         Ok(state.items.get(&(account.clone(), id)).cloned())
+    }
+
+    async fn get_many(&self, keys: &[(AccountId, IntegrationId)]) -> Result<Vec<Integration>, StoreError> {
+        let mut state = self.state("BatchGetItem")?;
+        state.batch_gets += 1;
+        state.batch_keys += keys.len();
+        Ok(keys.iter().filter_map(|key| state.items.get(key).cloned()).collect())
     }
 
     async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {

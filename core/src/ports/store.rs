@@ -90,6 +90,14 @@ pub trait IntegrationStore: Send + Sync {
         id: IntegrationId,
     ) -> impl Future<Output = Result<Option<Integration>, StoreError>> + Send;
 
+    /// Several integrations by key, each strongly consistent as [`Self::get`], in as few
+    /// requests as the store allows (DynamoDB: one BatchGetItem per 100 keys): the records of
+    /// one delivery batch. Keys must be distinct. Integrations not found are simply absent.
+    fn get_many(
+        &self,
+        keys: &[(AccountId, IntegrationId)],
+    ) -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
+
     /// The account's integrations, newest first.
     fn list(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
 

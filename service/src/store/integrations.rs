@@ -1,8 +1,10 @@
 //! DynamoDB adapter for integrations.
 
+use std::{collections::HashMap, time::Duration};
+
 use aws_sdk_dynamodb::{
     Client,
-    types::{AttributeValue, ReturnValue},
+    types::{AttributeValue, KeysAndAttributes, ReturnValue},
 };
 use serde_dynamo::{from_item, to_attribute_value, to_item};
 
@@ -72,13 +74,58 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> 
     to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.into()))
 }
 
-fn decode(item: std::collections::HashMap<String, AttributeValue>) -> Result<Integration, StoreError> {
+/// BatchGetItem takes at most 100 keys.
+const BATCH_GET_MAX: usize = 100;
+
+/// Pauses before asking again for keys DynamoDB left unprocessed (it does under throttling);
+/// after the last, the read fails and the caller reads each integration on its own.
+const UNPROCESSED_BACKOFF: [Duration; 3] =
+    [Duration::from_millis(20), Duration::from_millis(100), Duration::from_millis(400)];
+
+/// Integration items read by BatchGetItem in this process (the cost benchmark prices them per
+/// item, as DynamoDB bills them, not per request).
+static BATCH_READ_ITEMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn batch_read_items() -> u64 {
+    BATCH_READ_ITEMS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+impl DynamoIntegrationStore {
+    /// One BatchGetItem round for at most [`BATCH_GET_MAX`] keys; returns the keys left
+    /// unprocessed.
+    async fn get_some(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+        found: &mut Vec<Integration>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Backend { operation: "BatchGetItem", message: e.to_string() })?;
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, wanted)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("BatchGetItem", &e))?;
+        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        BATCH_READ_ITEMS.fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        for item in items {
+            found.push(decode(item)?);
+        }
+        Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default())
+    }
+}
+
+fn decode(item: HashMap<String, AttributeValue>) -> Result<Integration, StoreError> {
     from_item(item).map_err(|e| StoreError::Corrupt(e.into()))
 }
 
 impl IntegrationStore for DynamoIntegrationStore {
     async fn insert_within_quota(&self, integration: &Integration, max: u32) -> Result<(), StoreError> {
-        let mut item: std::collections::HashMap<String, AttributeValue> =
+        let mut item: HashMap<String, AttributeValue> =
             to_item(integration).map_err(|e| StoreError::Corrupt(e.into()))?;
         item.extend(Self::key(&integration.account_id, integration.id));
         self.insert_counted(&integration.account_id, item, max).await
@@ -95,6 +142,26 @@ impl IntegrationStore for DynamoIntegrationStore {
             .await
             .map_err(|e| StoreError::backend("GetItem", &e))?;
         out.item.map(decode).transpose()
+    }
+
+    async fn get_many(&self, keys: &[(AccountId, IntegrationId)]) -> Result<Vec<Integration>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = chunk.iter().map(|(account, id)| Self::key(account, *id).into_iter().collect()).collect();
+            pending = self.get_some(pending, &mut found).await?;
+            for wait in UNPROCESSED_BACKOFF {
+                if pending.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+                pending = self.get_some(pending, &mut found).await?;
+            }
+            if !pending.is_empty() {
+                let message = format!("{} of {} keys still unprocessed after retries", pending.len(), chunk.len());
+                return Err(StoreError::Backend { operation: "BatchGetItem", message });
+            }
+        }
+        Ok(found)
     }
 
     async fn list(&self, account: &AccountId) -> Result<Vec<Integration>, StoreError> {

@@ -78,7 +78,15 @@ where
     // once they are all written: one counter write per integration-day, not one per attempt.
     let shared = Batch::default();
     let lane = deps.lanes.of(event);
+    let routes = |records: &[SqsMessage]| -> Vec<_> {
+        records
+            .iter()
+            .filter_map(|r| r.body.as_deref().and_then(Route::of))
+            .map(|r| (r.account_id, r.integration_id))
+            .collect()
+    };
     if lane == Lane::Slow {
+        shared.read_ahead(&deps.store, routes(&event.records)).await;
         let response = for_each_record(event, |body| deliver_within(deps, Lane::Slow, body, &shared), park).await;
         shared.count(&deps.logs).await;
         return response;
@@ -93,6 +101,7 @@ where
     let (known, rest): (Vec<&SqsMessage>, Vec<&SqsMessage>) = event.records.iter().partition(known_slow);
     let mut remaining = SqsEvent::default();
     remaining.records = rest.into_iter().cloned().collect();
+    shared.read_ahead(&deps.store, routes(&remaining.records)).await;
     // The rest are read and attempted; those cut off (or found slow once read) join the known
     // ones, and the batch moves them all together: one SendMessageBatch per ten, not one each.
     let cut_off: Mutex<Vec<&str>> = Mutex::new(Vec::new());

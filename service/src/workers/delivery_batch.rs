@@ -1,9 +1,10 @@
-//! What the records of one delivery batch share: the integrations they read (each read once,
-//! by the first record that needs it) and the day counters of the entries they log (counted
-//! together at the end of the batch, one write per integration-day).
+//! What the records of one delivery batch share: the integrations they read (all read together
+//! at the start of the batch, or each once by the first record that needs it) and the day
+//! counters of the entries they log (counted together at the end of the batch, one write per
+//! integration-day).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
 };
 
@@ -43,6 +44,34 @@ impl Batch {
             Arc::clone(reads.entry((account.clone(), id)).or_default())
         };
         cell.get_or_try_init(|| store.get(account, id)).await.cloned()
+    }
+
+    /// Reads the integrations of `keys` (the batch's records, repeats allowed) in one request
+    /// instead of one GetItem each. Those found are kept for [`Self::integration`]; any other
+    /// (deleted, or the whole read failed) is read by the first record that needs it, as
+    /// without this. A single key is left to that read: one GetItem costs the same.
+    pub async fn read_ahead<S: IntegrationStore>(
+        &self,
+        store: &S,
+        keys: impl IntoIterator<Item = (AccountId, IntegrationId)>,
+    ) {
+        let keys: Vec<(AccountId, IntegrationId)> = keys.into_iter().collect::<HashSet<_>>().into_iter().collect();
+        if keys.len() < 2 {
+            return;
+        }
+        match store.get_many(&keys).await {
+            Ok(found) => {
+                let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
+                for integration in found {
+                    let key = (integration.account_id.clone(), integration.id);
+                    // Set only if no record started its own read meanwhile (it keeps that one).
+                    let _ = reads.entry(key).or_default().set(Some(integration));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the batch's integrations together; each is read alone")
+            }
+        }
     }
 
     /// Counts the entries written so far (the batch's end: every record is done).

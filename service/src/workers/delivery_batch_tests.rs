@@ -111,5 +111,34 @@ async fn a_batch_reads_each_of_its_integrations_once() {
     let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(deps.providers.http.requests().len(), 4, "every record attempted with the shared read");
-    assert_eq!(deps.store.gets(), 2, "one read per distinct integration, not one per record");
+    assert_eq!(deps.store.items_read(), 2, "one read per distinct integration, not one per record");
+    assert_eq!(deps.store.batch_gets(), 1, "the two read in one request");
+    assert_eq!(deps.store.gets(), 0);
+}
+
+#[tokio::test]
+async fn an_integration_missing_from_the_batch_read_is_read_alone_and_its_delivery_dropped() {
+    // ID_2 was deleted after its delivery was queued: the batch read does not find it, so its
+    // record reads it on its own (as without the batch read), finds nothing and drops it.
+    let deps = deps([hook()], ScriptedSender::answering([Answer::status(204)]));
+    let bodies = [delivery(ID_1, 1, 1), delivery(ID_2, 1, 1)];
+    let response = handle_batch(&deps, &batch(SHARED_QUEUE_ARN, &bodies)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(deps.providers.http.requests().len(), 1, "only the existing integration is attempted");
+    assert_eq!(deps.store.batch_gets(), 1);
+    assert_eq!(deps.store.gets(), 1, "the missing one is read again, alone");
+    assert_eq!(deps.logs.all().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_lane_batch_reads_its_integrations_together() {
+    let deps = deps(
+        [hook(), webhook("acct_a", ID_2, &["finding.new"])],
+        ScriptedSender::answering([Answer::status(204), Answer::status(204)]),
+    );
+    let bodies = [delivery(ID_1, 1, 1), delivery(ID_2, 1, 1)];
+    let response = handle_batch(&deps, &batch(SLOW_QUEUE_ARN, &bodies)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(deps.providers.http.requests().len(), 2);
+    assert_eq!((deps.store.batch_gets(), deps.store.gets()), (1, 0));
 }

@@ -183,6 +183,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
     ]);
     fanout.extend(poll(&events));
     let mut delivery = g(&[
+        ("dynamodb:BatchGetItem", &integrations),
         ("dynamodb:GetItem", &integrations),
         ("dynamodb:UpdateItem", &integrations),
         ("dynamodb:PutItem", &logs),
