@@ -230,7 +230,7 @@ fn measured_table(o: &mut String, c: &Cost) {
          mapping makes them; the local stand-in's empty long polls are not counted, and an idle mapping's \
          polling is a fixed monthly cost, not a per-delivery one), the fan-out's SendMessageBatch, the \
          retries' SendMessage and the DeleteMessageBatch calls; DynamoDB, each event's one PutItem at \
-         the stored event item's write units (1 per started KB), every other PutItem at the log item's, \
+         the stored event item's write units (1 per started KB), every other PutItem and every entry of a BatchWriteItem (counted by the service) at the log item's, \
          the day counters' UpdateItems (one per integration-day per delivery batch, counted by the service) at the day-counter item's, every other UpdateItem at the \
          integration item's, each integration read (strongly consistent; a GetItem, or one item of a delivery \
          batch's BatchGetItem, as the service counted them) at 1 unit per 4 KB of the integration item \

@@ -21,7 +21,9 @@ DYNAMODB_TARGET_PREFIXES = ("DynamoDB_", "DynamoDBStreams_")
 # - "item": PutItem, UpdateItem, DeleteItem, one item written by key (a dict insert or delete):
 #   beside other one-item requests, but not while a request walks the table's dicts;
 # - "many": Query, Scan and the other multi-item reads, which walk those dicts;
-# - "all": multi-item writes (BatchWriteItem, TransactWriteItems), alone.
+# - "all": multi-item writes (TransactWriteItems, and a BatchWriteItem whose keys we cannot
+#   tell), alone. A BatchWriteItem whose keys we can tell is several one-item writes: "item",
+#   holding each of its items (DynamoDB applies its requests one by one, not atomically).
 # One-item requests also hold their item, so two of them on one item never interleave: a
 # conditional write reads, compares and writes with nothing in between, as in DynamoDB.
 TABLE_MODES = {"get": {"get", "item", "many"}, "item": {"get", "item"}, "many": {"get", "many"}, "all": set()}
@@ -112,6 +114,12 @@ class SerializeDynamoDb:
             tables = None if None in named else set(named)
         if not tables:
             return None
+        if operation == "BatchWriteItem":
+            keys = self.batch_write_keys(body)
+            if keys is not None:
+                held = [(self.table_lock(t), "item") for t in sorted(tables)]
+                # Item locks in one order, taken last: no two requests wait on each other.
+                return held + [(self.item_lock(k), None) for k in sorted(keys)]
         key = None
         if mode in ("get", "item"):
             (table,) = tables
@@ -125,6 +133,22 @@ class SerializeDynamoDb:
         if mode in ("get", "item"):
             held.append((self.item_lock((table, json.dumps(key, sort_keys=True))), None))
         return held
+
+    def batch_write_keys(self, body):
+        """The (table, key) of every put and delete of a BatchWriteItem, or None if any of
+        them cannot be told (a table whose key names we never saw, a malformed request)."""
+        keys = set()
+        for table, requests in (body.get("RequestItems") or {}).items():
+            names = self.key_names.get(table)
+            if not names or not isinstance(requests, list):
+                return None
+            for request in requests:
+                put, delete = request.get("PutRequest"), request.get("DeleteRequest")
+                fields = (put or {}).get("Item") if put else (delete or {}).get("Key")
+                if not isinstance(fields, dict) or any(fields.get(n) is None for n in names):
+                    return None
+                keys.add((table, json.dumps({n: fields[n] for n in names}, sort_keys=True)))
+        return keys or None
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")

@@ -118,7 +118,15 @@ def mixed_check(admin) -> bool:
         item = {"pk": {"S": "p"}, "sk": {"S": f"tx-{i}"}}
         c.transact_write_items(TransactItems=[{"Put": {"TableName": n, "Item": item}} for n in names])
 
-    work = [put(n) for n in names] + [query(n) for n in names] + [each(both)]
+    def batch(name):
+        # Two puts per request: the isolation holds each of its items, as PutItem holds one.
+        def write(c, i):
+            items = [{"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"S": f"batch-{i}-{j}"}}}} for j in range(2)]
+            c.batch_write_item(RequestItems={name: items})
+
+        return each(write)
+
+    work = [put(n) for n in names] + [query(n) for n in names] + [each(both)] + [batch(n) for n in names]
     threads = [threading.Thread(target=w) for w in work]
     try:
         for t in threads:
@@ -137,10 +145,10 @@ def mixed_check(admin) -> bool:
     finally:
         for name in names:
             admin.delete_table(TableName=name)
-    print(f"emulator mixed check: {len(errors)} failed requests, items per table {counts} of {2 * MIXED_WRITES}")
+    print(f"emulator mixed check: {len(errors)} failed requests, items per table {counts} of {4 * MIXED_WRITES}")
     for e in errors[:3]:
         print("  ", e)
-    return bool(errors) or counts != [2 * MIXED_WRITES] * 2
+    return bool(errors) or counts != [4 * MIXED_WRITES] * 2
 
 
 if __name__ == "__main__":

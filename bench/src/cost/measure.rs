@@ -94,6 +94,9 @@ pub struct Measured {
     /// Integration items read by BatchGetItem (a delivery batch's reads), as the service
     /// counted them: DynamoDB bills a batch read per item, like a GetItem each.
     pub batch_read_items: u64,
+    /// Log entries written by BatchWriteItem (entries ready together), as the service counted
+    /// them: billed per item, like a PutItem each.
+    pub batch_written_entries: u64,
     /// The largest log partition (one integration): items and write units.
     pub hot_partition_items: usize,
     pub hot_partition_wru: f64,
@@ -235,6 +238,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     let (metric_lines_before, metric_bytes_before) = apviso_service::metrics::emitted();
     let counter_writes_before = apviso_service::store::delivery_logs::counter_writes();
     let batch_reads_before = apviso_service::store::integrations::batch_read_items();
+    let batch_writes_before = apviso_service::store::delivery_logs::batch_written_entries();
 
     let bodies: Vec<String> =
         (0..events).map(|i| fixtures::finding_event(&format!("cost-{}-{i}", s.label), &acct, &data)).collect();
@@ -263,6 +267,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
     let metric = (metric_lines_after - metric_lines_before, metric_bytes_after - metric_bytes_before);
     let counter_updates = apviso_service::store::delivery_logs::counter_writes() - counter_writes_before;
     let batch_read_items = apviso_service::store::integrations::batch_read_items() - batch_reads_before;
+    let batch_written_entries = apviso_service::store::delivery_logs::batch_written_entries() - batch_writes_before;
     let after = Kinds::of(&scan(&ctx.dynamo(), &local.config.tables.delivery_logs).await?);
     let mut partitions: HashMap<String, (usize, f64)> = HashMap::new();
     for (pk, size) in &after.logs {
@@ -300,6 +305,7 @@ pub async fn run(cx: &CostCtx<'_>, s: &Scenario, events: usize) -> Result<Measur
         counter_item_bytes: mean(&sizes(&after.counters)),
         counter_updates,
         batch_read_items,
+        batch_written_entries,
         hot_partition_items: hot.0,
         hot_partition_wru: hot.1,
         integration_item_bytes: mean(&integration_sizes),

@@ -14,12 +14,13 @@ pub const PLATFORM_LOG_BYTES_PER_INVOCATION: f64 = 260.0;
 pub const DDB_ITEM_OVERHEAD: f64 = 100.0;
 
 /// The operations priced below; any other one the pipeline makes is reported as unpriced.
-pub const PRICED_OPS: [&str; 12] = [
+pub const PRICED_OPS: [&str; 13] = [
     "SQS.ReceiveMessage",
     "SQS.DeleteMessageBatch",
     "SQS.SendMessageBatch",
     "SQS.SendMessage",
     "DynamoDB.PutItem",
+    "DynamoDB.BatchWriteItem",
     "DynamoDB.UpdateItem",
     "DynamoDB.GetItem",
     "DynamoDB.BatchGetItem",
@@ -52,11 +53,11 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
             + gb_seconds(m.delivery.billed_ms, t.delivery_memory_mb),
         sqs_requests: sqs,
         // The delivery-log table takes three kinds of write: the event once (PutItem), each log
-        // entry (PutItem) and the day counters (UpdateItem, one per integration-day per delivery
+        // entry (PutItem, or one item of a BatchWriteItem) and the day counters (UpdateItem, one per integration-day per delivery
         // batch, counted by the service); every other
         // UpdateItem is of the integration item (`lastDelivery*`, endpoint state).
         ddb_wru: event_puts * m.event_item_wru
-            + (op("DynamoDB.PutItem") - event_puts).max(0.0) * m.log_item_wru
+            + ((op("DynamoDB.PutItem") - event_puts).max(0.0) + m.batch_written_entries as f64) * m.log_item_wru
             + counter_updates * write_units(m.counter_item_bytes)
             + (op("DynamoDB.UpdateItem") - counter_updates).max(0.0) * write_units(m.integration_item_bytes),
         // Strongly consistent reads of the integration item, alone or in a delivery batch's

@@ -186,6 +186,7 @@ fn expected_access(t: &Template) -> BTreeMap<&'static str, BTreeSet<(String, Str
         ("dynamodb:BatchGetItem", &integrations),
         ("dynamodb:GetItem", &integrations),
         ("dynamodb:UpdateItem", &integrations),
+        ("dynamodb:BatchWriteItem", &logs),
         ("dynamodb:PutItem", &logs),
         ("kms:Decrypt", &secrets_key),
         ("dynamodb:UpdateItem", &logs),
