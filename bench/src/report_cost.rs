@@ -397,9 +397,10 @@ fn capacity(o: &mut String, c: &Cost) {
 fn hot_partition(o: &mut String, c: &Cost) {
     let _ = writeln!(
         o,
-        "**Checked: the write pattern of a hot integration.** Every attempt is one PutItem into the \
-         integration's own log partition (`LOGS#<account>#<integration>`) and one UpdateItem of the \
-         integration's item (`lastDelivery*`), and every delivery batch one strongly consistent read of \
+        "**Checked: the write pattern of a hot integration.** Every attempt writes one item into the \
+         integration's own log partition (`LOGS#<account>#<integration>`; a PutItem, or one entry of a \
+         batch's BatchWriteItem: the same write units), its status change (`lastDelivery*`, at most \
+         once a minute while the status holds) one UpdateItem of the integration's item, and every delivery batch one strongly consistent read of \
          it (in one BatchGetItem with the batch's other integrations). Measured per case (largest log partition of the run, and the per-partition ceiling of \
          1,000 WCU/s it implies):\n"
     );
@@ -423,10 +424,10 @@ fn hot_partition(o: &mut String, c: &Cost) {
     }
     let _ = writeln!(
         o,
-        "\nThe integration item's UpdateItem (1 WCU, the item is under 1 KB) caps one integration at \
-         1,000 deliveries/s whatever the event size, and its GetItem at 3,000/s (3,000 RCU per \
-         partition). A single hot integration therefore saturates its log partition long before the \
-         pipeline's other limits: at 10 KB, about 90 attempts/s.\n"
+        "\nThe integration item itself is read once per delivery batch (3,000 RCU per partition: \
+         3,000 batches/s) and written only when its status changes or once a minute, so it is not \
+         what limits a hot integration: its log partition is, at 1,000 WCU/s divided by the units \
+         per attempt in the table above.\n"
     );
 }
 
@@ -442,7 +443,7 @@ fn limits(o: &mut String, c: &Cost, today: f64) {
     );
     for (i, text) in [
         "A hot integration's log partition: 1,000 WCU/s per partition ÷ the log item's units (above). \
-         For one busy customer endpoint this binds first, at 90–1,000 attempts/s depending on the size."
+         For one busy customer endpoint this binds first, at about 1,000 attempts/s when each entry is under 1 KB (every size above; a failed attempt, about 2 units, halves it)."
             .to_owned(),
         format!(
             "The delivery mapping's maximum concurrency ({}): about {today:.0} deliveries/s spread over \

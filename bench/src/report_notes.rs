@@ -106,10 +106,11 @@ fn rest(o: &mut String, r: &Results) {
             o,
             "Throughput (item 4) is the emulator's: moto used {:.2} ms of CPU per delivery against {:.2} ms on \
              our pipeline threads, and moto is one Python process bound by its GIL, so it cannot use more than \
-             about one core ({:.0}% busy over the run). A delivery costs moto a GetItem, a PutItem (the log) \
-             and an UpdateItem (`lastDelivery*`), plus a tenth of a ReceiveMessage and a DeleteMessageBatch; \
-             writing the log entry and the integration's status in one `TransactWriteItems` (or skipping the \
-             status write when it would not change) would save one call in three, locally and in AWS.\n",
+             about one core ({:.0}% busy over the run). A delivery costs moto its share of a batch's calls \
+             (one BatchGetItem of the batch's integrations, one or two BatchWriteItems of its log entries, a \
+             ReceiveMessage and a DeleteMessageBatch) and one UpdateItem of its integration-day's counters: \
+             here each event goes to ten integrations, so a batch of ten holds ten integration-days. Keeping \
+             the counters per account-day (one UpdateItem per batch) would remove most of what is left.\n",
             t.moto_cpu_s.map_or(f64::NAN, per),
             per(t.pipeline_cpu_s),
             100.0 * t.moto_cpu_s.map_or(f64::NAN, |m| ratio(m, t.wall_s)),
