@@ -56,8 +56,9 @@ pub(crate) fn section(o: &mut String, r: &Results) {
          moves to the slow lane, a ReceiveMessage, a SendMessageBatch and a DeleteMessageBatch per \
          ten, which keeps the emulator's one Python core busy for over a second and makes each of B's \
          calls wait for it; isolated later ones fall when the slow lane's two batches of hanging \
-         attempts end together (each attempt's log entry, status and retry, then each batch's \
-         counters and next reads, about a hundred emulator calls in 0.2 s). In between, A's \
+         attempts end together (each attempt's status and retry, the batch's log entries in one or \
+         two BatchWriteItems, each batch's ten counters and its next read, about eighty emulator \
+         calls in 0.2 s). In between, A's \
          deliveries move unread and B is served ahead of A's backlog (fair queue).\n\n\
          Command: `BENCH_ITEMS=9 make bench` (about {} minutes).",
         x(ratio(f.flooded_ms.p50, f.baseline_ms.p50)),

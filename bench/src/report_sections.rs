@@ -145,8 +145,10 @@ pub(crate) fn section_throughput(o: &mut String, r: &Results) {
     };
     let _ = writeln!(
         o,
-        "{} events for an account with {} webhook integrations through the local pipeline (one poller \
-         per queue, batches of 10, as `make run` runs it) to a receiver answering at once. The publisher \
+        "{} events for an account with {} webhook integrations through the local pipeline (as many \
+         consumers per queue as the template's mappings allow, batches of 10, as `make run` runs it; its \
+         consumers share one process, so a BatchWriteItem can carry the log entries of several batches, \
+         where in Lambda it carries one invocation's) to a receiver answering at once. The publisher \
          sends ten events (one SendMessageBatch) whenever fewer than {} deliveries are outstanding. \
          Timed from the first publish to the last of the {} deliveries (unique `X-APVISO-Delivery`){}.\n\n\
          Why a window rather than one burst: moto scans the whole queue on every SendMessage and \
