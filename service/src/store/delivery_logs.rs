@@ -2,20 +2,18 @@
 //! UUIDv7 sort keys, TTL on `expiresAt`. Entries outlive their integration until the TTL. Every
 //! entry also adds to its day's counters (`LOGDAYS#…`), which pages read (see `log_pages`).
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Duration,
-};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    types::{AttributeValue, PutRequest, Select, WriteRequest},
+    types::{AttributeValue, Select},
 };
 use serde_dynamo::{from_item, to_item};
 
 use super::{
     Claim, DeliveryLogStore, LogPage, StoreError,
     group_commit::GroupCommit,
+    log_writes,
     schema::{PK, SK, log_days_pk, log_pk, log_sk},
 };
 use apviso_core::domain::{
@@ -35,15 +33,7 @@ const COUNTER_TRIES: u32 = 3;
 
 pub const TTL_ATTR: &str = "expiresAt";
 
-/// BatchWriteItem takes at most 25 items.
-const BATCH_WRITE_MAX: usize = 25;
-
-/// Pauses before writing again the items DynamoDB left unprocessed (it does under throttling);
-/// the items still left after the last are written one PutItem each.
-const UNPROCESSED_BACKOFF: [Duration; 3] =
-    [Duration::from_millis(20), Duration::from_millis(100), Duration::from_millis(400)];
-
-type Item = HashMap<String, AttributeValue>;
+pub use super::log_writes::batch_written_entries;
 
 #[derive(Clone, Debug)]
 pub struct DynamoDeliveryLogStore {
@@ -51,94 +41,15 @@ pub struct DynamoDeliveryLogStore {
     pub(super) table: String,
     /// Entries written together when several are ready at once (a batch's records ending
     /// together): one BatchWriteItem instead of a PutItem each.
-    entries: GroupCommit<Item>,
+    entries: GroupCommit<log_writes::Item>,
 }
 
 impl DynamoDeliveryLogStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         let table = table.into();
-        let (c, t) = (client.clone(), table.clone());
-        let entries = GroupCommit::new(
-            BATCH_WRITE_MAX,
-            Box::new(move |items| Box::pin(write_group(c.clone(), t.clone(), items))),
-        );
+        let entries = log_writes::entry_writer(client.clone(), table.clone());
         Self { client, table, entries }
     }
-}
-
-/// Log entries written by BatchWriteItem in this process (the cost benchmark prices them per
-/// item, as DynamoDB bills them, beside the PutItems it counts itself).
-static BATCH_WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-pub fn batch_written_entries() -> u64 {
-    BATCH_WRITTEN.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-async fn put(client: &Client, table: &str, item: Item) -> Result<(), StoreError> {
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .map_err(|e| StoreError::backend("PutItem", &e))?;
-    Ok(())
-}
-
-/// An entry's key (both parts are strings): what matches unprocessed items to their callers.
-fn key_of(item: &Item) -> (Option<&String>, Option<&String>) {
-    let part = |name| item.get(name).and_then(|v: &AttributeValue| v.as_s().ok());
-    (part(PK), part(SK))
-}
-
-/// Writes a group of entries: one alone by PutItem; more by BatchWriteItem, asking again for
-/// those left unprocessed. Whatever a batch could not write (a failed request, items still
-/// unprocessed) is written one PutItem each, so every entry gets its own result.
-async fn write_group(client: Client, table: String, items: Vec<Item>) -> Vec<Result<(), StoreError>> {
-    if let [item] = items.as_slice() {
-        return vec![put(&client, &table, item.clone()).await];
-    }
-    let mut written = vec![false; items.len()];
-    let mut pending: Vec<usize> = (0..items.len()).collect();
-    for wait in std::iter::once(Duration::ZERO).chain(UNPROCESSED_BACKOFF) {
-        if pending.is_empty() {
-            break;
-        }
-        tokio::time::sleep(wait).await;
-        let requests: Option<Vec<WriteRequest>> = pending
-            .iter()
-            .map(|&i| {
-                let put = PutRequest::builder().set_item(Some(items[i].clone())).build().ok()?;
-                Some(WriteRequest::builder().put_request(put).build())
-            })
-            .collect();
-        let Some(requests) = requests else { break };
-        let out = match client.batch_write_item().request_items(&table, requests).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                tracing::warn!(error = %StoreError::backend("BatchWriteItem", &e), "log entries written one by one instead");
-                break;
-            }
-        };
-        let left: Vec<Item> = out
-            .unprocessed_items
-            .and_then(|mut u| u.remove(&table))
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|w| w.put_request.map(|p| p.item))
-            .collect();
-        let left: HashSet<_> = left.iter().map(key_of).collect();
-        pending.retain(|&i| {
-            let done = !left.contains(&key_of(&items[i]));
-            written[i] |= done;
-            !done
-        });
-    }
-    let done = written.iter().filter(|w| **w).count() as u64;
-    BATCH_WRITTEN.fetch_add(done, std::sync::atomic::Ordering::Relaxed);
-    let rest = futures::future::join_all(pending.iter().map(|&i| put(&client, &table, items[i].clone()))).await;
-    let mut rest = pending.into_iter().zip(rest).collect::<HashMap<_, _>>();
-    (0..items.len()).map(|i| rest.remove(&i).unwrap_or(Ok(()))).collect()
 }
 
 /// Counter UpdateItems this process has sent (the cost benchmark prices them apart from the

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod integration_count;
 pub mod integrations;
 pub mod log_pages;
+mod log_writes;
 pub mod mail_budget;
 pub mod payloads;
 pub mod recovery;
