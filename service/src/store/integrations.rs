@@ -1,6 +1,6 @@
 //! DynamoDB adapter for integrations.
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::{
 use serde_dynamo::{from_item, to_attribute_value, to_item};
 
 use super::{
-    Claim, IntegrationStore, StoreError, Window,
+    Claim, IntegrationStore, StoreError, UNPROCESSED_BACKOFF, Window,
     schema::{INTEGRATION_SK_PREFIX, PK, SK, account_pk, integration_sk},
     state_attributes::{NAMES, state_write},
 };
@@ -76,11 +76,6 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> 
 
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET_MAX: usize = 100;
-
-/// Pauses before asking again for keys DynamoDB left unprocessed (it does under throttling);
-/// after the last, the read fails and the caller reads each integration on its own.
-const UNPROCESSED_BACKOFF: [Duration; 3] =
-    [Duration::from_millis(20), Duration::from_millis(100), Duration::from_millis(400)];
 
 /// Integration items read by BatchGetItem in this process (the cost benchmark prices them per
 /// item, as DynamoDB bills them, not per request).

@@ -12,18 +12,13 @@ use aws_sdk_dynamodb::{
 };
 
 use super::{
-    StoreError,
+    StoreError, UNPROCESSED_BACKOFF,
     group_commit::GroupCommit,
     schema::{PK, SK},
 };
 
 /// BatchWriteItem takes at most 25 items.
 const BATCH_WRITE_MAX: usize = 25;
-
-/// Pauses before writing again the items DynamoDB left unprocessed (it does under throttling);
-/// the items still left after the last are written one PutItem each.
-const UNPROCESSED_BACKOFF: [Duration; 3] =
-    [Duration::from_millis(20), Duration::from_millis(100), Duration::from_millis(400)];
 
 pub type Item = HashMap<String, AttributeValue>;
 

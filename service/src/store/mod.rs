@@ -19,3 +19,12 @@ mod state_attributes;
 pub mod windows;
 
 pub use apviso_core::ports::store::*;
+
+/// Pauses before a batch request (BatchGetItem, BatchWriteItem) asks again for the keys or
+/// items DynamoDB left unprocessed, which it does under throttling. What is still left after
+/// the last pause is handled one item at a time by the caller.
+pub(crate) const UNPROCESSED_BACKOFF: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(20),
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_millis(400),
+];
