@@ -103,8 +103,11 @@ pub async fn seed_webhooks(
     Ok(all.iter().map(|i| i.id).collect())
 }
 
-/// The finding's data with a description padded so the whole `data` object is about
-/// `approx_bytes` long (0: the README's short finding).
+/// The finding's data with `evidence` added so the whole `data` object is about
+/// `approx_bytes` long (0: the README's short finding). The evidence is what a scanner attaches
+/// (request log lines with ids, timings and payloads, and prose), generated deterministically
+/// but not repetitive: the stored event is deflated, and a padding of one repeated sentence
+/// would shrink a hundredfold where a real finding shrinks a few times.
 pub fn finding_data(approx_bytes: usize) -> Map<String, Value> {
     let mut data = object(json!({
         "id": "fnd_bench_1",
@@ -118,12 +121,105 @@ pub fn finding_data(approx_bytes: usize) -> Map<String, Value> {
         "remediation": "Use parameterised queries for every database call.",
     }));
     let current = Value::Object(data.clone()).to_string().len();
-    if approx_bytes > current {
-        let sentence = "The username parameter is concatenated into a SQL query without escaping. ";
-        let pad: String = sentence.chars().cycle().take(approx_bytes - current).collect();
-        data.insert("description".into(), Value::String(pad));
+    if approx_bytes > current + 16 {
+        data.insert("evidence".into(), Value::String(evidence(approx_bytes - current - 16)));
     }
     data
+}
+
+/// `len` bytes of scanner evidence: request lines and prose, from a fixed seed.
+fn evidence(len: usize) -> String {
+    const RESOURCES: [&str; 8] = ["users", "orders", "search", "login", "invoices", "files", "admin", "reports"];
+    const PAYLOADS: [&str; 6] = [
+        "%27%20OR%201%3D1--",
+        "%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "..%2F..%2Fetc%2Fpasswd",
+        "1%20UNION%20SELECT%20password",
+        "%24%7Bjndi:ldap%7D",
+        "admin%27--",
+    ];
+    const WORDS: [&str; 48] = [
+        "the",
+        "parameter",
+        "is",
+        "reflected",
+        "in",
+        "response",
+        "without",
+        "encoding",
+        "query",
+        "returned",
+        "rows",
+        "for",
+        "an",
+        "unauthenticated",
+        "session",
+        "and",
+        "header",
+        "cookie",
+        "token",
+        "was",
+        "accepted",
+        "after",
+        "expiry",
+        "server",
+        "error",
+        "stack",
+        "trace",
+        "reveals",
+        "database",
+        "version",
+        "input",
+        "validation",
+        "missing",
+        "on",
+        "this",
+        "endpoint",
+        "attacker",
+        "can",
+        "read",
+        "other",
+        "tenants",
+        "records",
+        "via",
+        "crafted",
+        "request",
+        "timing",
+        "differs",
+        "by",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        // xorshift64: cheap, fixed, good enough to keep deflate from finding long repeats.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut out = String::with_capacity(len + 200);
+    while out.len() < len {
+        out.push_str(&format!(
+            "[2026-11-24T01:{:02}:{:02}.{:03}Z] GET /api/v{}/{}/{}?q={} -> {} {}B {}ms req={:016x} ",
+            next(60),
+            next(60),
+            next(1000),
+            1 + next(3),
+            RESOURCES[next(RESOURCES.len())],
+            next(100_000),
+            PAYLOADS[next(PAYLOADS.len())],
+            [200, 302, 403, 500][next(4)],
+            next(50_000),
+            next(2_000),
+            next(usize::MAX),
+        ));
+        for _ in 0..6 + next(10) {
+            out.push_str(WORDS[next(WORDS.len())]);
+            out.push(' ');
+        }
+        out.push('\n');
+    }
+    out.truncate(len);
+    out
 }
 
 /// An ingest message body (`finding.new`), as the scanning pipeline publishes it.
@@ -176,4 +272,21 @@ pub fn sqs_event(queue_arn: &str, bodies: &[String]) -> Result<aws_lambda_events
         })
         .collect();
     Ok(serde_json::from_value(json!({ "Records": records }))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_findings_are_the_asked_size_and_deflate_like_real_evidence() {
+        for size in [1_000, 10_000, 100_000] {
+            let json = Value::Object(finding_data(size)).to_string();
+            assert!(json.len().abs_diff(size) < size / 20 + 64, "asked {size}, got {}", json.len());
+            let deflated = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 6).len();
+            let ratio = json.len() as f64 / deflated as f64;
+            // Scanner evidence shrinks a few times; a repeated sentence would shrink ~100×.
+            assert!((1.5..5.0).contains(&ratio), "{size} bytes deflate {ratio:.1}×");
+        }
+    }
 }

@@ -12,6 +12,8 @@
 //!     `sk = <YYYY-MM-DD>`, one number attribute per counter, TTL `expiresAt`;
 //!   - each event's payload, once per event, for redelivery and recovery
 //!     (`pipeline::stored_event`): `pk = EVENT#<account>#<event id>`, `sk = EVENT`, TTL `expiresAt`;
+//!     the data as text (`data`), deflated (`dataZ`, binary) when that is smaller, or only
+//!     referenced (`dataRef`, the claim check's object);
 //!   - deliveries that failed for good, for `POST …/recover` (`domain::recovery`):
 //!     `pk = FAILED#<account>#<integration>`, `sk = <Unix ms, 13 digits>#<delivery id>`, so a
 //!     window is a key range read oldest first, TTL `expiresAt`;

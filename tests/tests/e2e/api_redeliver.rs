@@ -158,3 +158,49 @@ async fn test_events_are_not_redelivered() {
     let refused = redeliver(&app, &id, test["id"].as_str().unwrap(), KEY_A, 422).await.body;
     assert_eq!(refused["error"]["details"][0]["field"], "logId");
 }
+
+/// A finding's data is kept once, deflated, and still comes back byte for byte: in the log's
+/// "request as sent" and in a redelivery.
+#[tokio::test]
+async fn a_findings_data_is_stored_deflated_and_given_back_byte_for_byte() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    let app = TestApp::spawn_with(Settings::pipeline()).await;
+    let receiver = Receiver::start().await;
+    let id = app.webhook(&receiver.url("/hook"), &["finding.new"], json!({})).await;
+    wait_for_verification(&receiver).await;
+
+    let mut event = crate::common::finding_event("evt_deflate_1", "high");
+    let evidence: Vec<String> =
+        (0..60).map(|i| format!("GET /api/users/{i}?q=%27%20OR%201%3D1 -> 200, {} rows", 31 * i % 97)).collect();
+    event["data"]["evidence"] = json!(evidence);
+    let data = serde_json::to_string(&event["data"]).unwrap();
+    app.publish(&event).await;
+    let sent = receiver.wait_for_events(1, WITHIN).await.remove(0);
+    let log = app.wait_for_attempts(&id, 1, WITHIN).await.remove(0);
+    assert!(String::from_utf8(sent.body.clone()).unwrap().contains(&data), "the data as published");
+
+    // The event's item keeps the data deflated, not as text, and much smaller.
+    let item = app
+        .dynamo
+        .get_item()
+        .table_name(&app.tables.delivery_logs)
+        .key("pk", AttributeValue::S(format!("EVENT#{}#evt_deflate_1", crate::common::ACCOUNT_A)))
+        .key("sk", AttributeValue::S("EVENT".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!item.contains_key("data"), "no plain copy");
+    let deflated = item["dataZ"].as_b().unwrap().as_ref().len();
+    assert!(deflated * 3 < data.len(), "{deflated} bytes for {} of data", data.len());
+
+    // The log's request as sent, and a redelivery, are the delivered bytes.
+    let path = format!("/v1/integrations/{id}/logs/{}", log["id"].as_str().unwrap());
+    let detail = app.expect("GET", &path, "/v1/integrations/{id}/logs/{logId}", Some(KEY_A), None, 200).await.body;
+    assert_eq!(detail["request"]["body"].as_str().unwrap().as_bytes(), sent.body.as_slice());
+    redeliver(&app, &id, log["id"].as_str().unwrap(), KEY_A, 202).await;
+    let again = receiver.wait_for_events(2, WITHIN).await.remove(1);
+    assert!(String::from_utf8(again.body).unwrap().contains(&data), "the same data again");
+}
