@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod group_commit;
 pub mod mail;
 pub mod metrics;
 pub mod outbound;

@@ -7,7 +7,12 @@ use aws_sdk_sqs::{
     types::{MessageAttributeValue, SendMessageBatchRequestEntry},
 };
 
-use super::{DeadLetters, DeliveryQueue, QueueError, limits};
+use super::{
+    DeadLetters, DeliveryQueue, QueueError,
+    delayed::{Delayed, delayed_writer},
+    limits,
+};
+use crate::group_commit::GroupCommit;
 use apviso_core::pipeline::message::{DeliveryMessage, Route};
 
 /// The message group of a delivery: its account. On a standard queue this makes it a fair
@@ -20,11 +25,15 @@ fn group_of(body: &str) -> Option<String> {
 pub struct SqsQueue {
     client: Client,
     deliveries_url: String,
+    /// Retries, sent together when they end together (`delayed`).
+    delayed: GroupCommit<Delayed, QueueError>,
 }
 
 impl SqsQueue {
     pub fn new(client: Client, deliveries_url: impl Into<String>) -> Self {
-        Self { client, deliveries_url: deliveries_url.into() }
+        let deliveries_url = deliveries_url.into();
+        let delayed = delayed_writer(client.clone(), deliveries_url.clone());
+        Self { client, deliveries_url, delayed }
     }
 
     /// One SendMessageBatch call; returns the indexes (within `chunk`) SQS did not accept.
@@ -87,17 +96,9 @@ impl DeliveryQueue for SqsQueue {
         self.send_bodies(pending).await.map(|_| ())
     }
     async fn send_delayed(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), QueueError> {
-        let seconds = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
-        self.client
-            .send_message()
-            .queue_url(&self.deliveries_url)
-            .message_body(message.encode())
-            .message_group_id(message.task().account_id.as_str())
-            .delay_seconds(seconds)
-            .send()
-            .await
-            .map_err(|e| QueueError::new("SendMessage", &e))?;
-        Ok(())
+        let delay_seconds = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
+        let group = message.task().account_id.as_str().to_owned();
+        self.delayed.submit(Delayed { body: message.encode(), group, delay_seconds }).await
     }
 }
 

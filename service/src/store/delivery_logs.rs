@@ -10,10 +10,10 @@ use aws_sdk_dynamodb::{
 };
 use serde_dynamo::{from_item, to_item};
 
+use crate::group_commit::GroupCommit;
+
 use super::{
-    Claim, DeliveryLogStore, LogPage, StoreError,
-    group_commit::GroupCommit,
-    log_writes,
+    Claim, DeliveryLogStore, LogPage, StoreError, log_writes,
     schema::{PK, SK, log_days_pk, log_pk, log_sk},
 };
 use apviso_core::domain::{
@@ -41,7 +41,7 @@ pub struct DynamoDeliveryLogStore {
     pub(super) table: String,
     /// Entries written together when several are ready at once (a batch's records ending
     /// together): one BatchWriteItem instead of a PutItem each.
-    entries: GroupCommit<log_writes::Item>,
+    entries: GroupCommit<log_writes::Item, StoreError>,
 }
 
 impl DynamoDeliveryLogStore {

@@ -13,9 +13,9 @@ use aws_sdk_dynamodb::{
 
 use super::{
     StoreError, UNPROCESSED_BACKOFF,
-    group_commit::GroupCommit,
     schema::{PK, SK},
 };
+use crate::group_commit::{Abandoned, GroupCommit};
 
 /// BatchWriteItem takes at most 25 items. Its 16 MB request limit holds by construction: an
 /// entry is at most about 80 KiB (`DeliveryLog`'s bounds, under DynamoDB's 400 KB per item), so
@@ -25,11 +25,17 @@ const BATCH_WRITE_MAX: usize = 25;
 pub type Item = HashMap<String, AttributeValue>;
 
 /// The writer of one table's log entries, shared by every clone of its store.
-pub(super) fn entry_writer(client: Client, table: String) -> GroupCommit<Item> {
+pub(super) fn entry_writer(client: Client, table: String) -> GroupCommit<Item, StoreError> {
     GroupCommit::new(
         BATCH_WRITE_MAX,
         Box::new(move |items| Box::pin(write_group(client.clone(), table.clone(), items))),
     )
+}
+
+impl Abandoned for StoreError {
+    fn abandoned() -> Self {
+        StoreError::Backend { operation: "BatchWriteItem", message: "the write was abandoned".into() }
+    }
 }
 
 /// Log entries written by BatchWriteItem in this process (the cost benchmark prices them per

@@ -6,7 +6,6 @@ pub mod delivery_logs;
 pub mod digests;
 mod endpoint_state;
 pub mod events;
-pub mod group_commit;
 pub mod integration_count;
 pub mod integrations;
 pub mod log_pages;

@@ -161,3 +161,94 @@ async fn an_unreadable_delivery_message_goes_to_its_dead_letter_queue() {
         assert!(std::time::Instant::now() < deadline, "nothing reached the deliveries DLQ");
     }
 }
+
+/// Retries that end together go out together (the adapter's group commit sends them as
+/// SendMessageBatch calls), and each keeps its own delay and message group.
+#[tokio::test]
+async fn retries_sent_together_keep_their_own_delays() {
+    use apviso_core::{
+        domain::{events::EventType, ids::AccountId, ids::IntegrationId},
+        pipeline::{
+            ingest::EventId,
+            message::{DeliveryMessage, DeliveryTask},
+        },
+        ports::queue::DeliveryQueue,
+    };
+    use apviso_service::queue::sqs::SqsQueue;
+
+    let app = TestApp::spawn().await;
+    let queue = SqsQueue::new(app.sqs.clone(), &app.stack.deliveries.url);
+    let message = |i: usize| {
+        let account = AccountId::parse(&format!("acct_{}", i % 2)).unwrap();
+        let event = EventId::parse(&format!("evt_batch_{i}")).unwrap();
+        let data = serde_json::Map::from_iter([("n".to_owned(), json!(i))]);
+        let task = DeliveryTask::first(
+            account,
+            IntegrationId::new(),
+            event,
+            EventType::ScanCompleted,
+            "2026-12-03T10:00:00Z".into(),
+            (&data).into(),
+        );
+        DeliveryMessage::DeliveryV1(task)
+    };
+    // Twelve at once: more than one batch holds. Even ones now, odd ones in 4 s.
+    let messages: Vec<DeliveryMessage> = (0..12).map(message).collect();
+    let sends = messages.iter().enumerate().map(|(i, m)| {
+        let delay = Duration::from_secs(if i % 2 == 0 { 0 } else { 4 });
+        let queue = queue.clone();
+        async move { queue.send_delayed(m, delay).await }
+    });
+    for sent in futures::future::join_all(sends).await {
+        sent.unwrap();
+    }
+
+    let receive = || async {
+        let out = app
+            .sqs
+            .receive_message()
+            .queue_url(&app.stack.deliveries.url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+            .visibility_timeout(60)
+            .send()
+            .await
+            .unwrap();
+        out.messages.unwrap_or_default()
+    };
+    let body_index = |body: &str| -> usize {
+        let decoded = DeliveryMessage::decode(body).unwrap();
+        decoded.task().data.fields()["n"].as_u64().unwrap() as usize
+    };
+    // The six without a delay are there at once, each in its account's group; the others are not.
+    let mut now = Vec::new();
+    let patience = Patience::new(Duration::from_secs(3));
+    while now.len() < 6 {
+        for m in receive().await {
+            let i = body_index(m.body.as_deref().unwrap());
+            let group = m
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+                .cloned();
+            assert_eq!(group.as_deref(), Some(format!("acct_{}", i % 2).as_str()), "message {i}'s group");
+            now.push(i);
+        }
+        if now.len() < 6 {
+            patience.wait(|| format!("six messages without a delay, got {now:?}")).await;
+        }
+    }
+    now.sort_unstable();
+    assert_eq!(now, [0, 2, 4, 6, 8, 10], "only the undelayed ones are visible at first");
+    // The delayed six arrive after their delay.
+    let mut later = Vec::new();
+    let patience = Patience::new(Duration::from_secs(15));
+    while later.len() < 6 {
+        later.extend(receive().await.iter().map(|m| body_index(m.body.as_deref().unwrap())));
+        if later.len() < 6 {
+            patience.wait(|| format!("the six delayed messages, got {later:?}")).await;
+        }
+    }
+    later.sort_unstable();
+    assert_eq!(later, [1, 3, 5, 7, 9, 11]);
+}

@@ -9,7 +9,7 @@ use crate::store::StoreError;
 
 /// A sender that records each group and holds every request until the test lets it go; items
 /// equal to `fail` fail.
-fn recording(gate: Arc<Semaphore>, groups: Arc<Mutex<Vec<Vec<u32>>>>, fail: u32) -> SendGroup<u32> {
+fn recording(gate: Arc<Semaphore>, groups: Arc<Mutex<Vec<Vec<u32>>>>, fail: u32) -> SendGroup<u32, StoreError> {
     Box::new(move |items: Vec<u32>| {
         let (gate, groups) = (Arc::clone(&gate), Arc::clone(&groups));
         Box::pin(async move {
