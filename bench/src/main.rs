@@ -22,6 +22,7 @@ mod lambda;
 mod procfs;
 mod receiver;
 mod report;
+mod report_capacity;
 mod report_cost;
 mod report_cpu;
 mod report_fairness;
