@@ -30,5 +30,6 @@ mod provider_slack;
 mod secret_rotation;
 mod secrets_at_rest;
 mod template_access;
+mod template_operations;
 mod template_wiring;
 mod tenant_quotas;
