@@ -17,6 +17,8 @@ mod batch_tests;
 #[cfg(test)]
 mod delivery_batch_tests;
 #[cfg(test)]
+mod delivery_input_tests;
+#[cfg(test)]
 mod delivery_tests;
 #[cfg(test)]
 mod endpoint_health_tests;
