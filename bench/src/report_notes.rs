@@ -109,8 +109,9 @@ fn rest(o: &mut String, r: &Results) {
              about one core ({:.0}% busy over the run). A delivery costs moto its share of a batch's calls \
              (one BatchGetItem of the batch's integrations, one or two BatchWriteItems of its log entries, a \
              ReceiveMessage and a DeleteMessageBatch) and one UpdateItem of its integration-day's counters: \
-             here each event goes to ten integrations, so a batch of ten holds ten integration-days. Keeping \
-             the counters per account-day (one UpdateItem per batch) would remove most of what is left.\n",
+             here each event goes to ten integrations, so a batch of ten holds ten integration-days. One \
+             counter item per account-day would make that one UpdateItem per batch, but DynamoDB bills an \
+             update on the whole item, which grows with the account's integrations (see the misses below).\n",
             t.moto_cpu_s.map_or(f64::NAN, per),
             per(t.pipeline_cpu_s),
             100.0 * t.moto_cpu_s.map_or(f64::NAN, |m| ratio(m, t.wall_s)),
