@@ -73,8 +73,9 @@ fn inline_data(item: &HashMap<String, AttributeValue>) -> Result<Option<String>,
         (Some(AttributeValue::S(json)), _) => Ok(Some(json.clone())),
         (_, Some(AttributeValue::B(deflated))) => {
             // Inline data is at most INLINE_DATA_LIMIT by construction; a longer one is corrupt,
-            // and the bound keeps a bad item from inflating without end.
-            let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated.as_ref(), INLINE_DATA_LIMIT)
+            // and the bound keeps a bad item from inflating without end. One byte over the limit,
+            // so data of exactly the limit never depends on how the inflater ends a full buffer.
+            let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated.as_ref(), INLINE_DATA_LIMIT + 1)
                 .map_err(|e| corrupt(format!("stored event data does not inflate: {e}")))?;
             String::from_utf8(bytes).map(Some).map_err(|_| corrupt("stored event data is not UTF-8"))
         }

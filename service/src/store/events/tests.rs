@@ -70,9 +70,19 @@ fn deflated_data_that_is_damaged_or_too_long_is_corrupt_not_a_panic() {
     item.insert(DATA_DEFLATED.into(), AttributeValue::B(Blob::new(b"not deflate".to_vec())));
     assert!(matches!(decode(&account(), &item), Err(StoreError::Corrupt(_))));
 
-    // More than inline data can be: a small item that would inflate past the limit.
-    let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b' '; INLINE_DATA_LIMIT + 1], DEFLATE_LEVEL);
+    // More than inline data can be: a small item that would inflate far past the limit.
+    let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b' '; 2 * INLINE_DATA_LIMIT], DEFLATE_LEVEL);
     assert!(bomb.len() < 1024);
     item.insert(DATA_DEFLATED.into(), AttributeValue::B(Blob::new(bomb)));
     assert!(matches!(decode(&account(), &item), Err(StoreError::Corrupt(_))));
+}
+
+#[test]
+fn data_of_exactly_the_inline_limit_reads_back() {
+    let filler = "x".repeat(INLINE_DATA_LIMIT - r#"{"blob":""}"#.len());
+    let json = serde_json::json!({ "blob": filler }).to_string();
+    assert_eq!(json.len(), INLINE_DATA_LIMIT);
+    let item = item_with(&json);
+    assert!(item.contains_key(DATA_DEFLATED));
+    assert_eq!(inline_text(&decode(&account(), &item).unwrap()), json);
 }
