@@ -17,17 +17,32 @@ use crate::{
     ports::sender::{SendResult, Sender},
 };
 
-/// Sends `request`, logged as `logged`, and classifies a received answer with `judge`
-/// (status, body, `Retry-After` when the status is 429). Transport failures are judged here:
-/// timeouts, refused connections and DNS failures are worth retrying, the rest is not.
+/// What the delivery log keeps of a request's body.
+#[derive(Debug)]
+pub enum LoggedBody {
+    /// The bytes as sent: taken from the request once it is sent, not copied (a finding's
+    /// body is often 10 KB or more, and every attempt logs one).
+    AsSent,
+    /// A text of its own, for bodies that carry a secret (PagerDuty's routing key).
+    Masked(String),
+}
+
+/// Sends `request`, logged as `logged` with the body `body`, and classifies a received answer
+/// with `judge` (status, body, `Retry-After` when the status is 429). Transport failures are
+/// judged here: timeouts, refused connections and DNS failures are worth retrying, the rest is not.
 pub async fn send<H: Sender>(
     sender: &H,
-    request: &OutboundRequest,
-    logged: LoggedRequest,
+    request: OutboundRequest,
+    mut logged: LoggedRequest,
+    body: LoggedBody,
     now: OffsetDateTime,
     judge: impl FnOnce(u16, &[u8], Option<std::time::Duration>) -> AttemptOutcome,
 ) -> ProviderAttempt {
-    let result = sender.send(request).await;
+    let result = sender.send(&request).await;
+    logged.body = match body {
+        LoggedBody::AsSent => body_text(request.body),
+        LoggedBody::Masked(text) => text,
+    };
     let outcome = match (&result.error, result.status) {
         (Some(error), _) => {
             let retryable = transport_retryable(error.kind);
@@ -58,7 +73,8 @@ fn logged_response(result: &SendResult) -> LoggedResponse {
 }
 
 /// What the delivery log keeps of a request: header values only where they are known to be
-/// safe, the URL as the provider chose to show it, the body as sent.
+/// safe, and the URL as the provider chose to show it. The body is [`send`]'s to fill in, by
+/// its [`LoggedBody`].
 pub fn logged_request(request: &OutboundRequest, logged_url: String) -> LoggedRequest {
     let headers = request
         .headers
@@ -68,17 +84,14 @@ pub fn logged_request(request: &OutboundRequest, logged_url: String) -> LoggedRe
             (name.clone(), if safe { value.clone() } else { MASK.to_owned() })
         })
         .collect();
-    LoggedRequest::new(logged_url, request.method.to_owned(), headers, body_text(&request.body))
+    LoggedRequest::new(logged_url, request.method.to_owned(), headers, String::new())
 }
 
 /// The body as text for the log. Bodies we render are serde_json output, always UTF-8, so the
-/// plain check (word at a time) passes and the copy is the only cost; anything else is shown
-/// with replacement characters, as before.
-fn body_text(body: &[u8]) -> String {
-    match std::str::from_utf8(body) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    }
+/// plain check (word at a time) passes and the bytes become the text as they are; anything
+/// else is shown with replacement characters, as before.
+fn body_text(body: Vec<u8>) -> String {
+    String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A URL for the log with query values masked, since they often carry tokens.

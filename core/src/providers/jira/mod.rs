@@ -17,7 +17,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, finding_title, http};
+use super::{
+    ProviderAttempt, finding_title,
+    http::{self, LoggedBody},
+};
 
 mod adf;
 use crate::{
@@ -86,7 +89,7 @@ pub async fn attempt<H: Sender>(
         let reconcile = recalled(integration, label);
         let request = site.request("/rest/api/3/search/jql", &search_body(&site.project_key, label, reconcile), 256);
         let mut verdict = None;
-        let attempt = http::send(sender, &request.0, request.1, now, |status, body, retry_after| {
+        let attempt = http::send(sender, request.0, request.1, LoggedBody::AsSent, now, |status, body, retry_after| {
             let judged = judge_search(status, body, retry_after);
             let outcome = judged.as_ref().map_or_else(Clone::clone, |_| AttemptOutcome::Delivered { status });
             verdict = Some(judged);
@@ -115,7 +118,7 @@ pub async fn attempt<H: Sender>(
     let body = create_body(&site.project_key, &site.issue_type, &summary, description, &labels);
     let request = site.request("/rest/api/3/issue", &body, body_size_hint(plan.finding));
     let mut created = None;
-    let mut attempt = http::send(sender, &request.0, request.1, now, |status, body, retry_after| {
+    let mut attempt = http::send(sender, request.0, request.1, LoggedBody::AsSent, now, |status, body, retry_after| {
         let judged = judge_create(status, body, retry_after);
         let outcome = judged.as_ref().map_or_else(Clone::clone, |_| AttemptOutcome::Delivered { status });
         created = judged.ok();
@@ -163,7 +166,11 @@ impl Site {
 
     /// A JSON POST to `path` under the site, and how the log shows it: the Authorization header
     /// masked (by the shared rule), the fixed Accept value shown.
-    fn request(&self, path: &str, body: &impl Serialize, size_hint: usize) -> (OutboundRequest, LoggedRequest) {
+    #[expect(
+        clippy::expect_used,
+        reason = "our Jira bodies are structs of strings, numbers and arrays: writing them to a Vec cannot fail"
+    )]
+    fn request(&self, path: &str, value: &impl Serialize, size_hint: usize) -> (OutboundRequest, LoggedRequest) {
         let url = format!("{}{path}", self.root);
         let headers = vec![
             ("Authorization".to_owned(), self.authorization.expose().to_owned()),
@@ -172,13 +179,10 @@ impl Site {
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ];
         // Written once, compactly, into a buffer sized for it (growing a 10 KB body from
-        // serde_json's default would copy it several times). Cannot fail: our bodies are
-        // structs of strings and numbers, and writing to a `Vec` does no I/O.
-        let mut bytes = Vec::with_capacity(size_hint);
-        let body = match serde_json::to_writer(&mut bytes, body) {
-            Ok(()) => bytes,
-            Err(_) => Vec::new(),
-        };
+        // serde_json's default would copy it several times).
+        let mut body = Vec::with_capacity(size_hint);
+        serde_json::to_writer(&mut body, value)
+            .expect("a Jira body is plain strings, numbers and arrays, and a Vec takes any write");
         let request = OutboundRequest { url: url.clone(), method: "POST", headers, body };
         let mut logged = http::logged_request(&request, url);
         for (name, value) in &mut logged.headers {

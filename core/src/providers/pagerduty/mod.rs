@@ -12,7 +12,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, finding_title, http, present};
+use super::{
+    ProviderAttempt, finding_title,
+    http::{self, LoggedBody},
+    present,
+};
 use crate::{
     domain::{
         events::{EventType, Severity},
@@ -52,9 +56,9 @@ pub async fn attempt<H: Sender>(
     };
     let event = render_event(task, key);
     let request = render_request(url, &event);
-    let mut logged = http::logged_request(&request, http::url_without_query_values(url));
-    logged.body = masked_body(&event);
-    let mut attempt = http::send(sender, &request, logged, now, judge).await;
+    let logged = http::logged_request(&request, http::url_without_query_values(url));
+    let body = LoggedBody::Masked(masked_body(&event));
+    let mut attempt = http::send(sender, request, logged, body, now, judge).await;
     scrub(&mut attempt, key);
     attempt
 }

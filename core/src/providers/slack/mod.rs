@@ -10,7 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, http};
+use super::{
+    ProviderAttempt,
+    http::{self, LoggedBody},
+};
 
 mod render;
 use crate::{
@@ -35,7 +38,7 @@ pub async fn attempt<H: Sender>(
     };
     let request = render_request(task, url, settings.channel());
     let logged = http::logged_request(&request, http::origin_only(url));
-    http::send(sender, &request, logged, now, judge).await
+    http::send(sender, request, logged, LoggedBody::AsSent, now, judge).await
 }
 
 /// The POST for one delivery. Only the two headers Slack needs: the integration has no custom

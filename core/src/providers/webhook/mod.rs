@@ -2,7 +2,10 @@
 
 use time::OffsetDateTime;
 
-use super::{ProviderAttempt, http};
+use super::{
+    ProviderAttempt,
+    http::{self, LoggedBody},
+};
 use crate::{
     domain::provider_settings::WebhookSettings,
     pipeline::{
@@ -33,5 +36,6 @@ pub async fn attempt<H: Sender>(
     let request = render_webhook(task, url, keys, &headers, now.unix_timestamp());
     // Only the origin: many endpoint URLs carry their token in the path, not just the query.
     let logged = http::logged_request(&request, http::origin_only(url));
-    http::send(sender, &request, logged, now, |status, _, retry_after| judge(status, retry_after)).await
+    http::send(sender, request, logged, LoggedBody::AsSent, now, |status, _, retry_after| judge(status, retry_after))
+        .await
 }
