@@ -170,7 +170,7 @@ impl Site {
         clippy::expect_used,
         reason = "our Jira bodies are structs of strings, numbers and arrays: writing them to a Vec cannot fail"
     )]
-    fn request(&self, path: &str, value: &impl Serialize, size_hint: usize) -> (OutboundRequest, LoggedRequest) {
+    fn request(&self, path: &str, payload: &impl Serialize, size_hint: usize) -> (OutboundRequest, LoggedRequest) {
         let url = format!("{}{path}", self.root);
         let headers = vec![
             ("Authorization".to_owned(), self.authorization.expose().to_owned()),
@@ -181,7 +181,7 @@ impl Site {
         // Written once, compactly, into a buffer sized for it (growing a 10 KB body from
         // serde_json's default would copy it several times).
         let mut body = Vec::with_capacity(size_hint);
-        serde_json::to_writer(&mut body, value)
+        serde_json::to_writer(&mut body, payload)
             .expect("a Jira body is plain strings, numbers and arrays, and a Vec takes any write");
         let request = OutboundRequest { url: url.clone(), method: "POST", headers, body };
         let mut logged = http::logged_request(&request, url);
