@@ -26,6 +26,7 @@ mod report_capacity;
 mod report_cost;
 mod report_cpu;
 mod report_fairness;
+mod report_headroom;
 mod report_notes;
 mod report_sections;
 mod runtime_api;

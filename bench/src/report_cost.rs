@@ -23,6 +23,8 @@ pub const TARGET_10KB: f64 = 1.50;
 pub(crate) fn usd(v: f64) -> String {
     if !v.is_finite() {
         "–".into()
+    } else if v < 0.0 {
+        format!("-{}", usd(-v))
     } else if v != 0.0 && v.abs() < 0.01 {
         format!("${v:.4}")
     } else {
@@ -74,6 +76,7 @@ pub fn targets(c: &Cost) -> Vec<(&str, f64, f64)> {
 pub fn section_cost(o: &mut String, r: &Results) {
     let Some(c) = &r.cost else { return };
     cost_table(o, c);
+    crate::report_headroom::headroom(o, c);
     measured_table(o, c);
     price_table(o);
     crate::report_capacity::capacity(o, c);
@@ -299,5 +302,6 @@ mod tests {
         assert_eq!(dollars(12.0), "$12");
         assert_eq!(usd(0.004), "$0.0040");
         assert_eq!(usd(14.137), "$14.14");
+        assert_eq!(usd(-0.734), "-$0.73");
     }
 }

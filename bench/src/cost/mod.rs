@@ -2,6 +2,7 @@
 //! moto (issue 15 point 1), and the capacity model's local checks (point 4).
 
 pub mod capacity;
+pub mod headroom;
 pub mod item_size;
 pub mod log_bytes;
 pub mod measure;

@@ -93,6 +93,13 @@ pub struct Usage {
     /// Bytes of delivery-log items as DynamoDB sizes them (plus its 100-byte per-item overhead),
     /// each kept `retention_months`.
     pub ddb_stored_bytes: f64,
+    /// The share of `ddb_wru` and `ddb_stored_bytes` that is the stored event's (its one PutItem
+    /// per event) and the share that is the log's (its entries and their day counters): item 8's
+    /// headroom prices the log apart from what its design does not touch.
+    pub event_wru: f64,
+    pub event_stored_bytes: f64,
+    pub log_wru: f64,
+    pub log_stored_bytes: f64,
     pub s3_puts: f64,
     pub s3_gets: f64,
     pub s3_stored_bytes: f64,
@@ -156,9 +163,7 @@ pub fn bill(usage: &Usage, p: &Prices) -> Vec<(Line, f64)> {
                 Line::Lambda => usage.lambda_requests * p.lambda_request + usage.lambda_gb_s * p.lambda_gb_s,
                 Line::Sqs => usage.sqs_requests * p.sqs_request,
                 Line::DynamoRequests => usage.ddb_wru * p.ddb_wru + usage.ddb_rru * p.ddb_rru,
-                Line::DynamoStorage => {
-                    usage.ddb_stored_bytes / GB * months * (p.ddb_storage_gb_month + p.ddb_pitr_gb_month)
-                }
+                Line::DynamoStorage => ddb_storage(usage.ddb_stored_bytes, months, p),
                 Line::S3 => {
                     usage.s3_puts * p.s3_put
                         + usage.s3_gets * p.s3_get
@@ -172,6 +177,11 @@ pub fn bill(usage: &Usage, p: &Prices) -> Vec<(Line, f64)> {
             (line, usd)
         })
         .collect()
+}
+
+/// Dollars of keeping `bytes` (DynamoDB sizes, overhead included) for `months`, with PITR.
+pub fn ddb_storage(bytes: f64, months: f64, p: &Prices) -> f64 {
+    bytes / GB * months * (p.ddb_storage_gb_month + p.ddb_pitr_gb_month)
 }
 
 /// Billed SQS requests for one request carrying `bytes` of payload: one per started 64 KB.

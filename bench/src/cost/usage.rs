@@ -47,26 +47,33 @@ pub fn usage(m: &Measured, t: &Settings) -> Usage {
         + m.delivery.count as f64 * sqs_chunks(m.delivery.mean_records() * m.message_bytes as f64)
         + op("SQS.SendMessage") * sqs_chunks(m.message_bytes as f64)
         + op("SQS.DeleteMessageBatch");
+    let log_puts = (op("DynamoDB.PutItem") - event_puts).max(0.0) + m.batch_written_entries as f64;
+    let event_wru = event_puts * m.event_item_wru;
+    let log_wru = log_puts * m.log_item_wru + counter_updates * write_units(m.counter_item_bytes);
+    let event_stored_bytes = m.event_items as f64 * (m.event_item_bytes + DDB_ITEM_OVERHEAD);
+    let log_stored_bytes = m.log_items as f64 * (m.log_item_bytes + DDB_ITEM_OVERHEAD)
+        + m.counter_items as f64 * (m.counter_item_bytes + DDB_ITEM_OVERHEAD);
     Usage {
         lambda_requests: invocations,
         lambda_gb_s: gb_seconds(m.fanout.billed_ms, t.fanout_memory_mb)
             + gb_seconds(m.delivery.billed_ms, t.delivery_memory_mb),
         sqs_requests: sqs,
         // The delivery-log table takes three kinds of write: the event once (PutItem), each log
-        // entry (PutItem, or one item of a BatchWriteItem) and the day counters (UpdateItem, one per integration-day per delivery
-        // batch, counted by the service); every other
-        // UpdateItem is of the integration item (`lastDelivery*`, endpoint state).
-        ddb_wru: event_puts * m.event_item_wru
-            + ((op("DynamoDB.PutItem") - event_puts).max(0.0) + m.batch_written_entries as f64) * m.log_item_wru
-            + counter_updates * write_units(m.counter_item_bytes)
+        // entry (PutItem, or one item of a BatchWriteItem) and the day counters (UpdateItem, one
+        // per integration-day per delivery batch, counted by the service); every other UpdateItem
+        // is of the integration item (`lastDelivery*`, endpoint state).
+        ddb_wru: event_wru
+            + log_wru
             + (op("DynamoDB.UpdateItem") - counter_updates).max(0.0) * write_units(m.integration_item_bytes),
         // Strongly consistent reads of the integration item, alone or in a delivery batch's
         // BatchGetItem (billed per item read, each rounded up to 4 KB).
         ddb_rru: (op("DynamoDB.GetItem") + m.batch_read_items as f64) * read_units(m.integration_item_bytes, true)
             + op("DynamoDB.Query") * read_units(m.integrations as f64 * m.integration_item_bytes, false),
-        ddb_stored_bytes: m.log_items as f64 * (m.log_item_bytes + DDB_ITEM_OVERHEAD)
-            + m.event_items as f64 * (m.event_item_bytes + DDB_ITEM_OVERHEAD)
-            + m.counter_items as f64 * (m.counter_item_bytes + DDB_ITEM_OVERHEAD),
+        ddb_stored_bytes: event_stored_bytes + log_stored_bytes,
+        event_wru,
+        event_stored_bytes,
+        log_wru,
+        log_stored_bytes,
         s3_puts: op("S3.PutObject"),
         s3_gets: op("S3.GetObject"),
         s3_stored_bytes: op("S3.PutObject") * m.data_bytes as f64,
