@@ -58,7 +58,7 @@ pub(crate) fn lambda_aws_like(p: &Priced, c: &Cost) -> f64 {
 }
 
 pub(crate) fn line(p: &Priced, l: Line) -> f64 {
-    p.per_million.iter().find(|(x, _)| *x == l).map_or(f64::NAN, |(_, v)| *v)
+    p.line(l)
 }
 
 /// (case label, total per million) of the cases with a target: the 1 KB and 10 KB ones.

@@ -38,7 +38,7 @@ impl Headroom {
         let log = (u.log_wru * LIST.ddb_wru + ddb_storage(u.log_stored_bytes, months, &LIST)) * per_million;
         let stored_event =
             (u.event_wru * LIST.ddb_wru + ddb_storage(u.event_stored_bytes, months, &LIST)) * per_million;
-        let transfer = p.per_million.iter().find(|(l, _)| *l == Line::TransferOut).map_or(f64::NAN, |(_, v)| *v);
+        let transfer = p.line(Line::TransferOut);
         let no_pitr = super::prices::Prices { ddb_pitr_gb_month: 0.0, ..LIST };
         Self {
             target,

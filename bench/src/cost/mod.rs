@@ -51,6 +51,13 @@ pub struct Cost {
     pub slowest: Option<capacity::SlowestRecord>,
 }
 
+impl Priced {
+    /// One line's dollars per million successful deliveries (NaN when the bill has no such line).
+    pub fn line(&self, l: Line) -> f64 {
+        self.per_million.iter().find(|(x, _)| *x == l).map_or(f64::NAN, |(_, v)| *v)
+    }
+}
+
 pub fn price(measured: Measured, t: &Settings) -> Priced {
     let usage = usage::usage(&measured, t);
     let scale = if measured.delivered == 0 { f64::NAN } else { 1e6 / measured.delivered as f64 };
